@@ -1,0 +1,96 @@
+"""Command line: migrate, create-admin, render, worker, dispatch-due.
+
+Each command is a small function that calls into the domain; heavy imports happen inside the
+command so ``python -m viralshorts migrate`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from viralshorts.errors import ViralShortsError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from alembic.config import Config
+
+    from alembic import command
+    from viralshorts.settings import PROJECT_ROOT
+
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), "head")
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from viralshorts.db import session_scope
+    from viralshorts.domain.accounts import create_admin
+
+    password = args.password or getpass.getpass("Password for the admin: ")
+    with session_scope() as session:
+        user = create_admin(session, email=args.email, password=password)
+    print(f"{user.email} is an admin")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from viralshorts.domain.rendering.headless import render_to_file
+
+    return render_to_file(
+        topic=args.topic,
+        duration=args.duration,
+        out=args.out,
+        voice=args.voice,
+        caption_style=args.style,
+        background=args.bg,
+        seed=args.seed,
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from worker import run_worker
+
+    return run_worker(args.queues)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m viralshorts")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    worker = sub.add_parser(
+        "worker", help="run RQ workers (default queues: render publish default)"
+    )
+    worker.add_argument("queues", nargs="*")
+    worker.set_defaults(func=cmd_worker)
+    admin = sub.add_parser("create-admin", help="create an admin (or promote an existing user)")
+    admin.add_argument("email")
+    admin.add_argument("--password", help="default: asked for interactively")
+    admin.set_defaults(func=cmd_create_admin)
+    render = sub.add_parser("render", help="render one video headless and offline")
+    render.add_argument("--topic", required=True)
+    render.add_argument("--duration", type=int, default=30, help="target length in seconds")
+    render.add_argument("--out", required=True, help="output .mp4 path")
+    render.add_argument("--voice", default="piper:joe")
+    render.add_argument("--style", default="bold", help="caption style")
+    render.add_argument("--bg", default="generated", help="generated | stock | a folder of clips")
+    render.add_argument("--seed", type=int, default=0)
+    render.set_defaults(func=cmd_render)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors meant for people are printed without a traceback."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ViralShortsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

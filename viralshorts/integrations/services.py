@@ -1,0 +1,128 @@
+"""The composition root: picks an adapter for every port from the settings.
+
+A feature is on when its configuration is present; otherwise the embedded offline default is
+used (local storage, offline script writer, Piper voice, generated backgrounds). Tests build a
+``Services`` with fakes or local-fake-server adapters instead of patching module globals.
+Adapters are imported inside the factories so a process only loads what it uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from viralshorts.integrations.ports import (
+    JobQueue,
+    MediaProber,
+    MediaStorage,
+    ProgressPublisher,
+    RateLimiter,
+    ScriptWriter,
+    SpeechSynthesizer,
+    StockFootage,
+    Transcriber,
+    VideoRenderer,
+)
+from viralshorts.settings import Settings, get_settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: MediaStorage
+    script_writer: ScriptWriter
+    speech: dict[str, SpeechSynthesizer]
+    transcriber: Transcriber | None
+    stock: StockFootage | None
+    rate_limiter: RateLimiter
+    progress: ProgressPublisher
+    queue: JobQueue
+    prober: MediaProber
+    renderer: VideoRenderer
+
+
+def build_storage(settings: Settings) -> MediaStorage:
+    if settings.s3_enabled:
+        from viralshorts.integrations.storage_s3 import S3Storage
+
+        return S3Storage(settings)
+    from viralshorts.integrations.storage_local import LocalStorage
+
+    return LocalStorage(settings)
+
+
+def build_script_writer(settings: Settings) -> ScriptWriter:
+    if settings.openai_enabled:
+        from viralshorts.integrations.openai_client import OpenAIScriptWriter
+
+        return OpenAIScriptWriter(settings)
+    from viralshorts.integrations.script_offline import OfflineScriptWriter
+
+    return OfflineScriptWriter()
+
+
+def build_speech(settings: Settings) -> dict[str, SpeechSynthesizer]:
+    """Speech engines by the prefix of a voice id ("piper:joe", "openai:alloy")."""
+    from viralshorts.integrations.piper_tts import PiperSpeech
+
+    engines: dict[str, SpeechSynthesizer] = {"piper": PiperSpeech()}
+    if settings.openai_enabled:
+        from viralshorts.integrations.openai_client import OpenAISpeech
+
+        engines["openai"] = OpenAISpeech(settings)
+    return engines
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    if not settings.openai_enabled:
+        return None
+    from viralshorts.integrations.openai_client import OpenAITranscriber
+
+    return OpenAITranscriber(settings)
+
+
+def build_stock(settings: Settings) -> StockFootage | None:
+    if not settings.pexels_enabled:
+        return None
+    from viralshorts.integrations.pexels import PexelsStockFootage
+
+    return PexelsStockFootage(settings)
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """Every adapter for ``settings`` (default: the process settings)."""
+    settings = settings or get_settings()
+    from viralshorts.integrations.ffmpeg_tools import FfmpegProber, FfmpegRenderer
+    from viralshorts.integrations.redis_progress import RedisProgressPublisher
+    from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
+    from viralshorts.integrations.rq_queue import RQJobQueue
+
+    return Services(
+        settings=settings,
+        storage=build_storage(settings),
+        script_writer=build_script_writer(settings),
+        speech=build_speech(settings),
+        transcriber=build_transcriber(settings),
+        stock=build_stock(settings),
+        rate_limiter=RedisRateLimiter(settings),
+        progress=RedisProgressPublisher(settings),
+        queue=RQJobQueue(settings),
+        prober=FfmpegProber(settings),
+        renderer=FfmpegRenderer(settings),
+    )
+
+
+_current: Services | None = None
+
+
+def get_services() -> Services:
+    """This process's services, built on first use."""
+    global _current  # noqa: PLW0603
+    if _current is None:
+        _current = build_services()
+    return _current
+
+
+def use_services(services: Services | None) -> None:
+    """Install ``services`` for this process (tests; ``None`` rebuilds from settings next time)."""
+    global _current  # noqa: PLW0603
+    _current = services

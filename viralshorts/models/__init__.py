@@ -1,0 +1,48 @@
+"""Every table, imported here so ``SQLModel.metadata`` knows them all."""
+
+from viralshorts.models.accounts import ApiKey, AuditLog, LoginSession, OAuthAccount, User
+from viralshorts.models.base import UTCDateTime, utcnow
+from viralshorts.models.billing import Subscription, Usage, WebhookEvent
+from viralshorts.models.campaigns import Campaign, Schedule
+from viralshorts.models.enums import (
+    AccountHealth,
+    BackgroundSource,
+    MediaKind,
+    Platform,
+    PostStatus,
+    RenderStep,
+    Role,
+    SubscriptionStatus,
+    VideoStatus,
+)
+from viralshorts.models.social import Post, SocialAccount, VideoAnalytics
+from viralshorts.models.videos import MediaAsset, Video
+
+__all__ = [
+    "AccountHealth",
+    "ApiKey",
+    "AuditLog",
+    "BackgroundSource",
+    "Campaign",
+    "LoginSession",
+    "MediaAsset",
+    "MediaKind",
+    "OAuthAccount",
+    "Platform",
+    "Post",
+    "PostStatus",
+    "RenderStep",
+    "Role",
+    "Schedule",
+    "SocialAccount",
+    "Subscription",
+    "SubscriptionStatus",
+    "UTCDateTime",
+    "Usage",
+    "User",
+    "Video",
+    "VideoAnalytics",
+    "VideoStatus",
+    "WebhookEvent",
+    "utcnow",
+]

@@ -1,0 +1,56 @@
+"""Plans, usage against quotas, and the webhook log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from viralshorts.models.base import UTCDateTime, utcnow
+from viralshorts.models.enums import SubscriptionStatus
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", unique=True)
+    plan: str = Field(default="free", max_length=32)
+    status: SubscriptionStatus = Field(default=SubscriptionStatus.ACTIVE, sa_type=sa.String(16))
+    stripe_customer_id: str = Field(default="", max_length=64, index=True)
+    stripe_subscription_id: str = Field(default="", max_length=64, index=True)
+    current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_at_period_end: bool = Field(default=False)
+    stripe_event_created: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Usage(SQLModel, table=True):
+    """Consumption in one period ("YYYY-MM"); ``videos_reserved`` is held by queued work."""
+
+    __tablename__ = "usage"
+    __table_args__ = (sa.UniqueConstraint("user_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    period: str = Field(max_length=7)
+    videos_reserved: int = Field(default=0)
+    videos_used: int = Field(default=0)
+    render_seconds: float = Field(default=0.0)
+    posts: int = Field(default=0)
+
+
+class WebhookEvent(SQLModel, table=True):
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=32)
+    event_id: str = Field(max_length=255)
+    type: str = Field(max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str = Field(default="", sa_type=sa.Text)

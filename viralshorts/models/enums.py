@@ -1,0 +1,77 @@
+"""Enumerations stored as short strings (never database enum types, so migrations stay simple)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CREATOR = "creator"
+    ADMIN = "admin"
+
+
+class Platform(StrEnum):
+    YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
+    INSTAGRAM = "instagram"
+
+
+class VideoStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (VideoStatus.QUEUED, VideoStatus.RUNNING)
+
+
+class RenderStep(StrEnum):
+    """The pipeline's steps in order; the UI shows them as a stepper."""
+
+    QUEUED = "queued"
+    SCRIPT = "script"
+    VOICE = "voice"
+    CAPTIONS = "captions"
+    BACKGROUNDS = "backgrounds"
+    RENDER = "render"
+    UPLOAD = "upload"
+    DONE = "done"
+
+
+class BackgroundSource(StrEnum):
+    UPLOADS = "uploads"
+    STOCK = "stock"
+    GENERATED = "generated"
+
+
+class MediaKind(StrEnum):
+    CLIP = "clip"
+    IMAGE = "image"
+    MUSIC = "music"
+
+
+class PostStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    PROCESSING = "processing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class AccountHealth(StrEnum):
+    OK = "ok"
+    UNHEALTHY = "unhealthy"
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    TRIALING = "trialing"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    INCOMPLETE = "incomplete"
+    UNPAID = "unpaid"
