@@ -17,7 +17,7 @@ config = rx.Config(
     db_url=normalise_url(settings.database_url),
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    cors_allowed_origins=[settings.public_base_url],
+    cors_allowed_origins=settings.allowed_origins,
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(appearance="light", accent_color="violet", radius="large")

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     session_max_days: int = 30
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    login_max_failures_per_ip: int = 20
 
     # Storage
     storage_backend: Literal["local", "s3"] = "local"
@@ -97,6 +98,9 @@ class Settings(BaseSettings):
     render_max_retries: int = 3
     render_retry_intervals: str = "10,30,60"
     render_per_user_concurrency: int = 2
+    render_heartbeat_seconds: float = 5.0
+    render_stale_seconds: int = 120
+    render_tick_seconds: float = 15.0
     max_upload_bytes: int = 500 * 1024 * 1024
 
     @model_validator(mode="after")
@@ -138,6 +142,22 @@ class Settings(BaseSettings):
     @property
     def github_login_enabled(self) -> bool:
         return bool(self.github_client_id and self.github_client_secret)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Browser origins allowed to talk to the backend (websocket and routes).
+
+        Outside production, ``localhost`` and ``127.0.0.1`` are the same machine, so both spellings
+        of PUBLIC_BASE_URL are allowed; a newcomer may open either.
+        """
+        origin = self.public_base_url.rstrip("/")
+        if self.app_env == "production":
+            return [origin]
+        variants = {origin}
+        for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if a in origin:
+                variants.add(origin.replace(a, b))
+        return sorted(variants)
 
     @property
     def is_sqlite(self) -> bool:

@@ -252,6 +252,7 @@ def upgrade() -> None:
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
     sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('quota_reserved', sa.Boolean(), nullable=False),
+    sa.Column('quota_period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('duration_seconds', sa.Float(), nullable=True),
     sa.Column('video_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('thumbnail_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),

@@ -105,6 +105,40 @@ class MediaProbe:
     audio_codec: str = ""
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of background: a clip, a still image, or a generated pattern (``kind``)."""
+
+    start: float
+    duration: float
+    kind: str  # "clip" | "image" | "generated"
+    source: Path | None = None
+    clip_offset: float = 0.0
+    seed: int = 0
+    lavfi: str = ""  # for "generated": a lavfi source graph drawn small, scaled up by the renderer
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """Everything the one ffmpeg pass needs; built by the pipeline, run by a VideoRenderer."""
+
+    segments: list[Segment]
+    narration_path: Path
+    out_path: Path
+    duration: float
+    subtitles_path: Path | None = None
+    fonts_dir: Path | None = None
+    music_path: Path | None = None
+    music_volume_db: float = -16.0
+    target_lufs: float = -14.0
+    width: int = 1080
+    height: int = 1920
+    fps: int = 30
+    crf: int = 23
+    preset: str = "superfast"
+
+
 # ---------------------------------------------------------------- ports
 
 
@@ -152,16 +186,35 @@ class RateLimiter(Protocol):
     def reset(self, key: str) -> None: ...
 
 
+class OneTimeStore(Protocol):
+    """Short-lived values that can be taken exactly once (sign-in tickets)."""
+
+    def put(self, key: str, value: str, *, ttl_seconds: int) -> None: ...
+
+    def take(self, key: str) -> str | None:
+        """Return and delete the value atomically; None when missing or expired."""
+        ...
+
+
 class ProgressPublisher(Protocol):
     def publish(self, user_id: int, payload: dict[str, Any]) -> None: ...
+
+
+def render_job_id(video_id: int, attempt: int) -> str:
+    """The queue job id of one render attempt (deterministic, so it is never enqueued twice)."""
+    return f"render-{video_id}-{attempt}"
 
 
 class JobQueue(Protocol):
     """How the domain hands work to workers without importing RQ."""
 
-    def enqueue_render(self, video_id: int, user_id: int) -> str: ...
+    def enqueue_render(self, video_id: int, user_id: int, *, attempt: int = 1) -> str: ...
 
     def cancel(self, job_id: str) -> None: ...
+
+    def is_alive(self, job_id: str) -> bool:
+        """True while the job waits, is scheduled for a retry, or runs on a live worker."""
+        ...
 
 
 ProgressCallback = Callable[[str, int, str], None]

@@ -14,6 +14,7 @@ from viralshorts.integrations.ports import (
     JobQueue,
     MediaProber,
     MediaStorage,
+    OneTimeStore,
     ProgressPublisher,
     RateLimiter,
     ScriptWriter,
@@ -38,6 +39,8 @@ class Services:
     queue: JobQueue
     prober: MediaProber
     renderer: VideoRenderer
+    # Defaulted so code that builds a Services by hand keeps working; build_services sets it.
+    tickets: OneTimeStore | None = None
 
 
 def build_storage(settings: Settings) -> MediaStorage:
@@ -94,6 +97,7 @@ def build_services(settings: Settings | None = None) -> Services:
     from viralshorts.integrations.ffmpeg_tools import FfmpegProber, FfmpegRenderer
     from viralshorts.integrations.redis_progress import RedisProgressPublisher
     from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
+    from viralshorts.integrations.redis_tickets import RedisOneTimeStore
     from viralshorts.integrations.rq_queue import RQJobQueue
 
     return Services(
@@ -108,6 +112,7 @@ def build_services(settings: Settings | None = None) -> Services:
         queue=RQJobQueue(settings),
         prober=FfmpegProber(settings),
         renderer=FfmpegRenderer(settings),
+        tickets=RedisOneTimeStore(settings),
     )
 
 

@@ -1,12 +1,124 @@
-"""Every page and its route, registered in one place."""
+"""Every page and its route, registered in one place.
+
+Signed-in pages load the user first (``AuthState.require_user``), then their own data.
+Add a page with one ``app.add_page(...)`` line in ``register``.
+"""
 
 import reflex as rx
 
+from viralshorts.ui import (
+    admin,
+    auth_pages,
+    campaign_form,
+    campaigns,
+    landing,
+    media,
+    overview,
+    placeholders,
+    video_detail,
+    video_new,
+    videos,
+)
+from viralshorts.ui.state import AuthState
 
-def landing() -> rx.Component:
-    return rx.center(rx.heading("ViralShortsOps", size="8"), height="100vh")
+TITLE = "ViralShortsOps"
+
+
+def _title(page: str) -> str:
+    return f"{page} · {TITLE}"
 
 
 def register(app: rx.App) -> None:
     """Add every page to ``app``."""
-    app.add_page(landing, route="/", title="ViralShortsOps")
+    signed_in = AuthState.require_user
+    app.add_page(landing.landing_page, route="/", title=f"{TITLE} — faceless short videos")
+    app.add_page(
+        auth_pages.sign_in_page,
+        route="/sign-in",
+        title=_title("Sign in"),
+        on_load=auth_pages.ON_LOAD,
+    )
+    app.add_page(
+        auth_pages.sign_up_page,
+        route="/sign-up",
+        title=_title("Create account"),
+        on_load=auth_pages.ON_LOAD,
+    )
+    app.add_page(
+        overview.overview_page,
+        route="/app",
+        title=_title("Overview"),
+        on_load=[signed_in, overview.OverviewState.load],
+    )
+    app.add_page(
+        campaigns.campaigns_page,
+        route="/app/campaigns",
+        title=_title("Campaigns"),
+        on_load=[signed_in, campaigns.CampaignListState.load],
+    )
+    app.add_page(
+        campaign_form.new_campaign_page,
+        route="/app/campaigns/new",
+        title=_title("New campaign"),
+        on_load=[signed_in, campaign_form.CampaignFormState.load_new],
+    )
+    app.add_page(
+        campaign_form.edit_campaign_page,
+        route="/app/campaigns/[campaign_id]",
+        title=_title("Campaign"),
+        on_load=[signed_in, campaign_form.CampaignFormState.load_existing],
+    )
+    app.add_page(
+        placeholders.calendar_page,
+        route="/app/calendar",
+        title=_title("Calendar"),
+        on_load=signed_in,
+    )
+    app.add_page(
+        placeholders.accounts_page,
+        route="/app/accounts",
+        title=_title("Accounts"),
+        on_load=signed_in,
+    )
+    app.add_page(
+        placeholders.analytics_page,
+        route="/app/analytics",
+        title=_title("Analytics"),
+        on_load=signed_in,
+    )
+    app.add_page(
+        placeholders.billing_page,
+        route="/app/billing",
+        title=_title("Billing"),
+        on_load=signed_in,
+    )
+    app.add_page(
+        admin.admin_page,
+        route="/app/admin",
+        title=_title("Admin"),
+        on_load=[AuthState.require_admin, admin.AdminState.load],
+    )
+    app.add_page(
+        videos.videos_page,
+        route=videos.ROUTE,
+        title=_title("Videos"),
+        on_load=[signed_in, videos.VideosState.load_page],
+    )
+    app.add_page(
+        video_new.video_new_page,
+        route=video_new.ROUTE,
+        title=_title("New video"),
+        on_load=[signed_in, video_new.NewVideoState.load_page],
+    )
+    app.add_page(
+        video_detail.video_detail_page,
+        route=video_detail.ROUTE,
+        title=_title("Video"),
+        on_load=[signed_in, video_detail.VideoDetailState.load_page],
+    )
+    app.add_page(
+        media.media_page,
+        route=media.ROUTE,
+        title=_title("Media"),
+        on_load=[signed_in, media.MediaState.load_page],
+    )

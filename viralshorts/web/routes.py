@@ -5,6 +5,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from viralshorts.web.auth import auth_routes
+
 
 async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
@@ -12,4 +14,6 @@ async def health(_request: Request) -> Response:
 
 def build_api() -> Starlette:
     """The Starlette app whose routes are matched before Reflex's."""
-    return Starlette(routes=[Route("/api/health", health)])
+    from viralshorts.web.media import media_routes
+
+    return Starlette(routes=[Route("/api/health", health), *auth_routes(), *media_routes()])

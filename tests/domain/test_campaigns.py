@@ -1,0 +1,228 @@
+"""Campaign rules on a real PostgreSQL database, including that users never see each other's."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from viralshorts.domain import campaigns as camp
+from viralshorts.domain.campaigns import CampaignInput
+from viralshorts.domain.dashboard import list_users, overview_counts
+from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
+from viralshorts.models import AuditLog, Campaign, Role, Schedule, User, Video, VideoStatus
+from viralshorts.settings import Settings
+
+
+def make_user(session: Session, email: str, role: Role = Role.CREATOR) -> int:
+    user = User(email=email, role=role)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    return user.id
+
+
+def good_input(**overrides: object) -> CampaignInput:
+    values: dict[str, object] = {
+        "name": "Space facts",
+        "niche": "astronomy facts for curious teens",
+        "tone": "educational",
+        "language": "en",
+        "voice": "piper:joe",
+        "caption_style": "karaoke",
+        "look": "stock",
+        "platforms": ["tiktok", "youtube"],
+        "days": [4, 0, 0],
+        "times": ["18:30", "9:00"],
+        "timezone": "Europe/Berlin",
+    }
+    values.update(overrides)
+    return CampaignInput(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def alice(session: Session) -> int:
+    return make_user(session, "alice@example.com")
+
+
+@pytest.fixture()
+def bob(session: Session) -> int:
+    return make_user(session, "bob@example.com")
+
+
+def errors_for(session: Session, user_id: int, **overrides: object) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        camp.create_campaign(session, user_id=user_id, data=good_input(**overrides))
+    return caught.value.field_errors
+
+
+def test_create_stores_clean_values_schedule_and_audit(session: Session, alice: int) -> None:
+    created = camp.create_campaign(session, user_id=alice, data=good_input(name="  Space facts "))
+    session.commit()
+    stored = session.get(Campaign, created.id)
+    assert stored is not None
+    assert (stored.name, stored.caption_style, stored.look) == ("Space facts", "karaoke", "stock")
+    assert stored.default_platforms == ["youtube", "tiktok"]
+    schedule = camp.get_schedule(session, user_id=alice, campaign_id=created.id)
+    assert schedule is not None
+    assert (schedule.days, schedule.times) == ([0, 4], ["09:00", "18:30"])
+    assert (schedule.timezone, schedule.platforms) == ("Europe/Berlin", ["youtube", "tiktok"])
+    actions = session.exec(select(AuditLog.action).where(AuditLog.user_id == alice)).all()
+    assert actions == ["campaign.create"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": "x"}, "name"),
+        ({"name": "n" * 121}, "name"),
+        ({"niche": "   "}, "niche"),
+        ({"niche": "n" * 201}, "niche"),
+        ({"tone": "sarcastic"}, "tone"),
+        ({"language": "xx"}, "language"),
+        ({"voice": "piper:nobody"}, "voice"),
+        ({"caption_style": "comic"}, "caption_style"),
+        ({"look": "ai-video"}, "look"),
+        ({"platforms": ["youtube", "myspace"]}, "platforms"),
+        ({"days": [7]}, "days"),
+        ({"times": ["25:00"]}, "times"),
+        ({"times": ["9am"]}, "times"),
+        ({"times": []}, "times"),
+        ({"days": [], "times": ["09:00"]}, "days"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": ""}, "timezone"),
+    ],
+)
+def test_each_rule_names_its_field(
+    session: Session, alice: int, overrides: dict[str, object], field: str
+) -> None:
+    errors = errors_for(session, alice, **overrides)
+    assert list(errors) == [field]
+    assert len(errors[field]) > 10
+    assert session.exec(select(Campaign)).all() == []
+
+
+def test_several_errors_are_reported_together(session: Session, alice: int) -> None:
+    errors = errors_for(session, alice, name="", niche="", tone="nope")
+    assert set(errors) == {"name", "niche", "tone"}
+
+
+def test_openai_voice_needs_openai_configured(session: Session, alice: int) -> None:
+    errors = errors_for(session, alice, voice="openai:alloy")
+    assert "OpenAI" in errors["voice"]
+    configured = Settings(openai_api_key="sk-test")
+    created = camp.create_campaign(
+        session, user_id=alice, data=good_input(voice="openai:alloy"), settings=configured
+    )
+    assert created.voice == "openai:alloy"
+    assert "openai:alloy" in camp.voice_options(configured)
+    assert list(camp.voice_options(Settings(openai_api_key=""))) == ["piper:joe"]
+
+
+def test_no_schedule_when_no_days_and_times(session: Session, alice: int) -> None:
+    created = camp.create_campaign(session, user_id=alice, data=good_input(days=[], times=[]))
+    assert camp.get_schedule(session, user_id=alice, campaign_id=created.id) is None
+
+
+def test_update_replaces_fields_and_schedule(session: Session, alice: int) -> None:
+    created = camp.create_campaign(session, user_id=alice, data=good_input())
+    camp.update_campaign(
+        session,
+        user_id=alice,
+        campaign_id=created.id,
+        data=good_input(name="Deep space", days=[5], times=["12:00"], timezone="UTC"),
+    )
+    session.commit()
+    assert camp.get_campaign(session, user_id=alice, campaign_id=created.id).name == "Deep space"
+    schedules = session.exec(select(Schedule).where(Schedule.campaign_id == created.id)).all()
+    assert [(s.days, s.times, s.timezone) for s in schedules] == [([5], ["12:00"], "UTC")]
+    actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["campaign.create", "campaign.update"]
+
+
+def test_invalid_update_changes_nothing(session: Session, alice: int) -> None:
+    created = camp.create_campaign(session, user_id=alice, data=good_input())
+    with pytest.raises(ValidationError):
+        camp.update_campaign(
+            session, user_id=alice, campaign_id=created.id, data=good_input(name="")
+        )
+    session.expire_all()
+    assert camp.get_campaign(session, user_id=alice, campaign_id=created.id).name == "Space facts"
+
+
+def test_archive_hides_and_restore_brings_back(session: Session, alice: int) -> None:
+    created = camp.create_campaign(session, user_id=alice, data=good_input())
+    camp.archive_campaign(session, user_id=alice, campaign_id=created.id)
+    assert camp.list_campaigns(session, user_id=alice) == []
+    archived = camp.list_campaigns(session, user_id=alice, include_archived=True)
+    assert [c.id for c in archived] == [created.id]
+    assert archived[0].archived_at is not None
+    camp.restore_campaign(session, user_id=alice, campaign_id=created.id)
+    assert [c.id for c in camp.list_campaigns(session, user_id=alice)] == [created.id]
+    actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["campaign.create", "campaign.archive", "campaign.restore"]
+
+
+def test_search_matches_name_or_niche_any_case(session: Session, alice: int) -> None:
+    camp.create_campaign(session, user_id=alice, data=good_input(name="Space facts"))
+    camp.create_campaign(session, user_id=alice, data=good_input(name="Chefs", niche="Quick PASTA"))
+    camp.create_campaign(session, user_id=alice, data=good_input(name="100% real", niche="odd"))
+
+    def names(term: str) -> list[str]:
+        return sorted(c.name for c in camp.list_campaigns(session, user_id=alice, search=term))
+
+    assert names("SPACE") == ["Space facts"]
+    assert names("pasta") == ["Chefs"]
+    assert names("%") == ["100% real"]
+    assert names("") == ["100% real", "Chefs", "Space facts"]
+    assert names("nothing-like-this") == []
+
+
+def test_other_users_campaign_is_not_found_for_every_use(
+    session: Session, alice: int, bob: int
+) -> None:
+    mine = camp.create_campaign(session, user_id=alice, data=good_input())
+    for call in (
+        lambda: camp.get_campaign(session, user_id=bob, campaign_id=mine.id),
+        lambda: camp.get_schedule(session, user_id=bob, campaign_id=mine.id),
+        lambda: camp.update_campaign(
+            session, user_id=bob, campaign_id=mine.id, data=good_input(name="Stolen")
+        ),
+        lambda: camp.archive_campaign(session, user_id=bob, campaign_id=mine.id),
+        lambda: camp.restore_campaign(session, user_id=bob, campaign_id=mine.id),
+    ):
+        with pytest.raises(NotFoundError) as caught:
+            call()
+        assert str(caught.value) == "Campaign not found."
+    with pytest.raises(NotFoundError) as missing:
+        camp.get_campaign(session, user_id=bob, campaign_id=mine.id + 1000)
+    assert str(missing.value) == "Campaign not found."
+    assert camp.list_campaigns(session, user_id=bob, include_archived=True) == []
+    session.expire_all()
+    still = camp.get_campaign(session, user_id=alice, campaign_id=mine.id)
+    assert (still.name, still.archived_at) == ("Space facts", None)
+
+
+def test_overview_counts_come_from_the_database(session: Session, alice: int, bob: int) -> None:
+    first = camp.create_campaign(session, user_id=alice, data=good_input())
+    second = camp.create_campaign(session, user_id=alice, data=good_input(name="Other"))
+    camp.archive_campaign(session, user_id=alice, campaign_id=second.id)
+    camp.create_campaign(session, user_id=bob, data=good_input())
+    for status in (VideoStatus.READY, VideoStatus.READY, VideoStatus.FAILED):
+        session.add(Video(user_id=alice, campaign_id=first.id, topic="t", status=status))
+    session.flush()
+    counts = overview_counts(session, user_id=alice)
+    assert (counts.active_campaigns, counts.archived_campaigns) == (1, 1)
+    assert counts.videos_by_status["ready"] == 2
+    assert counts.videos_by_status["failed"] == 1
+    assert counts.videos_by_status["queued"] == 0
+    assert counts.total_videos == 3
+    empty = overview_counts(session, user_id=bob)
+    assert (empty.active_campaigns, empty.total_videos) == (1, 0)
+
+
+def test_users_list_is_for_admins_only(session: Session, alice: int) -> None:
+    admin = make_user(session, "root@example.com", role=Role.ADMIN)
+    emails = [u.email for u in list_users(session, acting_user_id=admin)]
+    assert sorted(emails) == ["alice@example.com", "root@example.com"]
+    with pytest.raises(PermissionDeniedError):
+        list_users(session, acting_user_id=alice)

@@ -1,0 +1,165 @@
+"""The video flow in a real browser against the production build and a real worker.
+
+One render only (15 s, generated background): request → live progress to 100 without a reload →
+preview plays and seeks → title edit → MP4 download. Plus the upload of a renamed text file, and
+another user (on a phone) who gets "Video not found". Everything shares one browser.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from urllib.parse import urljoin
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import PHONE, make_account, new_page, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+RENDER_TIMEOUT_MS = 300_000
+TOPIC = "Why owls can turn their heads so far"
+NEW_TITLE = "Owls turn their heads 270 degrees"
+
+# Records every value a progress bar shows, so the test can prove the page updated live.
+WATCH_PROGRESS_JS = """() => {
+  window.__noReload = true;
+  window.__seen = [];
+  const record = () => document.querySelectorAll('[role=progressbar]').forEach(
+    (bar) => window.__seen.push(Number(bar.getAttribute('aria-valuenow'))));
+  record();
+  new MutationObserver(record).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'],
+  });
+}"""
+
+
+def _upload_renamed_text_file(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/app/media")
+    expect(page.get_by_role("heading", name="Media", level=1)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"up to \d+ MB"))).to_be_visible()
+    page.get_by_label("Upload media").set_input_files(
+        files=[
+            {
+                "name": "holiday.mp4",
+                "mimeType": "video/mp4",
+                "buffer": b"These are my holiday notes, not a video.\n" * 50,
+            }
+        ]
+    )
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("holiday.mp4")
+    expect(page.get_by_role("button", name=re.compile(r"^Delete "))).to_have_count(0)
+
+
+def _create_campaign(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/app/campaigns/new")
+    page.get_by_label("Name").fill("Owl facts")
+    page.get_by_label("Niche").fill("Surprising facts about owls")
+    page.get_by_role("button", name="Create campaign").click()
+    page.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
+
+
+def _request_one_video(page: Page, app_url: str) -> None:
+    page.get_by_role("link", name="New video").click()
+    page.wait_for_url(re.compile(r"/app/videos/new/?\?campaign=\d+"))
+    expect(page.get_by_label("Campaign", exact=True)).to_have_value(re.compile(r"^\d+$"))
+    page.get_by_label("Topic or brief").fill(TOPIC)
+    cost = page.locator("#cost-line")
+    page.get_by_label("Number of videos").fill("3")
+    expect(cost).to_contain_text("3")
+    page.get_by_label("Number of videos").fill("1")
+    expect(cost).to_contain_text("1 video")
+    page.get_by_label("Target length (seconds)").fill("15")
+    page.get_by_label("Background").select_option("generated")
+    page.get_by_label("Music").select_option("none")
+    page.get_by_role("button", name="Generate videos").click()
+    page.wait_for_url(re.compile(r"/app/videos/?$"))
+
+
+def _watch_it_render(page: Page) -> None:
+    bar = page.get_by_role("progressbar", name=re.compile(r"^Progress of "))
+    expect(bar).to_have_count(1)
+    page.evaluate(WATCH_PROGRESS_JS)
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=RENDER_TIMEOUT_MS)
+    card = page.get_by_label(re.compile(r"^Video "))
+    expect(card.get_by_text("Ready", exact=True).first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    assert page.evaluate("window.__noReload") is True, "the page reloaded"
+    seen = page.evaluate("window.__seen")
+    assert any(0 < value < 100 for value in seen), f"no live progress between 0 and 100: {seen}"
+
+
+def _preview_plays_and_seeks(page: Page) -> None:
+    page.get_by_role("link", name="Open").click()
+    page.wait_for_url(re.compile(r"/app/videos/\d+/?$"))
+    video = page.locator("video")
+    expect(video).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    expect(video).to_have_attribute("preload", "metadata")
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=30_000)
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video').currentTime > 0.5", timeout=30_000)
+    video.evaluate("v => v.pause()")
+    seeked = video.evaluate(
+        """v => new Promise((done) => {
+             v.addEventListener('seeked', () => done(v.currentTime), {once: true});
+             v.currentTime = 5;
+           })"""
+    )
+    assert abs(seeked - 5) < 0.5
+    covered = video.evaluate(
+        """v => [...Array(v.seekable.length).keys()].some(
+             (i) => v.seekable.start(i) <= 5 && v.seekable.end(i) >= 5)"""
+    )
+    assert covered, "the seekable ranges do not cover 5 s"
+
+
+def _edit_title_and_download(page: Page, app_url: str) -> str:
+    page.get_by_label("Title", exact=True).fill(NEW_TITLE)
+    page.get_by_role("button", name="Save details").click()
+    expect(page.get_by_text("Details saved.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Title", exact=True)).to_have_value(NEW_TITLE)
+    href = page.get_by_role("link", name="Download MP4").get_attribute("href") or ""
+    response = page.request.get(urljoin(app_url, href))
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("video/mp4")
+    assert response.body()[4:8] == b"ftyp"
+    return page.url
+
+
+def test_request_watch_preview_edit_and_download(
+    browser: Browser, app_url: str, worker_process: subprocess.Popen[bytes]
+) -> None:
+    context, page = new_page(browser)
+    try:
+        sign_up(page, app_url)
+        _upload_renamed_text_file(page, app_url)
+        _create_campaign(page, app_url)
+        _request_one_video(page, app_url)
+        _watch_it_render(page)
+        _preview_plays_and_seeks(page)
+        video_url = _edit_title_and_download(page, app_url)
+    finally:
+        context.close()
+
+    context, other = new_page(browser, PHONE)
+    try:
+        sign_up(other, app_url, make_account("intruder"))
+        other.goto(video_url)
+        expect(other.get_by_role("heading", name="Video not found")).to_be_visible()
+        expect(other.locator("video")).to_have_count(0)
+        _no_sideways_scroll(other)
+        for path, heading in (("/app/videos", "Videos"), ("/app/media", "Media")):
+            other.goto(f"{app_url}{path}")
+            expect(other.get_by_role("heading", name=heading, level=1)).to_be_visible()
+            _no_sideways_scroll(other)
+    finally:
+        context.close()
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"

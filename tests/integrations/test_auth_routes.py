@@ -1,0 +1,170 @@
+"""/api/auth/finish and /api/auth/signed-out via Starlette's TestClient (PostgreSQL + Redis)."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+import pytest
+from sqlmodel import select
+from starlette.requests import Request
+from starlette.testclient import TestClient
+
+from tests.integrations.auth_support import auth_services
+from viralshorts.db import session_scope
+from viralshorts.domain import accounts
+from viralshorts.integrations.services import use_services
+from viralshorts.models import LoginSession, User
+from viralshorts.settings import get_settings
+from viralshorts.web.auth import user_from_request
+from viralshorts.web.routes import build_api
+
+
+@pytest.fixture()
+def configure(use_database, use_redis, monkeypatch):
+    """Set environment variables, rebuild settings and services; undone afterwards."""
+
+    def apply(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        use_services(auth_services(get_settings()))
+
+    apply(PUBLIC_BASE_URL="http://testserver")
+    yield apply
+    use_services(None)
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def client(configure) -> TestClient:
+    with TestClient(build_api(), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def user(use_database) -> User:
+    with session_scope() as session:
+        return accounts.sign_up(session, email="ada@example.com", password="correct horse battery")
+
+
+def _ticket(user: User) -> str:
+    return accounts.issue_sign_in_ticket(auth_services(get_settings()).tickets, user=user)
+
+
+def _set_cookie(response) -> SimpleCookie:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie.load(response.headers["set-cookie"])
+    return cookie
+
+
+def test_finish_sets_an_httponly_session_cookie(client: TestClient, user: User) -> None:
+    response = client.get(
+        "/api/auth/finish",
+        params={"ticket": _ticket(user), "next": "/app/campaigns?tab=2"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/campaigns?tab=2"
+    morsel = _set_cookie(response)["vs_session"]
+    assert morsel["httponly"] is True
+    assert morsel["samesite"].lower() == "lax"
+    assert morsel["path"] == "/"
+    assert morsel["secure"] == ""  # plain http base URL
+    assert int(morsel["max-age"]) == get_settings().session_max_days * 86400
+    with session_scope() as session:
+        assert accounts.user_for_token(session, morsel.value).id == user.id
+        row = session.exec(select(LoginSession)).one()
+        assert row.user_agent == "testclient"
+
+
+def test_cookie_is_secure_behind_https(configure, user: User) -> None:
+    configure(PUBLIC_BASE_URL="https://shorts.example")
+    with TestClient(build_api(), base_url="https://shorts.example") as https_client:
+        response = https_client.get(
+            "/api/auth/finish", params={"ticket": _ticket(user)}, follow_redirects=False
+        )
+    assert response.headers["location"] == "/app"
+    assert _set_cookie(response)["vs_session"]["secure"] is True
+
+
+def test_a_ticket_works_once(client: TestClient, user: User) -> None:
+    ticket = _ticket(user)
+    assert (
+        client.get(f"/api/auth/finish?ticket={ticket}", follow_redirects=False).status_code == 303
+    )
+    client.cookies.clear()
+    again = client.get(f"/api/auth/finish?ticket={ticket}", follow_redirects=False)
+    assert again.status_code == 400
+    assert "set-cookie" not in again.headers
+    assert "expired or was already used" in again.text
+
+
+def test_an_expired_ticket_is_refused(client: TestClient, user: User, use_redis) -> None:
+    ticket = _ticket(user)
+    for key in use_redis.keys("vs:once:signin:*"):
+        use_redis.delete(key)  # what Redis does when the 60 s TTL runs out
+    response = client.get(f"/api/auth/finish?ticket={ticket}", follow_redirects=False)
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+
+
+def test_a_disabled_user_ticket_is_refused(client: TestClient, user: User) -> None:
+    ticket = _ticket(user)
+    with session_scope() as session:
+        session.get(User, user.id).disabled = True
+    assert (
+        client.get(f"/api/auth/finish?ticket={ticket}", follow_redirects=False).status_code == 400
+    )
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/app",
+        "//evil.example/app",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "app",
+    ],
+)
+def test_finish_never_redirects_off_site(client: TestClient, user: User, next_url: str) -> None:
+    response = client.get(
+        "/api/auth/finish",
+        params={"ticket": _ticket(user), "next": next_url},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app"
+
+
+def test_signed_out_ends_the_session_and_clears_the_cookie(client: TestClient, user: User) -> None:
+    client.get(f"/api/auth/finish?ticket={_ticket(user)}", follow_redirects=False)
+    raw = client.cookies["vs_session"]
+    response = client.get("/api/auth/signed-out", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in"
+    cleared = _set_cookie(response)["vs_session"]
+    assert cleared.value == "" and cleared["max-age"] == "0"
+    with session_scope() as session:
+        assert accounts.user_for_token(session, raw) is None
+
+
+def test_user_from_request_reads_the_cookie(client: TestClient, user: User) -> None:
+    client.get(f"/api/auth/finish?ticket={_ticket(user)}", follow_redirects=False)
+    raw = client.cookies["vs_session"]
+
+    def request_with(cookie: str) -> Request:
+        return Request({"type": "http", "headers": [(b"cookie", cookie.encode())]})
+
+    assert user_from_request(request_with(f"vs_session={raw}")).id == user.id
+    assert user_from_request(request_with("vs_session=forged")) is None
+    assert user_from_request(request_with("")) is None
+
+
+def test_unconfigured_oauth_provider_is_404(client: TestClient) -> None:
+    for path in ("/api/auth/oauth/google/start", "/api/auth/oauth/github/callback"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 404
+        assert "not configured" in response.text
+    assert client.get("/api/auth/oauth/myspace/start").status_code == 404

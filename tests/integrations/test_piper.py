@@ -1,0 +1,117 @@
+"""Piper really speaks: a WAV of the right length and rate, with word timings that fit the audio."""
+
+from __future__ import annotations
+
+import array
+import itertools
+import math
+import wave
+from pathlib import Path
+
+import pytest
+
+from viralshorts.errors import IntegrationError
+from viralshorts.integrations.piper_tts import (
+    PiperSpeech,
+    SentenceAudio,
+    Span,
+    load_voice,
+    voice_files,
+    word_timings,
+)
+from viralshorts.integrations.ports import SpeechResult
+
+TEXT = "Octopuses have three hearts. Their blood is blue, and that is wild!"
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperSpeech:
+    return PiperSpeech()
+
+
+@pytest.fixture(scope="module")
+def spoken(piper: PiperSpeech, tmp_path_factory: pytest.TempPathFactory) -> SpeechResult:
+    """TEXT spoken once at normal speed (synthesis is the slow part; tests share it)."""
+    out = tmp_path_factory.mktemp("piper") / "v.wav"
+    return piper.synthesize(TEXT, voice="piper:joe", speed=1.0, out_path=out)
+
+
+def samples_of(path: Path) -> tuple[array.array, int]:
+    with wave.open(str(path)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        return array.array("h", wav.readframes(wav.getnframes())), wav.getframerate()
+
+
+def rms(samples: array.array, rate: int, start: float, end: float) -> float:
+    part = samples[int(start * rate) : int(end * rate)]
+    return math.sqrt(sum(s * s for s in part) / max(1, len(part)))
+
+
+def test_speaks_a_wav_with_word_timings(spoken: SpeechResult) -> None:
+    result = spoken
+
+    samples, rate = samples_of(result.audio_path)
+    assert rate == 22050
+    assert result.duration == pytest.approx(len(samples) / rate)
+    assert 2.5 < result.duration < 8.0
+    assert rms(samples, rate, 0, result.duration) > 500  # not silence
+    words = result.words
+    assert words is not None
+    assert [w.word for w in words] == TEXT.split()
+    assert all(a.end <= b.start for a, b in itertools.pairwise(words))
+    assert all(0 <= w.start < w.end <= result.duration for w in words)
+
+
+def test_word_timings_follow_the_audio(spoken: SpeechResult) -> None:
+    samples, rate = samples_of(spoken.audio_path)
+    words = spoken.words or []
+    hearts, their = words[3], words[4]  # the pause between the two sentences
+    assert their.start - hearts.end > 0.1
+    speech = sum(rms(samples, rate, w.start, w.end) for w in words) / len(words)
+    pause = rms(samples, rate, hearts.end + 0.03, their.start - 0.03)
+    assert pause < speech / 4
+
+
+def test_faster_speed_is_shorter(piper: PiperSpeech, spoken: SpeechResult, tmp_path: Path) -> None:
+    fast = piper.synthesize(TEXT, voice="piper:joe", speed=1.3, out_path=tmp_path / "b.wav")
+    assert fast.duration < spoken.duration * 0.92
+
+
+def test_numbers_and_contractions_still_time_every_written_word(
+    piper: PiperSpeech, tmp_path: Path
+) -> None:
+    text = "In the U.S., 2,500 people don't sleep. Really?"
+    result = piper.synthesize(text, voice="piper:joe", speed=1.0, out_path=tmp_path / "n.wav")
+    words = result.words or []
+    assert [w.word for w in words] == text.split()
+    assert all(a.end <= b.start for a, b in itertools.pairwise(words))
+    assert words[-1].end <= result.duration
+
+
+def test_the_voice_loads_once_per_process() -> None:
+    model, config = voice_files()
+    assert model.suffix == ".onnx"
+    assert config.name.endswith(".onnx.json")
+    assert load_voice(model, config) is load_voice(model, config)
+
+
+def test_unknown_voice_and_empty_text_are_refused(piper: PiperSpeech, tmp_path: Path) -> None:
+    with pytest.raises(IntegrationError, match="Unknown Piper voice") as caught:
+        piper.synthesize("Hi.", voice="piper:nobody", speed=1.0, out_path=tmp_path / "x.wav")
+    assert caught.value.retryable is False
+    with pytest.raises(IntegrationError, match="no narration"):
+        piper.synthesize("  ", voice="piper:joe", speed=1.0, out_path=tmp_path / "x.wav")
+
+
+def test_words_are_spread_inside_their_own_sentence_when_not_aligned() -> None:
+    sentences = [
+        SentenceAudio(Span(0.0, 1.0), []),  # no phoneme alignments (onnx missing)
+        SentenceAudio(Span(1.0, 3.0), [Span(1.2, 1.5), Span(1.6, 2.8)]),  # 2 heard, 3 written
+    ]
+    timings = word_timings("One two. Three four five.", sentences)
+    assert [t.word for t in timings] == ["One", "two.", "Three", "four", "five."]
+    assert timings[0].start == 0.0
+    assert timings[1].end == 1.0
+    assert timings[2].start == 1.2  # sentence two's words stay inside its heard speech
+    assert timings[-1].end == 2.8
+    assert all(a.end <= b.start for a, b in itertools.pairwise(timings))

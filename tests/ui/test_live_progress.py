@@ -1,0 +1,112 @@
+"""The live-progress loop of the video list, through Reflex's real event processor.
+
+Real PostgreSQL and Redis; the Reflex app is a bare ``rx.App()`` so the token manager exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import reflex as rx
+from reflex.istate.manager.memory import StateManagerMemory
+from reflex_base.event import Event
+from reflex_base.event.processor import BaseStateEventProcessor
+
+from viralshorts.integrations.redis_progress import progress_channel
+from viralshorts.models import Campaign, User, Video
+from viralshorts.models.enums import RenderStep, VideoStatus
+from viralshorts.ui.state import AuthState
+from viralshorts.ui.videos import VideosState
+
+TOKEN = "tab-1"
+APP = rx.App()
+# Pub/sub channels are server-wide (not per Redis DB index): ids no other run uses.
+USER_ID, VIDEO_ID = 987_654, 876_543
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
+
+
+def _event(handler: str, path: str, **payload: object) -> Event:
+    router = {"pathname": path, "query": {}, "asPath": path, "token": TOKEN}
+    return Event(
+        name=f"{VideosState.get_full_name()}.{handler}", payload=payload, router_data=router
+    )
+
+
+async def _page_state(manager: StateManagerMemory) -> VideosState:
+    root = await manager.get_state(rx.BaseStateToken(ident=TOKEN, cls=VideosState))
+    return await root.get_state(VideosState)
+
+
+async def _wait_for(predicate, manager: StateManagerMemory) -> VideosState:
+    for _ in range(50):
+        state = await _page_state(manager)
+        if predicate(state):
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError("the state never got there")
+
+
+def _seed(session) -> None:
+    session.add(User(id=USER_ID, email="live@example.com"))
+    session.commit()
+    campaign = Campaign(user_id=USER_ID, name="Owls", niche="owl facts")
+    session.add(campaign)
+    session.commit()
+    session.add(
+        Video(
+            id=VIDEO_ID,
+            user_id=USER_ID,
+            campaign_id=campaign.id,
+            topic="Owls",
+            status=VideoStatus.RUNNING,
+            step=RenderStep.VOICE,
+            progress=10,
+        )
+    )
+    session.commit()
+
+
+async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_redis) -> None:
+    _seed(session)
+    processor = BaseStateEventProcessor(
+        backend_exception_handler=_raise, graceful_shutdown_timeout=1
+    )
+    manager = StateManagerMemory()
+    processor.configure(state_manager=manager)
+    async with processor:
+        async with manager.modify_state(rx.BaseStateToken(ident=TOKEN, cls=AuthState)) as root:
+            (await root.get_state(AuthState))._user_id = USER_ID
+        await APP.event_namespace._token_manager.link_token_to_sid(TOKEN, "sid-1")
+        chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
+        first = await _wait_for(lambda s: s._watch_id != "" and s.rows, manager)
+        assert first.rows[0]["percent"] == 10
+        watch_id = first._watch_id
+
+        message = {
+            "video_id": VIDEO_ID,
+            "status": "running",
+            "step": "render",
+            "percent": 55,
+            "message": "Rendering",
+        }
+        use_redis.publish(progress_channel(USER_ID), json.dumps(message))
+        live = await _wait_for(lambda s: s.rows[0]["percent"] == 55, manager)
+        assert (live.rows[0]["step"], live.rows[0]["message"]) == ("render", "Rendering")
+
+        await processor.enqueue(TOKEN, _event("watch_progress", "/app/videos"))
+        await asyncio.sleep(1)
+        assert (await _page_state(manager))._watch_id == watch_id, "a second loop started"
+        assert not chain.done()
+
+        await processor.enqueue(TOKEN, _event("set_status_filter", "/app/campaigns", value=""))
+        await asyncio.wait_for(chain, 5)
+        assert (await _page_state(manager))._watch_id == ""
+
+
+async def _drain(processor: BaseStateEventProcessor, event: Event) -> None:
+    async for _ in processor.enqueue_stream_delta(TOKEN, event):
+        pass

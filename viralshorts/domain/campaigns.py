@@ -1,0 +1,339 @@
+"""Campaigns: a channel idea with its look, voice, target platforms and posting schedule.
+
+Every read and write filters by ``user_id``; another user's campaign is ``NotFoundError``.
+The option lists below are the single source the UI builds its form from.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlmodel import Session, col, delete, func, or_, select
+
+from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.models import AuditLog, Campaign, Schedule, utcnow
+from viralshorts.settings import Settings, get_settings
+
+TONES: dict[str, str] = {
+    "energetic": "Energetic",
+    "calm": "Calm",
+    "funny": "Funny",
+    "serious": "Serious",
+    "inspirational": "Inspirational",
+    "educational": "Educational",
+    "dramatic": "Dramatic",
+}
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+}
+OFFLINE_VOICES: dict[str, str] = {"piper:joe": "Joe — offline neural voice (Piper)"}
+OPENAI_VOICES: dict[str, str] = {
+    f"openai:{name}": f"{name.capitalize()} — OpenAI voice"
+    for name in ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
+}
+CAPTION_STYLES: dict[str, str] = {
+    "bold": "Bold",
+    "clean": "Clean",
+    "karaoke": "Karaoke (word by word)",
+    "minimal": "Minimal",
+}
+BACKGROUNDS: dict[str, str] = {
+    "generated": "Generated motion backgrounds",
+    "stock": "Stock footage",
+    "uploads": "My uploaded clips",
+}
+PLATFORMS: dict[str, str] = {
+    "youtube": "YouTube Shorts",
+    "tiktok": "TikTok",
+    "instagram": "Instagram Reels",
+}
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_TIMES_PER_DAY = 12
+
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass
+class CampaignInput:
+    """What a person typed into the campaign form (validated by ``validate_campaign``)."""
+
+    name: str
+    niche: str
+    tone: str = "energetic"
+    language: str = "en"
+    voice: str = "piper:joe"
+    caption_style: str = "bold"
+    look: str = "generated"
+    platforms: list[str] = field(default_factory=list)
+    days: list[int] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    description: str = ""
+
+
+def voice_options(settings: Settings | None = None) -> dict[str, str]:
+    """The voices a campaign may use now (OpenAI voices only when OpenAI is configured)."""
+    settings = settings or get_settings()
+    if settings.openai_enabled:
+        return {**OFFLINE_VOICES, **OPENAI_VOICES}
+    return dict(OFFLINE_VOICES)
+
+
+def split_times(text: str) -> list[str]:
+    """Split what was typed in "Posting times" ("09:00, 18:30") into separate entries."""
+    return [part.strip() for part in re.split(r"[,;\s]+", text) if part.strip()]
+
+
+def normalise_time(value: str) -> str | None:
+    """``"9:05"`` → ``"09:05"``; ``None`` when it is not a 24-hour time."""
+    match = _TIME_RE.match(value.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def is_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA timezone this machine knows (e.g. ``Europe/Berlin``)."""
+    return bool(name) and name in zoneinfo.available_timezones()
+
+
+def _schedule_errors(data: CampaignInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    bad = [t for t in data.times if normalise_time(t) is None]
+    if bad:
+        errors["times"] = f"“{bad[0]}” is not a time. Use 24-hour HH:MM, e.g. 09:00, 18:30."
+    elif len(set(data.times)) > MAX_TIMES_PER_DAY:
+        errors["times"] = f"Use at most {MAX_TIMES_PER_DAY} posting times a day."
+    elif data.days and not data.times:
+        errors["times"] = "Add at least one posting time, e.g. 09:00."
+    if any(day not in range(7) for day in data.days):
+        errors["days"] = "Pick posting days from Monday to Sunday."
+    elif data.times and not data.days:
+        errors["days"] = "Pick at least one posting day."
+    if not is_timezone(data.timezone):
+        errors["timezone"] = "Use a timezone name such as Europe/Berlin or America/New_York."
+    return errors
+
+
+def _choice_errors(data: CampaignInput, settings: Settings) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.tone not in TONES:
+        errors["tone"] = "Pick one of the listed tones."
+    if data.language not in LANGUAGES:
+        errors["language"] = "Pick one of the supported languages."
+    if data.voice in OPENAI_VOICES and not settings.openai_enabled:
+        errors["voice"] = "OpenAI voices need OpenAI to be configured; pick the Piper voice."
+    elif data.voice not in voice_options(settings):
+        errors["voice"] = "Pick one of the listed voices."
+    if data.caption_style not in CAPTION_STYLES:
+        errors["caption_style"] = "Pick one of the listed caption styles."
+    if data.look not in BACKGROUNDS:
+        errors["look"] = "Pick one of the listed backgrounds."
+    if not set(data.platforms) <= set(PLATFORMS):
+        errors["platforms"] = "Pick platforms from YouTube Shorts, TikTok and Instagram Reels."
+    return errors
+
+
+def _text_errors(data: CampaignInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not 2 <= len(data.name) <= 120:
+        errors["name"] = "Give the campaign a name of 2 to 120 characters."
+    if not data.niche:
+        errors["niche"] = "Describe the niche, e.g. “space facts for kids”."
+    elif len(data.niche) > 200:
+        errors["niche"] = "Keep the niche to 200 characters or fewer."
+    if len(data.description) > 2000:
+        errors["description"] = "Keep the description to 2000 characters or fewer."
+    return errors
+
+
+def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> CampaignInput:
+    """Check every rule and return a cleaned copy.
+
+    Raises:
+        ValidationError: with a message per form field that breaks a rule.
+    """
+    settings = settings or get_settings()
+    clean = replace(
+        data,
+        name=data.name.strip(),
+        niche=data.niche.strip(),
+        timezone=data.timezone.strip(),
+        description=data.description.strip(),
+    )
+    errors = {**_text_errors(clean), **_choice_errors(clean, settings), **_schedule_errors(clean)}
+    if errors:
+        raise ValidationError(errors)
+    clean.platforms = [p for p in PLATFORMS if p in clean.platforms]
+    clean.days = sorted(set(clean.days))
+    clean.times = sorted({normalise_time(t) or "" for t in clean.times})
+    return clean
+
+
+def _audit(session: Session, *, user_id: int, action: str, campaign: Campaign) -> None:
+    details: dict[str, Any] = {"name": campaign.name}
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            action=action,
+            target_type="campaign",
+            target_id=str(campaign.id),
+            details=details,
+        )
+    )
+
+
+def _apply(campaign: Campaign, data: CampaignInput) -> None:
+    campaign.name, campaign.niche, campaign.tone = data.name, data.niche, data.tone
+    campaign.language, campaign.voice = data.language, data.voice
+    campaign.caption_style, campaign.look = data.caption_style, data.look
+    campaign.default_platforms = list(data.platforms)
+    campaign.description = data.description
+
+
+def _replace_schedule(session: Session, campaign: Campaign, data: CampaignInput) -> None:
+    session.exec(delete(Schedule).where(col(Schedule.campaign_id) == campaign.id))
+    if data.days:
+        session.add(
+            Schedule(
+                campaign_id=campaign.id,
+                days=list(data.days),
+                times=list(data.times),
+                timezone=data.timezone,
+                platforms=list(data.platforms),
+            )
+        )
+
+
+def create_campaign(
+    session: Session, *, user_id: int, data: CampaignInput, settings: Settings | None = None
+) -> Campaign:
+    """Validate ``data`` and store a new campaign (and its schedule) for ``user_id``.
+
+    Raises:
+        ValidationError: when a field breaks a rule; nothing is stored.
+    """
+    clean = validate_campaign(data, settings)
+    campaign = Campaign(user_id=user_id, name=clean.name, niche=clean.niche)
+    _apply(campaign, clean)
+    session.add(campaign)
+    session.flush()
+    _replace_schedule(session, campaign, clean)
+    _audit(session, user_id=user_id, action="campaign.create", campaign=campaign)
+    session.flush()
+    return campaign
+
+
+def update_campaign(
+    session: Session,
+    *,
+    user_id: int,
+    campaign_id: int,
+    data: CampaignInput,
+    settings: Settings | None = None,
+) -> Campaign:
+    """Validate ``data`` and overwrite the campaign; its schedule is replaced.
+
+    Raises:
+        NotFoundError: the campaign does not exist or is someone else's.
+        ValidationError: when a field breaks a rule; nothing is changed.
+    """
+    campaign = get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+    clean = validate_campaign(data, settings)
+    _apply(campaign, clean)
+    campaign.updated_at = utcnow()
+    session.add(campaign)
+    _replace_schedule(session, campaign, clean)
+    _audit(session, user_id=user_id, action="campaign.update", campaign=campaign)
+    session.flush()
+    return campaign
+
+
+def _set_archived(session: Session, *, user_id: int, campaign_id: int, archived: bool) -> Campaign:
+    campaign = get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+    campaign.archived_at = utcnow() if archived else None
+    campaign.updated_at = utcnow()
+    session.add(campaign)
+    action = "campaign.archive" if archived else "campaign.restore"
+    _audit(session, user_id=user_id, action=action, campaign=campaign)
+    session.flush()
+    return campaign
+
+
+def archive_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+    """Hide the campaign from the default list (its videos and posts stay).
+
+    Raises:
+        NotFoundError: the campaign does not exist or is someone else's.
+    """
+    return _set_archived(session, user_id=user_id, campaign_id=campaign_id, archived=True)
+
+
+def restore_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+    """Bring an archived campaign back into the default list.
+
+    Raises:
+        NotFoundError: the campaign does not exist or is someone else's.
+    """
+    return _set_archived(session, user_id=user_id, campaign_id=campaign_id, archived=False)
+
+
+def get_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+    """The user's campaign.
+
+    Raises:
+        NotFoundError: the campaign does not exist or is someone else's (never says which).
+    """
+    campaign = session.exec(
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
+    ).first()
+    if campaign is None:
+        raise NotFoundError("Campaign not found.")
+    return campaign
+
+
+def get_schedule(session: Session, *, user_id: int, campaign_id: int) -> Schedule | None:
+    """The campaign's posting schedule, or ``None`` when it posts only on demand.
+
+    Raises:
+        NotFoundError: the campaign does not exist or is someone else's.
+    """
+    get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+    return session.exec(select(Schedule).where(Schedule.campaign_id == campaign_id)).first()
+
+
+def list_campaigns(
+    session: Session, *, user_id: int, search: str = "", include_archived: bool = False
+) -> Sequence[Campaign]:
+    """The user's campaigns, newest first; ``search`` matches name or niche, any case."""
+    query = select(Campaign).where(Campaign.user_id == user_id)
+    if not include_archived:
+        query = query.where(col(Campaign.archived_at).is_(None))
+    term = search.strip().lower()
+    if term:
+        pattern = f"%{_escape_like(term)}%"
+        query = query.where(
+            or_(
+                func.lower(Campaign.name).like(pattern, escape="\\"),
+                func.lower(Campaign.niche).like(pattern, escape="\\"),
+            )
+        )
+    return session.exec(
+        query.order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
+    ).all()
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,55 @@
+"""Read-only numbers for the overview page and the admin users table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, func, select
+
+from viralshorts.errors import PermissionDeniedError
+from viralshorts.models import Campaign, User, Video, VideoStatus
+
+
+@dataclass(frozen=True)
+class OverviewCounts:
+    """What a creator has: active/archived campaigns and videos per status."""
+
+    active_campaigns: int
+    archived_campaigns: int
+    videos_by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_videos(self) -> int:
+        return sum(self.videos_by_status.values())
+
+
+def overview_counts(session: Session, *, user_id: int) -> OverviewCounts:
+    """Count the user's campaigns and videos straight from the database."""
+    archived = col(Campaign.archived_at).is_not(None)
+    rows = session.exec(
+        select(archived, func.count()).where(Campaign.user_id == user_id).group_by(archived)
+    ).all()
+    by_archived = {bool(is_archived): count for is_archived, count in rows}
+    statuses = session.exec(
+        select(Video.status, func.count()).where(Video.user_id == user_id).group_by(Video.status)
+    ).all()
+    videos = {str(status): 0 for status in VideoStatus}
+    videos.update({str(status): count for status, count in statuses})
+    return OverviewCounts(
+        active_campaigns=by_archived.get(False, 0),
+        archived_campaigns=by_archived.get(True, 0),
+        videos_by_status=videos,
+    )
+
+
+def list_users(session: Session, *, acting_user_id: int) -> Sequence[User]:
+    """Every user, newest first, for the admin page.
+
+    Raises:
+        PermissionDeniedError: ``acting_user_id`` is not an admin (or is disabled).
+    """
+    actor = session.get(User, acting_user_id)
+    if actor is None or not actor.is_admin or actor.disabled:
+        raise PermissionDeniedError("Only admins can see the users list.")
+    return session.exec(select(User).order_by(col(User.created_at).desc())).all()

@@ -1,0 +1,160 @@
+"""The creator's media library: uploaded clips, images and music, checked by probing them.
+
+The file's extension is never trusted: ffprobe (through ``services.prober``) says what it is.
+A file that starts like a media container but cannot be read, or whose boxes run past the end
+of the file, is reported as damaged or incomplete (an interrupted upload) rather than as "not
+media".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import struct
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
+from viralshorts.integrations.ports import MediaProbe
+from viralshorts.integrations.services import Services
+from viralshorts.models import MediaAsset, MediaKind
+from viralshorts.settings import get_settings
+
+MB = 1024 * 1024
+NOT_MEDIA = "This file is not a video, image or audio file we can read."
+DAMAGED = (
+    "This file looks damaged or incomplete (was the upload or export interrupted?). "
+    "Export it again and upload the new copy."
+)
+_IMAGE_CODECS = {"png", "mjpeg", "webp", "bmp", "tiff", "jpegls"}
+_EXTENSIONS = {"png_pipe": "png", "jpeg_pipe": "jpg", "webp_pipe": "webp", "bmp_pipe": "bmp"}
+_EXTENSIONS |= {"mp3": "mp3", "wav": "wav", "ogg": "ogg", "flac": "flac", "aac": "aac"}
+_EXTENSIONS |= {"avi": "avi", "gif": "gif", "matroska,webm": "webm"}
+_MEDIA_MAGIC = (b"RIFF", b"ID3", b"OggS", b"fLaC", b"\x1a\x45\xdf\xa3", b"\x89PNG", b"\xff\xd8")
+
+
+def __getattr__(name: str) -> int:
+    """``MAX_UPLOAD_MB`` is read from the current settings each time (the UI shows it)."""
+    if name == "MAX_UPLOAD_MB":
+        return get_settings().max_upload_bytes // MB
+    raise AttributeError(name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(MB), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _iso_boxes(path: Path) -> bool | None:
+    """For an MP4/MOV file: True when its top-level boxes fit in the file; None if not one."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[4:8] != b"ftyp":
+            return None
+        offset = 0
+        while offset + 8 <= size:
+            handle.seek(offset)
+            box_size, _ = struct.unpack(">I4s", handle.read(8))
+            if box_size == 1:
+                box_size = struct.unpack(">Q", handle.read(8))[0]
+            if box_size == 0:
+                return True  # the last box runs to the end of the file
+            if box_size < 8 or offset + box_size > size:
+                return False
+            offset += box_size
+        return offset == size
+
+
+def _looks_like_media(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    return head[4:8] == b"ftyp" or head.startswith(_MEDIA_MAGIC) or head[:2] == b"\xff\xfb"
+
+
+def _probe(services: Services, path: Path) -> MediaProbe:
+    if _iso_boxes(path) is False:
+        raise ValidationError({"file": DAMAGED})
+    try:
+        return services.prober.probe(path)
+    except IntegrationError as exc:
+        message = DAMAGED if _looks_like_media(path) else NOT_MEDIA
+        raise ValidationError({"file": message}) from exc
+
+
+def _kind(probe: MediaProbe) -> MediaKind:
+    still = probe.video_codec in _IMAGE_CODECS and (probe.duration or 0.0) < 0.5
+    if probe.has_video and (still or probe.format_name.endswith("_pipe")):
+        return MediaKind.IMAGE
+    return MediaKind.CLIP if probe.has_video else MediaKind.MUSIC
+
+
+def _extension(probe: MediaProbe, kind: MediaKind) -> str:
+    if probe.format_name.startswith("mov,mp4"):
+        return "m4a" if kind == MediaKind.MUSIC else "mp4"
+    if probe.format_name == "image2" and probe.video_codec == "mjpeg":
+        return "jpg"
+    if probe.format_name == "matroska,webm" and probe.video_codec not in ("vp8", "vp9", "av1"):
+        return "mkv"
+    return _EXTENSIONS.get(probe.format_name, "bin")
+
+
+def _clean_filename(filename: str) -> str:
+    name = re.sub(r"[\x00-\x1f/\\]", "", Path(filename).name).strip()
+    return (name or "upload")[:255]
+
+
+def add_media(
+    session: Session, services: Services, *, user_id: int, filename: str, path: Path
+) -> MediaAsset:
+    """Check, store and record an uploaded file (the same file twice is stored once).
+
+    Raises:
+        ValidationError: too large, not media, or damaged (``field_errors["file"]``).
+    """
+    limit = services.settings.max_upload_bytes
+    if path.stat().st_size > limit:
+        raise ValidationError({"file": f"This file is larger than the {limit // MB} MB limit."})
+    probe = _probe(services, path)
+    sha256 = _sha256(path)
+    query = select(MediaAsset).where(MediaAsset.user_id == user_id, MediaAsset.sha256 == sha256)
+    existing = session.exec(query).first()
+    if existing is not None:
+        return existing
+    kind = _kind(probe)
+    key = f"media/{user_id}/{sha256}.{_extension(probe, kind)}"
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    services.storage.put_file(key, path, content_type)
+    asset = MediaAsset(
+        user_id=user_id, kind=kind, filename=_clean_filename(filename), storage_key=key,
+        content_type=content_type, size_bytes=path.stat().st_size, sha256=sha256,
+        duration_seconds=probe.duration, width=probe.width, height=probe.height,
+    )  # fmt: skip
+    session.add(asset)
+    session.commit()
+    return asset
+
+
+def list_media(
+    session: Session, *, user_id: int, kind: MediaKind | None = None
+) -> list[MediaAsset]:
+    """The user's media, newest first, optionally of one kind."""
+    query = select(MediaAsset).where(MediaAsset.user_id == user_id)
+    if kind is not None:
+        query = query.where(MediaAsset.kind == kind)
+    return list(session.exec(query.order_by(col(MediaAsset.id).desc())).all())
+
+
+def delete_media(session: Session, services: Services, *, user_id: int, asset_id: int) -> None:
+    """Delete one of the user's media files; NotFoundError for anyone else's."""
+    asset = session.get(MediaAsset, asset_id)
+    if asset is None or asset.user_id != user_id:
+        raise NotFoundError("Media file not found.")
+    session.delete(asset)
+    session.commit()
+    services.storage.delete(asset.storage_key)

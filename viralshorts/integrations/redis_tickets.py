@@ -1,0 +1,25 @@
+"""The OneTimeStore port on Redis: SET with a TTL, taken back with an atomic GETDEL."""
+
+from __future__ import annotations
+
+import redis
+
+from viralshorts.settings import Settings
+
+KEY_PREFIX = "vs:once:"
+
+
+class RedisOneTimeStore:
+    """Values that live ``ttl_seconds`` and can be taken exactly once."""
+
+    def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
+        self._redis = client or redis.Redis.from_url(settings.redis_url)
+
+    def put(self, key: str, value: str, *, ttl_seconds: int) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds``."""
+        self._redis.set(KEY_PREFIX + key, value.encode(), ex=ttl_seconds)
+
+    def take(self, key: str) -> str | None:
+        """Return and delete the value; None when it is missing, expired or already taken."""
+        raw = self._redis.getdel(KEY_PREFIX + key)
+        return None if raw is None else raw.decode()

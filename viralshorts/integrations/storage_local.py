@@ -1,0 +1,113 @@
+"""MediaStorage on a local folder, with HMAC-signed URLs served by ``web/media.py``.
+
+Files are written to a temporary name in the destination folder and renamed into place, so a
+reader (or a worker killed mid-copy) never sees a half-written file under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import mimetypes
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.settings import Settings
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+_EXTRA_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".m4a": "audio/mp4"}
+
+
+def content_type_for(key: str) -> str:
+    """The Content-Type to serve ``key`` with, from its extension."""
+    suffix = Path(key).suffix.lower()
+    if suffix in _EXTRA_TYPES:
+        return _EXTRA_TYPES[suffix]
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative storage key, else raise ValidationError.
+
+    Segments may not be empty, ``..``, or start with a dot (no hidden or temp files, no
+    escaping the media root).
+    """
+    parts = key.split("/")
+    if not key or len(key) > 300 or not all(_SEGMENT.match(part) for part in parts):
+        raise ValidationError({"key": "That is not a valid media key."})
+    return key
+
+
+def sign(secret: str, key: str, exp: int, disposition: str) -> str:
+    """HMAC-SHA256 of ``key|exp|disposition`` under the app's secret key."""
+    message = f"{key}|{exp}|{disposition}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def disposition_for(download_name: str) -> str:
+    """The signed disposition: ``inline``, or ``attachment:<filename>`` for downloads."""
+    return f"attachment:{download_name}" if download_name else "inline"
+
+
+def verify(secret: str, key: str, exp: int, disposition: str, signature: str) -> bool:
+    """True when ``signature`` matches and ``exp`` (unix seconds) is still in the future."""
+    expected = sign(secret, key, exp, disposition)
+    return hmac.compare_digest(expected, signature) and exp >= int(time.time())
+
+
+def _atomic_copy(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.part"
+    try:
+        with source.open("rb") as src, tmp.open("wb") as out:
+            shutil.copyfileobj(src, out, length=1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class LocalStorage:
+    """Keys are relative paths under ``settings.media_root``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._root = Path(settings.media_root)
+        self._secret = settings.secret_key
+
+    def path_for(self, key: str) -> Path:
+        """The file behind ``key`` (it may not exist)."""
+        return self._root / validate_key(key)
+
+    def put_file(self, key: str, source: Path, content_type: str) -> None:
+        """Copy ``source`` to ``key`` atomically (Content-Type comes from the key when served)."""
+        _atomic_copy(source, self.path_for(key))
+
+    def download_to(self, key: str, dest: Path) -> Path:
+        """Copy ``key`` to ``dest``; NotFoundError if there is no such file."""
+        path = self.path_for(key)
+        if not path.is_file():
+            raise NotFoundError(f"media {key} not found")
+        _atomic_copy(path, dest)
+        return dest
+
+    def exists(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path_for(key).unlink(missing_ok=True)
+
+    def signed_url(self, key: str, *, expires_in: int, download_name: str = "") -> str:
+        """A relative ``/api/media/...`` URL valid for ``expires_in`` seconds."""
+        validate_key(key)
+        exp = int(time.time()) + expires_in
+        params = {"exp": exp, "sig": sign(self._secret, key, exp, disposition_for(download_name))}
+        if download_name:
+            params["dl"] = download_name
+        return f"/api/media/{quote(key)}?{urlencode(params)}"

@@ -1,0 +1,275 @@
+"""One render attempt inside a worker: claim, inputs, pipeline, upload, READY.
+
+Everything is reloaded from the database by id. Every write is guarded by the job id that owns
+the video (``Video.job_id``), so a job that lost its video (cancelled, or re-enqueued after its
+worker died) can neither run nor finish it. Progress goes to the database (throttled) and to the
+user's pub/sub channel; a heartbeat thread touches ``heartbeat_at`` so crash recovery can tell
+a live render from a dead one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from viralshorts.db import session_scope
+from viralshorts.domain import render_queue
+from viralshorts.domain.rendering import pipeline
+from viralshorts.errors import CancelledError
+from viralshorts.integrations.services import Services
+from viralshorts.jobs.render_inputs import build_spec
+from viralshorts.models import (
+    Campaign,
+    RenderStep,
+    Video,
+    VideoStatus,
+    utcnow,
+)
+
+DB_WRITE_INTERVAL = 0.5  # seconds: at most two progress writes per second
+CANCEL_CHECK_INTERVAL = 1.0
+OUTPUT_TYPES = {"mp4": "video/mp4", "jpg": "image/jpeg", "srt": "application/x-subrip"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Which video this job renders, and the job id that must still own it."""
+
+    video_id: int
+    user_id: int
+    job_id: str
+    services: Services
+
+    def owned(self) -> list[Any]:
+        """SQL conditions: this video, still owned by this job."""
+        return [col(Video.id) == self.video_id, Video.job_id == self.job_id]
+
+    def update(self, **values: Any) -> bool:
+        """Write ``values`` to the video if this attempt still owns it and it is active."""
+        with session_scope() as session:
+            query = sa.update(Video).where(
+                *self.owned(), col(Video.status).in_(render_queue.ACTIVE)
+            )
+            return session.exec(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+    def publish(self, status: str, step: str, percent: int, message: str) -> None:
+        """Tell the user's browser how this video is doing."""
+        payload = {"video_id": self.video_id, "status": status, "step": step}
+        payload |= {"percent": percent, "message": message}
+        self.services.progress.publish(self.user_id, payload)
+
+
+def work_dir_for(services: Services, job_id: str) -> Path:
+    """Scratch space of one job (kept between RQ retries so the pipeline's cache resumes)."""
+    return Path(services.settings.media_root) / ".work" / job_id
+
+
+def remove_work_dirs(services: Services, video_id: int, keep: str = "") -> None:
+    """Delete the scratch space of the video's attempts, except ``keep``."""
+    for path in (Path(services.settings.media_root) / ".work").glob(f"render-{video_id}-*"):
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class ProgressReporter:
+    """``on_progress`` for the pipeline: publishes every report, writes the row at most 2/s."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        self._attempt = attempt
+        self._last_write = 0.0
+        self._last_step = ""
+        self._last_report: tuple[str, int, str] = ("", -1, "")
+
+    def __call__(self, step: str, percent: int, message: str) -> None:
+        percent = max(0, min(int(percent), 99))
+        if (step, percent, message) == self._last_report:
+            return
+        self._last_report = (step, percent, message)
+        self._attempt.publish(VideoStatus.RUNNING, step, percent, message)
+        now = time.monotonic()
+        if step == self._last_step and now - self._last_write < DB_WRITE_INTERVAL:
+            return
+        self._last_write, self._last_step = now, step
+        self._attempt.update(
+            step=step, progress=percent, status_message=message[:300], heartbeat_at=utcnow()
+        )
+
+
+class CancelCheck:
+    """``is_cancelled`` for the pipeline: reads ``cancel_requested`` at most once a second."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        self._attempt = attempt
+        self._checked_at = 0.0
+        self._cancelled = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._checked_at >= CANCEL_CHECK_INTERVAL:
+            self._checked_at = now
+            with session_scope() as session:
+                query = select(Video.cancel_requested).where(*self._attempt.owned())
+                self._cancelled = session.exec(query).first() is not False
+        return self._cancelled
+
+
+class Heartbeat:
+    """A daemon thread that touches ``heartbeat_at`` while the render runs."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        self._attempt = attempt
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="render-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        interval = self._attempt.services.settings.render_heartbeat_seconds
+        while not self._stop.wait(interval):
+            self._attempt.update(heartbeat_at=utcnow())
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def claim(video_id: int, job_id: str) -> tuple[Video, Campaign] | str:
+    """Mark the video RUNNING for ``job_id``; returns it and its campaign, or why not."""
+    with session_scope() as session:
+        video = session.get(Video, video_id)
+        if video is None:
+            return "missing"
+        if video.status not in render_queue.ACTIVE or (job_id and video.job_id != job_id):
+            return "skipped"
+        now = utcnow()
+        values = {"status": VideoStatus.RUNNING, "step": RenderStep.SCRIPT, "progress": 0}
+        values |= {"heartbeat_at": now, "updated_at": now, "status_message": "Starting"}
+        query = sa.update(Video).where(
+            col(Video.id) == video_id,
+            Video.job_id == video.job_id,
+            col(Video.status).in_(render_queue.ACTIVE),
+        )
+        if session.exec(query.values(started_at=video.started_at or now, **values)).rowcount != 1:
+            return "skipped"
+        session.commit()
+        session.refresh(video)
+        campaign = session.get(Campaign, video.campaign_id)
+        return (video, campaign) if campaign else "missing"
+
+
+def upload_outputs(attempt: Attempt, output: pipeline.RenderOutput) -> dict[str, str]:
+    """Store the mp4, thumbnail and captions under deterministic keys; returns the keys."""
+    attempt.publish(VideoStatus.RUNNING, RenderStep.UPLOAD, 97, "Saving your video")
+    attempt.update(step=RenderStep.UPLOAD, progress=97, status_message="Saving your video")
+    base = f"videos/{attempt.user_id}/{attempt.video_id}/{output.render_hash}"
+    sources = {
+        "mp4": output.video_path,
+        "jpg": output.thumbnail_path,
+        "srt": output.captions_srt_path,
+    }
+    keys = {ext: f"{base}.{ext}" for ext in sources}
+    for ext, source in sources.items():
+        attempt.services.storage.put_file(keys[ext], Path(source), OUTPUT_TYPES[ext])
+    return keys
+
+
+def ready_values(output: pipeline.RenderOutput, keys: dict[str, str]) -> dict[str, Any]:
+    """The columns a finished render sets on its video."""
+    script = output.script
+    return {
+        "step": RenderStep.DONE,
+        "progress": 100,
+        "status_message": "Ready",
+        "error": "",
+        "script": script.to_dict(),
+        "title": script.title[:200],
+        "description": script.description,
+        "hashtags": list(script.hashtags),
+        "duration_seconds": float(output.duration),
+        "video_key": keys["mp4"],
+        "thumbnail_key": keys["jpg"],
+        "captions_key": keys["srt"],
+        "render_hash": output.render_hash,
+        "size_bytes": Path(output.video_path).stat().st_size,
+    }
+
+
+def delete_replaced_files(services: Services, old: Video, keys: dict[str, str]) -> None:
+    """Remove the files of an earlier render of this video that the new one replaced."""
+    for key in (old.video_key, old.thumbnail_key, old.captions_key):
+        if key and key not in keys.values():
+            services.storage.delete(key)
+
+
+def run_render(attempt: Attempt, video: Video, campaign: Campaign) -> str:
+    """Render, upload and finish the claimed video; returns ``ready`` or ``canceled``.
+
+    Raises whatever the pipeline raises other than CancelledError (the task decides about
+    retries).
+    """
+    work_dir = work_dir_for(attempt.services, attempt.job_id)
+    remove_work_dirs(attempt.services, attempt.video_id, keep=work_dir.name)
+    try:
+        with Heartbeat(attempt):
+            spec = build_spec(attempt.services, video, campaign, work_dir)
+            output = pipeline.render(
+                spec,
+                attempt.services,
+                work_dir=work_dir,
+                on_progress=ProgressReporter(attempt),
+                is_cancelled=CancelCheck(attempt),
+            )
+            keys = upload_outputs(attempt, output)
+    except CancelledError:
+        finish(attempt, VideoStatus.CANCELED, "Canceled")
+        return "canceled"
+    finish_ready(attempt, video, output, keys)
+    return "ready"
+
+
+def finish_ready(
+    attempt: Attempt, video: Video, output: pipeline.RenderOutput, keys: dict[str, str]
+) -> None:
+    """Mark READY exactly once (and commit the quota), then promote the user's next video."""
+    with session_scope() as session:
+        done = render_queue.complete_video(
+            session,
+            video_id=attempt.video_id,
+            job_id=attempt.job_id,
+            values=ready_values(output, keys),
+        )
+    if done:
+        delete_replaced_files(attempt.services, video, keys)
+        attempt.publish(VideoStatus.READY, RenderStep.DONE, 100, "Ready")
+    remove_work_dirs(attempt.services, attempt.video_id)
+    _promote(attempt)
+
+
+def finish(attempt: Attempt, status: VideoStatus, message: str) -> None:
+    """End the video as FAILED or CANCELED (releasing its quota) and promote the next one."""
+    with session_scope() as session:
+        ended = render_queue.end_video(
+            session,
+            video_id=attempt.video_id,
+            job_id=attempt.job_id,
+            status=status,
+            message=message,
+        )
+    if ended:
+        attempt.publish(status, RenderStep.DONE, 0, message)
+    remove_work_dirs(attempt.services, attempt.video_id)
+    _promote(attempt)
+
+
+def _promote(attempt: Attempt) -> None:
+    with session_scope() as session:
+        render_queue.promote_waiting(session, attempt.services, user_id=attempt.user_id)

@@ -1,0 +1,324 @@
+"""/app/media: the creator's clips, images and music, with uploads and delete.
+
+Uploads stream (``rx.upload_files_chunk``): the handler writes chunks to a temporary file and
+stops reading as soon as a file passes the size limit. Reflex itself has no limit, and the
+buffered variant would have spooled the whole body before the handler could say no.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from viralshorts.db import session_scope
+from viralshorts.domain import media_library
+from viralshorts.errors import ValidationError, ViralShortsError
+from viralshorts.integrations.services import get_services
+from viralshorts.models import MediaAsset
+from viralshorts.ui.layout import app_shell, card, empty_state
+from viralshorts.ui.progress import current_user_id
+
+ROUTE = "/app/media"
+UPLOAD_ID = "media_upload"
+ACCEPT = {"video/*": [], "image/*": [], "audio/*": []}
+KIND_LABELS = {"clip": "Video clip", "image": "Image", "music": "Music"}
+
+
+class AssetRow(TypedDict):
+    """One library item as the page shows it."""
+
+    id: int
+    kind: str
+    name: str
+    duration: str
+    size: str
+
+
+def format_size(size_bytes: int) -> str:
+    """``1536`` → ``"1.5 KB"``; ``5_000_000`` → ``"4.8 MB"``."""
+    size = float(size_bytes)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``75.4`` → ``"1:15"``; no duration (images) → ``"—"``."""
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def asset_row(asset: MediaAsset) -> AssetRow:
+    """The row for one library item."""
+    return AssetRow(
+        id=asset.id or 0,
+        kind=KIND_LABELS.get(str(asset.kind), str(asset.kind)),
+        name=asset.filename,
+        duration=format_duration(asset.duration_seconds),
+        size=format_size(asset.size_bytes),
+    )
+
+
+def too_big_message(filename: str) -> str:
+    """What a person reads when ``filename`` is over the limit."""
+    return f"“{filename}” is larger than the {media_library.MAX_UPLOAD_MB} MB limit."
+
+
+async def receive_upload(
+    chunks: AsyncIterator[Any], folder: Path, limit_bytes: int
+) -> list[tuple[str, Path]]:
+    """Write streamed upload chunks to files in ``folder``; stop past ``limit_bytes`` a file.
+
+    Returns:
+        ``(original filename, path on disk)`` for each file, in arrival order.
+
+    Raises:
+        ValidationError: a file is larger than ``limit_bytes`` (reading stops there).
+    """
+    files: dict[str, Path] = {}
+    sizes: dict[str, int] = {}
+    async for chunk in chunks:
+        name = Path(chunk.filename).name or "upload"
+        sizes[name] = sizes.get(name, 0) + len(chunk.data)
+        if sizes[name] > limit_bytes:
+            raise ValidationError({"file": too_big_message(name)})
+        path = files.setdefault(name, folder / f"{len(files)}{Path(name).suffix}")
+        with path.open("ab") as out:
+            out.write(chunk.data)
+    return list(files.items())
+
+
+def _store_one(user_id: int, name: str, path: Path) -> str:
+    try:
+        with session_scope() as session:
+            asset = media_library.add_media(
+                session, get_services(), user_id=user_id, filename=name, path=path
+            )
+    except ValidationError as exc:
+        # The domain speaks of "this file"; say which one.
+        reason = " ".join(exc.field_errors.values())
+        raise ValidationError({"file": f"“{name}”: {reason}"}) from exc
+    return asset.filename
+
+
+def _store(user_id: int, files: list[tuple[str, Path]]) -> list[str]:
+    return [_store_one(user_id, name, path) for name, path in files]
+
+
+def _load_assets(user_id: int) -> list[AssetRow]:
+    with session_scope() as session:
+        return [asset_row(a) for a in media_library.list_media(session, user_id=user_id)]
+
+
+def rejected_message(rejected: list[dict[str, Any]]) -> str:
+    """Explain files the browser refused before sending them (type or size)."""
+    parts = []
+    for item in rejected:
+        name = str(item.get("file", {}).get("path", "file")).lstrip("./")
+        codes = {str(err.get("code", "")) for err in item.get("errors", [])}
+        if "file-too-large" in codes:
+            parts.append(too_big_message(name))
+        else:
+            parts.append(f"“{name}” is not a video, image or audio file.")
+    return " ".join(parts)
+
+
+class MediaState(rx.State):
+    """The library page."""
+
+    assets: list[AssetRow] = []
+    uploading: bool = False
+    upload_error: str = ""
+    upload_notice: str = ""
+    action_error: str = ""
+
+    @rx.event
+    async def load_page(self):
+        """Load the user's library."""
+        user_id = await current_user_id(self)
+        if user_id is not None:
+            self.assets = _load_assets(user_id)
+        self.upload_error = self.upload_notice = self.action_error = ""
+
+    @rx.event(background=True)
+    async def upload(self, chunks: rx.UploadChunkIterator):
+        """Receive one upload, check it, and add it to the library."""
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None or self.uploading:
+                return
+            self.uploading, self.upload_error, self.upload_notice = True, "", ""
+        error, notice = await self._receive_and_store(user_id, chunks)
+        assets = await asyncio.to_thread(_load_assets, user_id)
+        async with self:
+            self.uploading, self.upload_error, self.upload_notice = False, error, notice
+            self.assets = assets
+
+    async def _receive_and_store(
+        self, user_id: int, chunks: rx.UploadChunkIterator
+    ) -> tuple[str, str]:
+        """Returns ``(error, notice)``: exactly one of them is non-empty."""
+        folder = Path(tempfile.mkdtemp(prefix="vs-upload-"))
+        limit = media_library.MAX_UPLOAD_MB * 1024 * 1024
+        try:
+            files = await receive_upload(chunks, folder, limit)
+            names = await asyncio.to_thread(_store, user_id, files)
+        except ValidationError as exc:
+            return " ".join(exc.field_errors.values()), ""
+        except ViralShortsError as exc:
+            return str(exc), ""
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+        if not names:
+            return "Choose a file to upload.", ""
+        return "", f"Added {', '.join(names)}."
+
+    @rx.event
+    def rejected(self, files: list[dict[str, Any]]):
+        """The browser refused a file before uploading it."""
+        self.upload_notice = ""
+        self.upload_error = rejected_message(files)
+
+    @rx.event
+    async def delete(self, asset_id: int):
+        """Delete one library item (after the person confirmed)."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        self.action_error = ""
+        try:
+            with session_scope() as session:
+                media_library.delete_media(
+                    session, get_services(), user_id=user_id, asset_id=asset_id
+                )
+        except ViralShortsError as exc:
+            self.action_error = str(exc)
+        self.assets = _load_assets(user_id)
+
+
+# ----------------------------------------------------------------------------- components
+
+
+def _drop_zone() -> rx.Component:
+    return rx.upload(
+        rx.vstack(
+            rx.icon("upload", size=24),
+            rx.text("Drop a file here, or click to choose one."),
+            rx.text(
+                f"Video, image or audio; up to {media_library.MAX_UPLOAD_MB} MB.",
+                size="1",
+                color_scheme="gray",
+            ),
+            align="center",
+            spacing="1",
+        ),
+        id=UPLOAD_ID,
+        accept=ACCEPT,
+        multiple=False,
+        max_files=1,
+        max_size=media_library.MAX_UPLOAD_MB * 1024 * 1024,
+        no_click=True,
+        on_drop=MediaState.upload(rx.upload_files_chunk(upload_id=UPLOAD_ID)),
+        on_drop_rejected=MediaState.rejected,
+        border="2px dashed var(--gray-7)",
+        border_radius="var(--radius-3)",
+        padding="1.5rem",
+        width="100%",
+        cursor="pointer",
+    )
+
+
+def _upload_card() -> rx.Component:
+    # The <label> wraps the drop zone so its hidden file input is named "Upload media" and a
+    # click anywhere in it opens the file chooser (no_click stops the zone opening it twice).
+    return card(
+        rx.el.label(
+            rx.text("Upload media", weight="bold"),
+            _drop_zone(),
+            style={"display": "block", "width": "100%"},
+        ),
+        rx.cond(MediaState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading and checking…"))),
+        rx.cond(
+            MediaState.upload_error != "",
+            rx.callout(MediaState.upload_error, color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            MediaState.upload_notice != "",
+            rx.text(MediaState.upload_notice, role="status", color_scheme="green"),
+        ),
+    )
+
+
+def _delete_button(asset: rx.Var[AssetRow]) -> rx.Component:
+    name = asset["name"].to(str)
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Delete", variant="soft", color_scheme="red", aria_label="Delete " + name),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete " + name + "?"),
+            rx.alert_dialog.description("Videos already rendered keep working."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Yes, delete",
+                        color_scheme="red",
+                        on_click=MediaState.delete(asset["id"]),
+                    )
+                ),
+                justify="end",
+                spacing="3",
+            ),
+        ),
+    )
+
+
+def _asset_card(asset: rx.Var[AssetRow]) -> rx.Component:
+    return card(
+        rx.badge(asset["kind"]),
+        rx.text(asset["name"], weight="medium", trim="both", style={"word_break": "break-all"}),
+        rx.text(asset["duration"], " · ", asset["size"], size="2", color_scheme="gray"),
+        _delete_button(asset),
+        aria_label="Media " + asset["name"].to(str),
+    )
+
+
+def _library() -> rx.Component:
+    return rx.cond(
+        MediaState.assets.length() > 0,
+        rx.grid(
+            rx.foreach(MediaState.assets, _asset_card),
+            columns={"initial": "1", "sm": "2", "md": "3"},
+            spacing="3",
+            width="100%",
+        ),
+        empty_state(
+            "image",
+            "No media yet",
+            "Upload clips or images to use as backgrounds, and music to play under the voice.",
+        ),
+    )
+
+
+def media_page() -> rx.Component:
+    """The media library."""
+    return app_shell(
+        "Media",
+        _upload_card(),
+        rx.cond(
+            MediaState.action_error != "",
+            rx.callout(MediaState.action_error, color_scheme="red", role="alert"),
+        ),
+        _library(),
+    )

@@ -1,0 +1,412 @@
+"""Live render progress shared by the video list and the video detail page.
+
+The worker publishes ``{video_id, status, step, percent, message}`` on the user's Redis channel
+and writes the same to the Video row. A page state mixes in ``LiveProgress``; its background task
+subscribes to the channel, applies each message inside a short ``async with self`` block, and
+reloads the rows from the database on start and every ``REFRESH_SECONDS`` (the truth after a
+reconnect or a missed message).
+
+Reflex 0.10 does not cancel background tasks when a tab goes away, so the loop ends by itself:
+when the tab's socket has been gone for two checks in a row, when the tab left the page, when no
+video has been active for ``IDLE_SECONDS``, or when a newer loop for the same tab took over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import redis.asyncio as aioredis
+import reflex as rx
+from reflex_base.registry import RegistrationContext
+
+from viralshorts.integrations.redis_progress import progress_channel
+from viralshorts.models import Video
+from viralshorts.models.enums import RenderStep, VideoStatus
+from viralshorts.settings import get_settings
+from viralshorts.ui.state import AuthState
+
+logger = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 10.0
+IDLE_SECONDS = 120.0
+CONNECTION_CHECK_SECONDS = 5.0
+STALE_BEAT_SECONDS = 30.0
+POLL_TIMEOUT_SECONDS = 1.0
+# A final status brings new facts (links, title, error text): reload the rows right away.
+FINAL_STATUSES = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELED)
+
+STEPS: tuple[tuple[str, str], ...] = (
+    (RenderStep.SCRIPT, "Writing script"),
+    (RenderStep.VOICE, "Voicing"),
+    (RenderStep.CAPTIONS, "Timing captions"),
+    (RenderStep.BACKGROUNDS, "Fetching backgrounds"),
+    (RenderStep.RENDER, "Rendering"),
+    (RenderStep.UPLOAD, "Uploading"),
+)
+STATUS_LABELS: dict[str, str] = {
+    VideoStatus.QUEUED: "Queued",
+    VideoStatus.RUNNING: "Working",
+    VideoStatus.READY: "Ready",
+    VideoStatus.FAILED: "Failed",
+    VideoStatus.CANCELED: "Canceled",
+}
+STATUS_COLORS: dict[str, str] = {
+    VideoStatus.QUEUED: "gray",
+    VideoStatus.RUNNING: "blue",
+    VideoStatus.READY: "green",
+    VideoStatus.FAILED: "red",
+    VideoStatus.CANCELED: "orange",
+}
+
+
+class VideoRow(TypedDict):
+    """One video as the pages show it (plain values only)."""
+
+    id: int
+    title: str
+    campaign: str
+    status: str
+    status_label: str
+    status_color: str
+    step: str
+    step_index: int
+    percent: int
+    message: str
+    error: str
+    active: bool
+    can_cancel: bool
+    can_retry: bool
+    ready: bool
+    created: str
+
+
+def step_index(step: str, status: str) -> int:
+    """How many stepper steps are done (0-6) for a video at ``step`` with ``status``."""
+    if status == VideoStatus.READY or step == RenderStep.DONE:
+        return len(STEPS)
+    order = [name for name, _ in STEPS]
+    return order.index(step) if step in order else 0
+
+
+def _derive(row: VideoRow) -> VideoRow:
+    status = row["status"]
+    active = status in (VideoStatus.QUEUED, VideoStatus.RUNNING)
+    row["status_label"] = STATUS_LABELS.get(status, status.title())
+    row["status_color"] = STATUS_COLORS.get(status, "gray")
+    row["step_index"] = step_index(row["step"], status)
+    row["active"] = active
+    row["can_cancel"] = active
+    row["can_retry"] = status in (VideoStatus.FAILED, VideoStatus.CANCELED)
+    row["ready"] = status == VideoStatus.READY
+    if row["ready"]:
+        row["percent"] = 100
+    return row
+
+
+def video_row(video: Video, campaign_name: str) -> VideoRow:
+    """Build the row for ``video`` (which belongs to the campaign called ``campaign_name``)."""
+    row = VideoRow(
+        id=video.id or 0,
+        title=video.title or video.topic,
+        campaign=campaign_name,
+        status=str(video.status),
+        status_label="",
+        status_color="",
+        step=str(video.step),
+        step_index=0,
+        percent=max(0, min(100, video.progress)),
+        message=video.status_message,
+        error=video.error,
+        active=False,
+        can_cancel=False,
+        can_retry=False,
+        ready=False,
+        created=video.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    return _derive(row)
+
+
+def apply_update(row: VideoRow, update: dict[str, Any]) -> VideoRow:
+    """A copy of ``row`` with a progress message from the worker applied.
+
+    A finished row ignores messages: a retry or re-render makes it QUEUED in the database first
+    (the page reloads then), so a message for a finished row is late or not about this video.
+    """
+    if not row["active"]:
+        return row
+    new = VideoRow(**row)
+    new["status"] = str(update.get("status") or row["status"])
+    new["step"] = str(update.get("step") or row["step"])
+    new["percent"] = max(0, min(100, int(update.get("percent", row["percent"]))))
+    new["message"] = str(update.get("message", row["message"]))
+    if "error" in update:
+        new["error"] = str(update["error"])
+    return _derive(new)
+
+
+def merge_rows(current: list[VideoRow], loaded: list[VideoRow]) -> list[VideoRow]:
+    """Rows read from the database, keeping live progress the throttled row write has not caught.
+
+    The worker publishes every report but writes the row at most twice a second, so a reload
+    may be slightly behind what the page already shows for the same status and step.
+    """
+    live = {row["id"]: row for row in current}
+    merged = []
+    for row in loaded:
+        seen = live.get(row["id"])
+        same_phase = seen is not None and (seen["status"], seen["step"]) == (
+            row["status"],
+            row["step"],
+        )
+        ahead = same_phase and row["active"] and seen["percent"] > row["percent"]
+        merged.append(VideoRow(**{**row, "percent": seen["percent"]}) if ahead else row)
+    return merged
+
+
+def parse_progress(data: Any) -> dict[str, Any] | None:
+    """The progress message in a pub/sub payload, or None if it is not one."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    try:
+        update = json.loads(data)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(update, dict) or not isinstance(update.get("video_id"), int):
+        return None
+    return update
+
+
+@dataclass
+class _Watch:
+    """Bookkeeping of one running loop (lives in the task, never in the state)."""
+
+    watch_id: str
+    user_id: int
+    token: str
+    last_refresh: float = 0.0
+    last_check: float = 0.0
+    idle_since: float | None = None
+    missed_checks: int = 0
+    pubsub: aioredis.client.PubSub | None = None
+
+
+async def _subscribe(client: aioredis.Redis, channel: str) -> aioredis.client.PubSub | None:
+    """A subscription to ``channel``; None when Redis is unreachable (the DB refresh remains)."""
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(channel)
+    except (aioredis.RedisError, OSError):
+        logger.warning("progress: cannot subscribe to %s; reloading from the database", channel)
+        await pubsub.aclose()
+        return None
+    return pubsub
+
+
+async def _next_update(watch: _Watch) -> dict[str, Any] | None:
+    """Wait up to a second for a message; a broken subscription is dropped, not fatal."""
+    if watch.pubsub is None:
+        await asyncio.sleep(POLL_TIMEOUT_SECONDS)
+        return None
+    try:
+        message = await watch.pubsub.get_message(
+            ignore_subscribe_messages=True, timeout=POLL_TIMEOUT_SECONDS
+        )
+    except (aioredis.RedisError, OSError):
+        logger.warning("progress: subscription lost; reloading from the database", exc_info=True)
+        await watch.pubsub.aclose()
+        watch.pubsub = None
+        return None
+    return parse_progress(message["data"]) if message else None
+
+
+async def current_user_id(state: rx.State) -> int | None:
+    """The signed-in user's id, read from the shared AuthState."""
+    auth = await state.get_state(AuthState)
+    return auth._user_id
+
+
+async def _client_connected(token: str) -> bool:
+    """Whether the tab ``token`` still has a socket (on any instance, through Redis)."""
+    try:
+        namespace = RegistrationContext.get().app.event_namespace
+    except (LookupError, AttributeError):
+        return True
+    if namespace is None:
+        return True
+    return await namespace._token_manager.is_token_connected(token)
+
+
+class LiveProgress(rx.State, mixin=True):
+    """Mixin for a page state that shows live render progress.
+
+    The page implements ``_snapshot_loader`` (a thread-safe callable that reads the database),
+    ``_apply_snapshot``, ``_apply_progress``, ``_has_active`` and ``_on_page``.
+    """
+
+    _watch_id: str = ""
+    _watch_beat: float = 0.0
+
+    def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def _apply_snapshot(self, snapshot: Any) -> None:
+        raise NotImplementedError
+
+    def _apply_progress(self, update: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _has_active(self) -> bool:
+        raise NotImplementedError
+
+    def _on_page(self, path: str) -> bool:
+        raise NotImplementedError
+
+    @rx.event(background=True)
+    async def watch_progress(self):
+        """Follow the user's progress channel until the tab leaves or nothing is active."""
+        watch = await self._claim_watch()
+        if watch is None:
+            return
+        client = aioredis.Redis.from_url(get_settings().redis_url)
+        try:
+            watch.pubsub = await _subscribe(client, progress_channel(watch.user_id))
+            await self._refresh(watch)
+            await self._follow(watch)
+        finally:
+            if watch.pubsub is not None:
+                await watch.pubsub.aclose()
+            await client.aclose()
+            await self._release_watch(watch)
+
+    async def _claim_watch(self) -> _Watch | None:
+        async with self:
+            user_id = await current_user_id(self)
+            # Wall-clock time: with Redis state, the loop may run in another web process.
+            fresh = time.time() - self._watch_beat < STALE_BEAT_SECONDS
+            if user_id is None or (self._watch_id and fresh):
+                return None
+            self._watch_id = uuid.uuid4().hex
+            self._watch_beat = time.time()
+            token = self.router.session.client_token
+            return _Watch(watch_id=self._watch_id, user_id=user_id, token=token)
+
+    async def _release_watch(self, watch: _Watch) -> None:
+        async with self:
+            if self._watch_id == watch.watch_id:
+                self._watch_id = ""
+
+    async def _refresh(self, watch: _Watch) -> None:
+        async with self:
+            loader = self._snapshot_loader(watch.user_id)
+        snapshot = await asyncio.to_thread(loader)
+        async with self:
+            self._apply_snapshot(snapshot)
+        watch.last_refresh = time.monotonic()
+
+    async def _follow(self, watch: _Watch) -> None:
+        while True:
+            update = await _next_update(watch)
+            if not await self._tick(watch, update):
+                return
+            finished = update is not None and update.get("status") in FINAL_STATUSES
+            if finished or time.monotonic() - watch.last_refresh >= REFRESH_SECONDS:
+                await self._refresh(watch)
+
+    async def _tick(self, watch: _Watch, update: dict[str, Any] | None) -> bool:
+        """Apply one update; False when the loop should end.
+
+        The decision to stop and the release of the claim happen under the same lock as
+        ``_claim_watch``, so a reloaded tab either sees this loop still running or starts anew.
+        """
+        now = time.monotonic()
+        async with self:
+            if self._watch_id != watch.watch_id:
+                return False
+            if update is not None:
+                self._apply_progress(update)
+            watch.idle_since = None if self._has_active() else (watch.idle_since or now)
+            keep = (
+                self._on_page(self.router.url.path)
+                and now - (watch.idle_since or now) < IDLE_SECONDS
+                and await self._still_connected(watch, now)
+            )
+            self._watch_id = self._watch_id if keep else ""
+            self._watch_beat = time.time()
+            return keep
+
+    async def _still_connected(self, watch: _Watch, now: float) -> bool:
+        if now - watch.last_check < CONNECTION_CHECK_SECONDS:
+            return True
+        watch.last_check = now
+        connected = await _client_connected(watch.token)
+        watch.missed_checks = 0 if connected else watch.missed_checks + 1
+        return watch.missed_checks < 2
+
+
+def progress_bar(percent: rx.Var[int], title: rx.Var[str]) -> rx.Component:
+    """An accessible progress bar ("Progress of <title>") filled to ``percent``."""
+    return rx.el.div(
+        rx.el.div(
+            style={
+                "width": percent.to_string() + "%",
+                "height": "100%",
+                "background": "var(--accent-9)",
+                "transition": "width 0.4s ease",
+            }
+        ),
+        role="progressbar",
+        aria_label="Progress of " + title,
+        custom_attrs={"aria-valuenow": percent, "aria-valuemin": 0, "aria-valuemax": 100},
+        style={
+            "width": "100%",
+            "height": "10px",
+            "background": "var(--gray-4)",
+            "border_radius": "999px",
+            "overflow": "hidden",
+        },
+    )
+
+
+def _step_state(row: rx.Var[VideoRow], index: int) -> rx.Var[str]:
+    done = row["step_index"].to(int) > index
+    current = (row["step_index"].to(int) == index) & row["active"].to(bool)
+    return rx.cond(done, "done", rx.cond(current, "current", "todo"))
+
+
+def stepper(row: rx.Var[VideoRow]) -> rx.Component:
+    """The pipeline steps, each marked done, current or still to do."""
+    items = []
+    for index, (_, label) in enumerate(STEPS):
+        state = _step_state(row, index)
+        items.append(
+            rx.el.li(
+                rx.badge(
+                    label,
+                    variant=rx.match(state, ("done", "solid"), ("current", "outline"), "soft"),
+                    color_scheme=rx.match(state, ("done", "green"), ("current", "blue"), "gray"),
+                ),
+                custom_attrs={
+                    "data-state": state,
+                    "aria-current": rx.cond(state == "current", "step", "false"),
+                },
+            )
+        )
+    return rx.el.ol(
+        *items,
+        aria_label="Steps",
+        style={
+            "display": "flex",
+            "flex_wrap": "wrap",
+            "gap": "6px",
+            "list_style": "none",
+            "padding": 0,
+            "margin": 0,
+        },
+    )
