@@ -39,21 +39,26 @@ def _alembic_config(database_url: str) -> Config:
     return cfg
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database migrated to head, dropped at the end of the session."""
+def create_test_database() -> str:
+    """Create a fresh PostgreSQL database migrated to head; returns its URL."""
     name = f"vs_test_{secrets.token_hex(4)}"
     with psycopg.connect(ADMIN_PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(ADMIN_PG_URL, name)
     command.upgrade(_alembic_config(url), "head")
-    yield url
+    return url
+
+
+def drop_test_database(url: str) -> None:
+    """Drop a database made by ``create_test_database`` (connections are closed first)."""
     db_module.reset_engines()
+    name = url.rsplit("/", 1)[1]
     with psycopg.connect(ADMIN_PG_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _claim_redis_index() -> tuple[str, redis.Redis]:
+def claim_redis_index() -> tuple[str, redis.Redis]:
+    """A Redis database index that no other test run (or fixture) is using."""
     base = BASE_REDIS_URL.rsplit("/", 1)[0]
     for index in range(15, 0, -1):
         client = redis.Redis.from_url(f"{base}/{index}")
@@ -63,13 +68,26 @@ def _claim_redis_index() -> tuple[str, redis.Redis]:
     raise RuntimeError("no free Redis database index (1-15) to run tests in")
 
 
+def release_redis_index(client: redis.Redis) -> None:
+    """Empty a claimed index (which also drops the claim)."""
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to head, dropped at the end of the session."""
+    url = create_test_database()
+    yield url
+    drop_test_database(url)
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A Redis database index that no other test run is using; flushed at the end."""
-    url, client = _claim_redis_index()
+    url, client = claim_redis_index()
     yield url
-    client.flushdb()
-    client.close()
+    release_redis_index(client)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,6 +29,12 @@ import redis
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from rq import Worker
 
+from tests.conftest import (
+    claim_redis_index,
+    create_test_database,
+    drop_test_database,
+    release_redis_index,
+)
 from viralshorts.settings import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -77,10 +83,27 @@ class E2EEnvironment:
 
 
 @pytest.fixture(scope="session")
+def e2e_database_url() -> Iterator[str]:
+    """The browser tests' own database: the app and worker never touch the other tests' data."""
+    url = create_test_database()
+    yield url
+    drop_test_database(url)
+
+
+@pytest.fixture(scope="session")
+def e2e_redis_url() -> Iterator[str]:
+    """The browser tests' own Redis index, so their worker never takes other tests' jobs."""
+    url, client = claim_redis_index()
+    yield url
+    release_redis_index(client)
+
+
+@pytest.fixture(scope="session")
 def e2e_environment(
-    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    e2e_database_url: str, e2e_redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> E2EEnvironment:
     """The environment shared by the web app and the worker of this test run."""
+    database_url, redis_url = e2e_database_url, e2e_redis_url
     port = _free_port()
     root = tmp_path_factory.mktemp("e2e")
     env = {
