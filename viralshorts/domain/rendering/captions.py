@@ -118,13 +118,15 @@ class CaptionStyle:
     spoken_colour: str = ""  # karaoke: words already spoken keep this colour
 
 
+# Sizes are in 1920-line script pixels: a 16-character cue in "bold" spans about 70% of the safe
+# width, big enough to read on a phone at a glance (92 looked small in rendered frames).
 CAPTION_STYLES: dict[str, CaptionStyle] = {
-    "bold": CaptionStyle(92, "&HFFFFFF&", "&H00E5FF&", 7, 3, 118, uppercase=True),
-    "clean": CaptionStyle(78, "&HFFFFFF&", "&HFFD24A&", 4, 0, 108, uppercase=False),
+    "bold": CaptionStyle(116, "&HFFFFFF&", "&H00E5FF&", 7, 3, 118, uppercase=True),
+    "clean": CaptionStyle(96, "&HFFFFFF&", "&HFFD24A&", 4, 0, 108, uppercase=False),
     "karaoke": CaptionStyle(
-        86, "&HE0E0E0&", "&H3CFF5A&", 6, 2, 112, uppercase=True, spoken_colour="&H3CFF5A&"
+        108, "&HE0E0E0&", "&H3CFF5A&", 6, 2, 112, uppercase=True, spoken_colour="&H3CFF5A&"
     ),
-    "minimal": CaptionStyle(62, "&HFFFFFF&", "&H9BE8FF&", 3, 0, 100, uppercase=False),
+    "minimal": CaptionStyle(76, "&HFFFFFF&", "&H9BE8FF&", 3, 0, 100, uppercase=False),
 }
 
 # The band captions live in: below the top third, above the bottom ~20% (platform UI) and
