@@ -26,7 +26,7 @@ TEXT = "Octopuses have three hearts. Their blood is blue, and that is wild!"
 
 @pytest.fixture(scope="module")
 def piper() -> PiperSpeech:
-    return PiperSpeech()
+    return PiperSpeech(keep_loaded=True)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,18 @@ def test_the_voice_loads_once_per_process() -> None:
     assert model.suffix == ".onnx"
     assert config.name.endswith(".onnx.json")
     assert load_voice(model, config) is load_voice(model, config)
+
+
+def test_the_voice_is_released_after_speaking_unless_kept(
+    piper: PiperSpeech, tmp_path: Path
+) -> None:
+    model, config = voice_files()
+    piper.synthesize("Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "k.wav")
+    kept = load_voice(model, config)
+    PiperSpeech().synthesize(
+        "Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "r.wav"
+    )
+    assert load_voice(model, config) is not kept
 
 
 def test_unknown_voice_and_empty_text_are_refused(piper: PiperSpeech, tmp_path: Path) -> None:

@@ -7,11 +7,13 @@ import pytest
 from viralshorts.errors import IntegrationError
 from viralshorts.integrations.ports import ScriptBrief
 from viralshorts.integrations.script_offline import (
+    NOUN_ONLY,
     STOP_WORDS,
     TONE_WORDS,
     WORDS_PER_SECOND,
     OfflineScriptWriter,
     content_words,
+    read_topic,
     script_from_text,
 )
 
@@ -31,7 +33,7 @@ def brief(**changes: object) -> ScriptBrief:
     return ScriptBrief(**values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seconds", [30, 45, 60, 90, 120])
+@pytest.mark.parametrize("seconds", [15, 20, 30, 45, 60, 90, 120])
 def test_length_follows_the_target(seconds: int) -> None:
     for seed in range(4):
         words = len(WRITER.write(brief(target_seconds=seconds, seed=seed)).narration.split())
@@ -39,11 +41,36 @@ def test_length_follows_the_target(seconds: int) -> None:
         assert abs(words - want) <= 0.2 * want, (seconds, seed, words)
 
 
-def test_short_target_still_has_hook_three_lines_and_a_call_to_action() -> None:
-    script = WRITER.write(brief(target_seconds=10))
-    assert script.hook
-    assert len(script.lines) >= 4
-    assert any(w in script.lines[-1].text.lower() for w in ("follow", "save", "share", "comment"))
+def test_lengths_scatter_around_the_target_rather_than_under_it() -> None:
+    ratios = [
+        len(WRITER.write(brief(target_seconds=seconds, seed=seed)).narration.split())
+        / (WORDS_PER_SECOND * seconds)
+        for seconds in (15, 30, 60)
+        for seed in range(8)
+    ]
+    assert min(ratios) < 1.0 < max(ratios)
+    assert 0.93 <= sum(ratios) / len(ratios) <= 1.07
+
+
+def is_call_to_action(text: str) -> bool:
+    return any(w in text.lower() for w in ("follow", "save", "share", "comment"))
+
+
+def test_short_target_has_hook_two_lines_and_a_short_call_to_action() -> None:
+    for seed in range(6):
+        script = WRITER.write(brief(target_seconds=10, seed=seed))
+        assert script.hook
+        assert len(script.lines) >= 3
+        assert is_call_to_action(script.lines[-1].text)
+        assert len(script.lines[-1].text.split()) <= 5
+
+
+def test_longer_target_has_three_lines_at_least_and_a_full_call_to_action() -> None:
+    for seed in range(6):
+        script = WRITER.write(brief(target_seconds=25, seed=seed))
+        assert len(script.lines) >= 4
+        assert is_call_to_action(script.lines[-1].text)
+        assert len(script.lines[-1].text.split()) >= 6
 
 
 def test_the_topic_and_niche_are_in_the_script() -> None:
@@ -140,3 +167,34 @@ def test_content_words_drop_stop_words_and_duplicates() -> None:
         "three",
         "hearts",
     ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "subject", "is_clause"),
+    [
+        ("Why Saturn has rings?", "why Saturn has rings", True),
+        ("How to wake up early", "how to wake up early", True),
+        ("3 facts about owls", "owls", False),
+        ("five myths about coffee", "coffee", False),
+        ("octopus hearts", "octopus hearts", False),
+    ],
+)
+def test_briefs_are_read_as_a_subject(topic: str, subject: str, is_clause: bool) -> None:
+    assert read_topic(topic)[:2] == (subject, is_clause)
+
+
+def test_a_question_brief_reads_as_a_clause_not_a_doubled_question() -> None:
+    for seed in range(8):
+        script = WRITER.write(brief(topic="Why Saturn has rings", target_seconds=30, seed=seed))
+        text = " ".join([script.title, script.narration])
+        assert "why why" not in text.lower()
+        assert "about why Saturn has rings" in text or "Why Saturn has rings" in script.title
+        for template in NOUN_ONLY:
+            prefix = template.split("{")[0]
+            assert not prefix or prefix.strip() not in script.hook
+
+
+def test_a_short_video_never_promises_thirty_seconds() -> None:
+    for seed in range(12):
+        hook = WRITER.write(brief(target_seconds=15, seed=seed)).hook
+        assert "thirty seconds" not in hook

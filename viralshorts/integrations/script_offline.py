@@ -17,6 +17,9 @@ from viralshorts.integrations.ports import Script, ScriptBrief, ScriptLine
 # Measured: the Piper "joe" voice speaks about 3.2-3.5 words/s at speed 1.0, so scripts are
 # sized at 3.2 words per target second (at 2.5 a 30 s target came out about 25% short).
 WORDS_PER_SECOND = 3.2
+SHORT_TARGET_SECONDS = 20
+"""Up to this target a script has two body lines at least (not three) and a short call to action:
+hook + three lines + a full call to action is already about 17 s of speech."""
 TITLE_MAX = 100
 MAX_KEYWORDS = 4
 ENGLISH = frozenset({"en", "eng", "english"})
@@ -90,6 +93,14 @@ CTAS = (
     "Share this with someone who still gets {topic} wrong.",
 )
 
+SHORT_CTAS = (
+    "Follow for more.",
+    "Save this one.",
+    "Follow for part two.",
+    "Share this with a friend.",
+    "Comment your best tip.",
+)
+
 TONE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # tone: (sentence openers, intensifiers)
     "energetic": (
@@ -106,6 +117,49 @@ TONE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inspirational": (("Imagine this:", "Here is the hope:", "Believe it,"), ("truly", "boldly")),
 }
 DEFAULT_TONE = "informative"
+# Templates that only read well when the topic is a noun phrase ("octopus hearts"), not a clause
+# ("why Saturn has rings", "how to wake up early"); those briefs skip them.
+NOUN_ONLY = frozenset(
+    {
+        "Stop scrolling if you care about {niche}, because {topic} just got interesting.",
+        "You have probably got {topic} wrong, and here is why.",
+        "Give me thirty seconds and {topic} will never look the same.",
+        "{opener} you run into {topic} more often than you would guess.",
+        "What makes {topic} stick is not luck, it is {kw}.",
+        "Put simply, {kw} turns {topic} from confusing into obvious.",
+        "Share this with someone who still gets {topic} wrong.",
+        "Why does nobody talk about {topic}?",
+    }
+)
+LONG_ONLY = frozenset({"Give me thirty seconds and {topic} will never look the same."})
+"""Hooks that promise more time than a short video has."""
+CLAUSE_STARTS = ("why", "how", "what", "when", "where", "who", "which", "whether")
+NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+_COUNTED_TOPIC = re.compile(
+    r"^(?P<n>\d{1,2}|three|four|five|six|seven|ten)\s+(?:[\w-]+\s+){0,2}?(?:about|on|of)\s+"
+    r"(?P<subject>.+)$",
+    re.IGNORECASE,
+)
+
+
+def read_topic(topic: str) -> tuple[str, bool, int]:
+    """How a brief names its subject: ``(subject, is_clause, count)``.
+
+    "3 facts about owls" → ("owls", False, 3); "Why Saturn has rings?" → ("why Saturn has
+    rings", True, 0): a clause keeps its question word in lower case so it reads inside a
+    sentence ("the truth about why Saturn has rings").
+    """
+    text = " ".join(topic.split()).rstrip("?!. ") or "this"
+    counted = _COUNTED_TOPIC.match(text)
+    if counted:
+        raw = counted["n"].lower()
+        return counted["subject"], False, int(NUMBER_WORDS.get(raw, raw))
+    first = text.split(" ", 1)[0]
+    if first.lower() in CLAUSE_STARTS:
+        return first.lower() + text[len(first) :], True, 0
+    return text, False, 0
+
+
 ASPECTS = (
     "timing",
     "consistency",
@@ -230,12 +284,19 @@ class _Draft:
     def __init__(self, brief: ScriptBrief) -> None:
         self.brief = brief
         self.rng = random.Random(f"{brief.seed}|{brief.topic}|{brief.niche}|{brief.tone}")
-        self.topic = " ".join(brief.topic.split()) or "this"
+        self.topic, self.is_clause, self.asked_count = read_topic(brief.topic)
         self.niche = " ".join(brief.niche.split()).lower() or "curious minds"
         self.openers, self.intensifiers = TONE_WORDS.get(
             brief.tone.strip().lower(), TONE_WORDS[DEFAULT_TONE]
         )
-        self.count = 0
+        self.count = self.asked_count
+
+    def usable(self, templates: tuple[str, ...] | list[str]) -> list[str]:
+        """The templates that read well for this brief's topic and length."""
+        skip = NOUN_ONLY if self.is_clause else frozenset()
+        if self.brief.target_seconds < 30:
+            skip = skip | LONG_ONLY
+        return [t for t in templates if t not in skip]
 
     def fill(self, template: str) -> str:
         """A template with the brief's words in it, starting with a capital letter."""
@@ -250,27 +311,32 @@ class _Draft:
         )
         return _sentence_case(" ".join(text.split()))
 
-    def body(self, budget: int) -> list[str]:
-        """Body lines that fit ``budget`` words (at least three)."""
-        templates = list(BODY)
+    def body(self, budget: int, minimum: int) -> list[str]:
+        """Body lines whose words come closest to ``budget`` (at least ``minimum`` lines)."""
+        templates = self.usable(BODY)
         self.rng.shuffle(templates)
         lines: list[str] = []
         used = 0
         for template in templates * 3:
             line = self.fill(template)
-            if len(lines) >= 3 and used + len(line.split()) > budget:
+            size = len(line.split())
+            if len(lines) >= minimum and used + size > budget:
+                if used + size - budget < budget - used:  # overshooting less than stopping
+                    lines.append(line)
                 break
             lines.append(line)
-            used += len(line.split())
+            used += size
         return lines
 
     def script(self) -> Script:
         """Hook, body sized to the target length, and a call to action."""
         target_words = round(self.brief.target_seconds * WORDS_PER_SECOND)
-        hook_template = self.rng.choice(HOOKS)
-        cta = self.fill(self.rng.choice(CTAS))
+        short = self.brief.target_seconds <= SHORT_TARGET_SECONDS
+        hook_template = self.rng.choice(self.usable(HOOKS))
+        cta = self.fill(self.rng.choice(SHORT_CTAS if short else self.usable(CTAS)))
         draft_hook = self.fill(hook_template)
-        body = self.body(target_words - len(draft_hook.split()) - len(cta.split()))
+        budget = target_words - len(draft_hook.split()) - len(cta.split())
+        body = self.body(budget, minimum=2 if short else 3)
         self.count = len(body)
         hook = self.fill(hook_template)
         lines = [ScriptLine(t, line_keywords(t, self.topic)) for t in [*body, cta]]
@@ -284,14 +350,16 @@ class _Draft:
 
     def title(self) -> str:
         """A title of at most 100 characters."""
-        pattern = self.rng.choice(
-            (
+        if self.is_clause:
+            patterns = ("{Topic}? Explained in {s} seconds", "{Topic}: the short answer")
+        else:
+            patterns = (
                 "{Topic}: {n} things nobody tells you",
                 "The truth about {topic}",
                 "{Topic} explained in {s} seconds",
                 "Why {topic} matters more than you think",
             )
-        )
+        pattern = self.rng.choice(patterns)
         text = pattern.format(
             Topic=_sentence_case(self.topic),
             topic=self.topic,
