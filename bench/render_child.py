@@ -1,7 +1,9 @@
 """The render the benchmark measures, run in its own process by ``bench/render``.
 
 Renders a fixed 30 s spec (offline writer, Piper, generated backgrounds, bundled music) into a
-fresh media root (no cache), and prints one JSON line: step start times, video path, duration.
+fresh media root (no cache), and prints one JSON line: step start times, CPU time at each step,
+the video path and length, this process's own peak RSS (the kernel's high-water mark), and the
+background segments the renderer drew (for the moving-content floor).
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ import json
 import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from viralshorts.domain.rendering.pipeline import RenderSpec, render, resolve_music  # noqa: E402
+from viralshorts.integrations.ffmpeg_tools import frame_counts  # noqa: E402
+from viralshorts.integrations.ports import RenderPlan  # noqa: E402
 from viralshorts.integrations.services import build_services  # noqa: E402
 from viralshorts.settings import get_settings  # noqa: E402
 
@@ -31,11 +37,28 @@ SPEC = RenderSpec(
 )
 
 
+class RecordingRenderer:
+    """Passes every call to the real renderer; remembers the plan (optionally with a preset)."""
+
+    def __init__(self, renderer: Any, preset: str) -> None:
+        self._renderer, self._preset = renderer, preset
+        self.plan: RenderPlan | None = None
+
+    def render(self, plan: RenderPlan, **kwargs: Any) -> None:
+        self.plan = replace(plan, preset=self._preset) if self._preset else plan
+        self._renderer.render(self.plan, **kwargs)
+
+    def thumbnail(self, video_path: Path, **kwargs: Any) -> None:
+        self._renderer.thumbnail(video_path, **kwargs)
+
+
 def main(work: Path, preset: str) -> None:
     settings = get_settings().model_copy(
         update={"media_root": work / "media", "openai_api_key": "", "pexels_api_key": ""}
     )
     services = build_services(settings)
+    recorder = RecordingRenderer(services.renderer, preset)
+    services.renderer = recorder
     starts: dict[str, float] = {}
     cpu: dict[str, float] = {}
     started = time.monotonic()
@@ -44,14 +67,13 @@ def main(work: Path, preset: str) -> None:
         starts.setdefault(step, time.monotonic() - started)
         cpu.setdefault(step, cpu_seconds())
 
-    if preset:
-        services.renderer = _with_preset(services.renderer, preset)
     output = render(SPEC, services, work_dir=work / "out", on_progress=on_progress,
                     is_cancelled=lambda: False)  # fmt: skip
     starts["done"] = time.monotonic() - started
     cpu["done"] = cpu_seconds()
     result = {"steps": starts, "cpu": cpu, "video": str(output.video_path)}
-    print(json.dumps({**result, "duration": output.duration}))
+    result |= {"duration": output.duration, **peak_rss(), "segments": segments(recorder.plan)}
+    print(json.dumps(result))
 
 
 def cpu_seconds() -> float:
@@ -61,17 +83,24 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _with_preset(renderer, preset: str):
-    from dataclasses import replace
+def peak_rss() -> dict[str, float]:
+    """This process's peak RSS in MB, from the kernel.
 
-    class PresetRenderer:
-        def render(self, plan, **kwargs):
-            renderer.render(replace(plan, preset=preset), **kwargs)
+    Not the children's: a child started with vfork inherits its parent's high-water mark
+    before it execs ffmpeg, so RUSAGE_CHILDREN reports the Python process's peak again.
+    """
+    return {"peak_rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
-        def thumbnail(self, video_path, **kwargs):
-            renderer.thumbnail(video_path, **kwargs)
 
-    return PresetRenderer()
+def segments(plan: RenderPlan | None) -> list[dict[str, Any]]:
+    """Each generated background's lavfi source and frame count, as the renderer drew them."""
+    if plan is None:  # the render was served from the cache
+        return []
+    counts = frame_counts(plan.segments, plan.fps, plan.duration)
+    return [
+        {"lavfi": seg.lavfi, "frames": frames}
+        for seg, frames in zip(plan.segments, counts, strict=True)
+    ]
 
 
 if __name__ == "__main__":

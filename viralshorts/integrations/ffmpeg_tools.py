@@ -2,13 +2,15 @@
 
 The filter graph is built with ffmpeg-python and run as ONE ffmpeg child per video, watched
 through ``-progress pipe:1``. The child is always killed in ``finally``: an RQ job timeout does
-not kill grandchildren, so nobody else would.
+not kill grandchildren, so nobody else would. The soundtrack (mix, loudness, limiter, AAC) is
+made first by ``audio_mix`` and copied in: the render's graph is picture only.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,13 +24,12 @@ from typing import Any
 import ffmpeg
 
 from viralshorts.errors import CancelledError, IntegrationError, RenderError
+from viralshorts.integrations import audio_mix
+from viralshorts.integrations.memory import trim_heap
 from viralshorts.integrations.ports import MediaProbe, RenderPlan, Segment
 from viralshorts.settings import Settings
 
 POLL_SECONDS = 0.2
-LIMITER_CEILING = 0.89  # about -1 dBFS of headroom for the AAC encoder
-MAX_GAIN_DB = 30.0
-_LUFS = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
 _STREAM = re.compile(r"Stream #\S+.*?: (Video|Audio): (\w+)(.*)")
 _SIZE = re.compile(r", (\d{2,5})x(\d{2,5})")
@@ -227,36 +228,18 @@ def build_video(plan: RenderPlan) -> Any:
     return video
 
 
-def _stereo48k(stream: Any) -> Any:
-    return stream.filter("aresample", 48000).filter(
-        "aformat", sample_fmts="fltp", sample_rates=48000, channel_layouts="stereo"
-    )
+def x264_options(preset: str, crf: int) -> dict[str, str | int]:
+    """The video encoder settings of every render, as ffmpeg output options (also the floors').
 
-
-def build_audio(plan: RenderPlan, gain_db: float) -> Any:
-    """Narration (+ looped music ducked under it), then a fixed gain and a peak limiter."""
-    voice = _stereo48k(ffmpeg.input(str(plan.narration_path)).audio)
-    voice = voice.filter("apad", whole_dur=plan.duration).filter("atrim", duration=plan.duration)
-    if plan.music_path:
-        split = voice.filter_multi_output("asplit", 2)
-        voice, key = split.stream(0), split.stream(1)
-        music = _stereo48k(ffmpeg.input(str(plan.music_path), stream_loop=-1).audio)
-        music = music.filter("atrim", duration=plan.duration)
-        music = music.filter("volume", f"{plan.music_volume_db}dB")
-        ducked = ffmpeg.filter(
-            [music, key], "sidechaincompress", threshold=0.02, ratio=10, attack=15, release=400
-        )
-        voice = ffmpeg.filter([voice, ducked], "amix", inputs=2, duration="first", normalize=0)
-    return voice.filter("volume", f"{gain_db:.2f}dB").filter(
-        "alimiter", limit=LIMITER_CEILING, level=0
-    )
-
-
-def _integrated_lufs(log: str) -> float:
-    found = _LUFS.findall(log)
-    if not found:
-        raise RenderError(f"Could not measure the loudness: {summarise_stderr(log)}")
-    return -70.0 if found[-1] == "-inf" else float(found[-1])
+    x264's defaults at 1080x1920 hold about 50 MB more than they need: 1.5 frame threads per
+    core, and a threaded lookahead buffering frames for them. One frame thread per core and
+    no lookahead thread (``superfast`` looks ahead 0 frames anyway) give the same bytes.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "vcodec": "libx264", "preset": preset, "crf": crf, "profile:v": "high",
+        "pix_fmt": "yuv420p", "x264-params": f"threads={cores or 1}:sync-lookahead=0",
+    }  # fmt: skip
 
 
 class FfmpegRenderer:
@@ -265,29 +248,12 @@ class FfmpegRenderer:
     def __init__(self, settings: Settings) -> None:
         self._ffmpeg = find_ffmpeg(settings)
 
-    def measure_lufs(self, plan: RenderPlan, gain_db: float) -> float:
-        """Integrated loudness (LUFS) of the plan's audio mix at ``gain_db``."""
-        audio = build_audio(plan, gain_db).filter("ebur128")
-        args = ffmpeg.output(audio, "-", f="null").global_args("-hide_banner", "-nostats")
-        done = _run(args.compile(cmd=self._ffmpeg), timeout=600)
-        if done.returncode != 0:
-            raise RenderError(f"Could not mix the audio: {summarise_stderr(done.stderr)}")
-        return _integrated_lufs(done.stderr)
-
-    def loudness_gain(self, plan: RenderPlan) -> float:
-        """The fixed gain that brings the mix to the target loudness (one correction pass,
-        because the limiter can shave a little off loud speech)."""
-        gain = min(MAX_GAIN_DB, plan.target_lufs - self.measure_lufs(plan, 0.0))
-        corrected = gain + plan.target_lufs - self.measure_lufs(plan, gain)
-        return min(MAX_GAIN_DB, corrected)
-
-    def command(self, plan: RenderPlan, gain_db: float, out: Path) -> list[str]:
-        """The ffmpeg argument list that renders ``plan`` into ``out``."""
+    def command(self, plan: RenderPlan, soundtrack: Path, out: Path) -> list[str]:
+        """The ffmpeg command that renders ``plan`` into ``out``, copying in ``soundtrack``."""
+        audio = ffmpeg.input(str(soundtrack)).audio
         output = ffmpeg.output(
-            build_video(plan), build_audio(plan, gain_db), str(out), format="mp4",
-            vcodec="libx264", preset=plan.preset, crf=plan.crf, pix_fmt="yuv420p", r=plan.fps,
-            acodec="aac", ar=48000, ac=2, movflags="+faststart",
-            **{"profile:v": "high", "b:a": "128k"},
+            build_video(plan), audio, str(out), format="mp4", r=plan.fps, acodec="copy",
+            movflags="+faststart", **x264_options(plan.preset, plan.crf),
         )  # fmt: skip
         flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
         return output.global_args(*flags).compile(cmd=self._ffmpeg)
@@ -307,12 +273,24 @@ class FfmpegRenderer:
         """
         plan.out_path.parent.mkdir(parents=True, exist_ok=True)
         partial = plan.out_path.with_name(plan.out_path.name + ".partial.mp4")
+        soundtrack = plan.out_path.with_name(plan.out_path.name + ".soundtrack.m4a")
         try:
-            args = self.command(plan, self.loudness_gain(plan), partial)
+            self.mix_soundtrack(plan, soundtrack)
+            args = self.command(plan, soundtrack, partial)
             _run_watched(args, plan.duration, on_progress, is_cancelled)
             partial.replace(plan.out_path)
         finally:
             partial.unlink(missing_ok=True)
+            soundtrack.unlink(missing_ok=True)
+
+    def mix_soundtrack(self, plan: RenderPlan, out_path: Path) -> None:
+        """The plan's narration and ducked music at its target loudness, encoded to AAC."""
+        audio_mix.mix_soundtrack(
+            self._ffmpeg, narration=plan.narration_path, music=plan.music_path,
+            music_volume_db=plan.music_volume_db, seconds=plan.duration,
+            target_lufs=plan.target_lufs, out_path=out_path,
+        )  # fmt: skip
+        trim_heap()  # the mix's arrays would otherwise stay mapped next to ffmpeg
 
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None:
         """Write a 540x960 JPEG of the frame at ``at_seconds``."""

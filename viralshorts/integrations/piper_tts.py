@@ -14,8 +14,6 @@ every job in a freshly forked work horse that would load the voice again anyway.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import re
 import threading
 import wave
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from viralshorts.errors import IntegrationError
+from viralshorts.integrations.memory import trim_heap
 from viralshorts.integrations.ports import SpeechResult, WordTiming
 
 VOICES = {"joe": "en_US-joe-medium"}
@@ -82,17 +81,7 @@ def release_voices() -> None:
     """
     with _load_lock:
         _load_voice.cache_clear()
-    gc.collect()
-    _trim_heap()
-
-
-def _trim_heap() -> None:
-    # glibc keeps freed heap pages mapped; onnxruntime frees ~250 MB in many small blocks, so
-    # without malloc_trim the process's RSS barely drops. Other C libraries have no such call.
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (AttributeError, OSError):
-        return
+    trim_heap()  # onnxruntime frees ~250 MB in many small blocks
 
 
 def _voice_name(voice: str) -> str:
