@@ -207,3 +207,14 @@ async def test_receive_upload_stops_reading_past_the_limit(tmp_path: Path) -> No
         await receive_upload(_chunks("big.mp4", parts, consumed), tmp_path, 10)
     assert "big.mp4" in caught.value.field_errors["file"]
     assert len(consumed) == 3, "it kept reading after the file passed the limit"
+
+
+def test_every_live_progress_page_supplies_the_hooks() -> None:
+    from viralshorts.ui.progress import PAGE_HOOKS, LiveProgress
+    from viralshorts.ui.video_detail import VideoDetailState
+    from viralshorts.ui.videos import VideosState
+
+    for page in (VideosState, VideoDetailState):
+        assert issubclass(page, LiveProgress)
+        missing = [hook for hook in PAGE_HOOKS if not callable(getattr(page, hook, None))]
+        assert missing == [], f"{page.__name__} lacks {missing}"

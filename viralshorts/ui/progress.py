@@ -18,7 +18,6 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -243,30 +242,22 @@ async def _client_connected(token: str) -> bool:
     return await namespace._token_manager.is_token_connected(token)
 
 
+# What a page state using ``LiveProgress`` supplies:
+#   _snapshot_loader(user_id) -> a thread-safe callable that reads the page's rows from the DB
+#   _apply_snapshot(snapshot), _apply_progress(update: dict), _has_active() -> bool,
+#   _on_page(path) -> bool (is the tab still on this page)
+PAGE_HOOKS = ("_snapshot_loader", "_apply_snapshot", "_apply_progress", "_has_active", "_on_page")
+
+
 class LiveProgress(rx.State, mixin=True):
     """Mixin for a page state that shows live render progress.
 
-    The page implements ``_snapshot_loader`` (a thread-safe callable that reads the database),
-    ``_apply_snapshot``, ``_apply_progress``, ``_has_active`` and ``_on_page``.
+    The page state supplies the hooks named in ``PAGE_HOOKS``; a unit test checks that every
+    page using the mixin does.
     """
 
     _watch_id: str = ""
     _watch_beat: float = 0.0
-
-    def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
-        raise NotImplementedError
-
-    def _apply_snapshot(self, snapshot: Any) -> None:
-        raise NotImplementedError
-
-    def _apply_progress(self, update: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _has_active(self) -> bool:
-        raise NotImplementedError
-
-    def _on_page(self, path: str) -> bool:
-        raise NotImplementedError
 
     @rx.event(background=True)
     async def watch_progress(self):
