@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from viralshorts.errors import IntegrationError
+from viralshorts.integrations import piper_tts
 from viralshorts.integrations.piper_tts import (
     PiperSpeech,
     SentenceAudio,
@@ -95,16 +96,30 @@ def test_the_voice_loads_once_per_process() -> None:
     assert load_voice(model, config) is load_voice(model, config)
 
 
-def test_the_voice_is_released_after_speaking_unless_kept(
-    piper: PiperSpeech, tmp_path: Path
+def test_by_default_the_voice_speaks_in_a_child_process(
+    spoken: SpeechResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model, config = voice_files()
-    piper.synthesize("Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "k.wav")
-    kept = load_voice(model, config)
-    PiperSpeech().synthesize(
-        "Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "r.wav"
+    def no_voice_here(*_args: object) -> None:
+        raise AssertionError("the voice was loaded in the worker's own process")
+
+    monkeypatch.setattr(piper_tts, "load_voice", no_voice_here)
+    isolated = PiperSpeech().synthesize(
+        TEXT, voice="piper:joe", speed=1.0, out_path=tmp_path / "c.wav"
     )
-    assert load_voice(model, config) is not kept
+    samples, rate = samples_of(isolated.audio_path)
+    assert isolated.duration == pytest.approx(len(samples) / rate)
+    assert isolated.duration == pytest.approx(spoken.duration, rel=0.15)  # Piper adds noise
+    assert [w.word for w in isolated.words or []] == TEXT.split()
+    assert all(0 <= w.start < w.end <= isolated.duration for w in isolated.words or [])
+
+
+def test_a_child_that_cannot_load_the_voice_is_an_integration_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    _, config = voice_files()
+    engine = PiperSpeech(broken, config)
+    with pytest.raises(IntegrationError, match=r"The Piper voice could not speak: .+"):
+        engine.synthesize("Hello.", voice="piper:joe", speed=1.0, out_path=tmp_path / "b.wav")
 
 
 def test_unknown_voice_and_empty_text_are_refused(piper: PiperSpeech, tmp_path: Path) -> None:

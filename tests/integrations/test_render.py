@@ -21,7 +21,7 @@ from viralshorts.integrations.ffmpeg_tools import (
     frame_counts,
     probe_from_ffmpeg_log,
 )
-from viralshorts.integrations.ports import RenderPlan, Segment
+from viralshorts.integrations.ports import RenderPlan, Segment, thumbnail_of
 from viralshorts.settings import Settings
 
 NARRATION = "Tiny robots clean the ocean. They eat plastic all day."
@@ -176,6 +176,28 @@ def test_captions_are_burned_in(rendered: dict, media: dict[str, Path], tmp_path
         gray_frame(plan.out_path, at), gray_frame(bare.out_path, at)
     )
     assert band > 5 * max(top, 0.5)
+
+
+def small_gray(path: Path, at: float | None = None) -> np.ndarray:
+    """The frame at ``at`` of a video (or the image), as 54x96 gray pixels."""
+    seek = [] if at is None else ["-ss", f"{at:.3f}"]
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", *seek, "-i", str(path), "-frames:v", "1",
+         "-vf", "scale=54:96", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, dtype=np.uint8).reshape(96, 54).astype(np.int16)
+
+
+def test_the_render_writes_its_thumbnail_from_the_pass(rendered: dict) -> None:
+    plan = rendered["plan"]
+    thumb = thumbnail_of(plan.out_path)
+    video = ffprobe_streams(thumb)["video"]
+    assert (video["codec_name"], video["width"], video["height"]) == ("mjpeg", 540, 960)
+    at = round(plan.thumbnail_at * plan.fps) / plan.fps
+    same = np.abs(small_gray(thumb) - small_gray(plan.out_path, at)).mean()
+    later = np.abs(small_gray(thumb) - small_gray(plan.out_path, plan.duration - 0.5)).mean()
+    assert same < 4 < later  # the frame it says (the clip at the end looks nothing like it)
 
 
 def test_thumbnail_is_a_540x960_jpeg(rendered: dict, tmp_path: Path) -> None:

@@ -10,8 +10,12 @@ that ffmpeg feeds x264 better without an audio encoder in its main thread).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import IO, cast
 
 import numpy as np
 
@@ -31,34 +35,69 @@ LIMIT_BLOCK, LIMIT_RELEASE_S = RATE // 200, 0.05
 K_SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285],
            [1.0, -1.69065929318241, 0.73248077421585])  # fmt: skip
 K_HIGHPASS = ([1.0, -2.0, 1.0], [1.0, -1.99004745483398, 0.99007225036621])
+K_TAPS, K_BLOCK = 8192, 1 << 16
 
 
 def decode(ffmpeg: str, path: Path, seconds: float, *, loop: bool = False) -> np.ndarray:
-    """``seconds`` of ``path`` as float32 (frames, 2) at 48 kHz, zero-padded at the end."""
+    """``seconds`` of ``path`` as float32 (frames, 2) at 48 kHz, zero-padded at the end.
+
+    ffmpeg's output is read straight into the array (no second copy of the track).
+    """
     looping = ["-stream_loop", "-1"] if loop else []
     args = [ffmpeg, "-v", "error", "-nostdin", *looping, "-i", str(path), "-t", f"{seconds:.3f}"]
     args += ["-vn", "-f", "f32le", "-ac", "2", "-ar", str(RATE), "-"]
-    done = subprocess.run(args, capture_output=True, timeout=600, check=False)
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise RenderError(f"Could not read the audio of {path.name}: {reason[0]}")
-    samples = np.frombuffer(done.stdout, dtype="<f4").reshape(-1, 2)
-    return _fit(samples, round(seconds * RATE))
+    samples = np.zeros((round(seconds * RATE), 2), dtype=np.float32)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+        try:
+            _read_into(cast(IO[bytes], proc.stdout), memoryview(samples).cast("B"))
+            returncode = proc.wait(timeout=600)
+        finally:
+            _stop(proc)
+        if returncode != 0:
+            raise RenderError(f"Could not read the audio of {path.name}: {_last_line(log)}")
+    return samples
 
 
-def _fit(samples: np.ndarray, frames: int) -> np.ndarray:
-    out = np.zeros((frames, 2), dtype=np.float32)
-    kept = min(frames, len(samples))
-    out[:kept] = samples[:kept]
-    return out
+def _read_into(stream: IO[bytes], buffer: memoryview) -> None:
+    """Fill ``buffer`` from ``stream`` until either ends; drain what is left."""
+    filled = 0
+    while filled < len(buffer):
+        count = stream.readinto(buffer[filled:])  # type: ignore[attr-defined]
+        if not count:
+            return
+        filled += count
+    while stream.read(1 << 16):
+        pass
 
 
-def _block_power(signal: np.ndarray, block: int) -> np.ndarray:
-    """Mean square of ``signal`` (frames, channels) over consecutive ``block``-frame blocks."""
-    usable = len(signal) // block * block
-    squares = np.square(signal[:usable], dtype=np.float64)
-    total = squares[:, 0] + squares[:, 1] if signal.shape[1] == 2 else squares.sum(axis=1)
-    return total.reshape(-1, block).mean(axis=1) / signal.shape[1]
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream:
+            stream.close()
+
+
+def _last_line(log: IO[bytes]) -> str:
+    log.seek(0)
+    lines = log.read().decode(errors="replace").strip().splitlines()
+    return (lines or ["no output"])[-1]
+
+
+def _block_power(signal: np.ndarray, block: int, gains: np.ndarray | None = None) -> np.ndarray:
+    """Mean square of ``signal`` (frames, channels) over consecutive ``block``-frame blocks,
+    optionally after multiplying frame ``i`` by ``gains[i]`` (without making that product)."""
+    frames, channels = signal.shape
+    usable = frames // block * block
+    shaped = signal[:usable].reshape(-1, block, channels)
+    if gains is None:
+        power = np.einsum("ijk,ijk->i", shaped, shaped)
+    else:
+        scale = gains[:usable].reshape(-1, block)
+        power = np.einsum("ijk,ijk,ij,ij->i", shaped, shaped, scale, scale)
+    return power.astype(np.float64) / (block * channels)
 
 
 def _follow(levels: np.ndarray, attack: float, release: float) -> np.ndarray:
@@ -72,8 +111,13 @@ def _follow(levels: np.ndarray, attack: float, release: float) -> np.ndarray:
 
 
 def _per_frame(gains: np.ndarray, block: int, frames: int) -> np.ndarray:
-    centres = np.arange(len(gains)) * block + block / 2
-    return np.interp(np.arange(frames), centres, gains).astype(np.float32)
+    """Per-frame values, linear between the block centres where ``gains`` were measured."""
+    g = gains.astype(np.float32)
+    ramp = np.arange(block, dtype=np.float32) / np.float32(block)
+    body = (g[:-1, None] + (g[1:] - g[:-1])[:, None] * ramp).ravel()
+    head = np.full(block // 2, g[0], dtype=np.float32)
+    tail = np.full(max(0, frames - len(head) - len(body)), g[-1], dtype=np.float32)
+    return np.concatenate([head, body, tail])[:frames]
 
 
 def duck(music: np.ndarray, voice: np.ndarray) -> np.ndarray:
@@ -86,28 +130,55 @@ def duck(music: np.ndarray, voice: np.ndarray) -> np.ndarray:
     return music * _per_frame(gains, DUCK_BLOCK, len(music))[:, None]
 
 
-def _response(coefficients: tuple[list[float], list[float]], size: int) -> np.ndarray:
-    """A biquad's complex response at the ``size``-point real FFT's frequencies."""
+def _biquad_impulse(coefficients: tuple[list[float], list[float]], taps: int) -> np.ndarray:
+    """The first ``taps`` samples of a biquad's impulse response (direct form I)."""
     (b0, b1, b2), (a0, a1, a2) = coefficients
-    angles = np.arange(size // 2 + 1, dtype=np.float32) * np.float32(-2 * np.pi / size)
-    delay = np.exp(1j * angles).astype(np.complex64)
-    return (b0 + delay * (b1 + delay * b2)) / (a0 + delay * (a1 + delay * a2))
+    out = np.zeros(taps)
+    x1 = x2 = y1 = y2 = 0.0
+    for n in range(taps):
+        x0 = 1.0 if n == 0 else 0.0
+        out[n] = (b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0
+        x1, x2, y1, y2 = x0, x1, out[n], y1
+    return out
+
+
+@functools.cache
+def _k_spectrum() -> np.ndarray:
+    """The K-weighting filter as a ``K_TAPS`` FIR, transformed for ``K_BLOCK``-point FFTs.
+
+    The high pass's slowest pole decays to 1e-17 within ``K_TAPS`` samples, so the truncated
+    FIR equals the IIR filter to float32 precision.
+    """
+    shelf = _biquad_impulse(K_SHELF, K_TAPS)
+    both = np.convolve(shelf, _biquad_impulse(K_HIGHPASS, K_TAPS))[:K_TAPS]
+    return np.fft.rfft(both, K_BLOCK).astype(np.complex64)
 
 
 def k_weighted(signal: np.ndarray) -> np.ndarray:
-    """``signal`` through the BS.1770 K-weighting filter (applied in the frequency domain)."""
-    # At least a second of padding, so the filters' tails do not wrap around; a power of two
-    # keeps the FFT fast.
-    size = 1 << (len(signal) + RATE - 1).bit_length()
-    weights = (_response(K_SHELF, size) * _response(K_HIGHPASS, size)).astype(np.complex64)
-    spectrum = np.fft.rfft(signal.astype(np.float32), size, axis=0) * weights[:, None]
-    return np.fft.irfft(spectrum, size, axis=0)[: len(signal)]
+    """``signal`` (frames, channels) through the BS.1770 K-weighting filter.
+
+    Overlap-save in ``K_BLOCK``-frame blocks: fast, and its memory does not grow with the
+    length of the video (one whole-signal FFT took 0.5 s and 120 MB for 30 s of audio).
+    """
+    spectrum = _k_spectrum()[:, None]
+    frames, channels = signal.shape
+    hop = K_BLOCK - K_TAPS
+    padded = np.zeros((frames + K_TAPS + hop, channels), dtype=np.float32)
+    padded[K_TAPS : K_TAPS + frames] = signal
+    out = np.empty((frames, channels), dtype=np.float32)
+    for start in range(0, frames, hop):
+        block = np.fft.rfft(padded[start : start + K_BLOCK], axis=0) * spectrum
+        filtered = np.fft.irfft(block, K_BLOCK, axis=0)[K_TAPS:]
+        kept = min(hop, frames - start)
+        out[start : start + kept] = filtered[:kept]
+    return out
 
 
-def gated_lufs(weighted: np.ndarray) -> float:
-    """Integrated loudness in LUFS of an already K-weighted 48 kHz signal (frames, channels)."""
+def gated_lufs(weighted: np.ndarray, gains: np.ndarray | None = None) -> float:
+    """Integrated loudness in LUFS of an already K-weighted 48 kHz signal (frames, channels),
+    optionally with per-frame ``gains`` applied first."""
     quarter = RATE // 10  # 100 ms: 400 ms blocks overlap by 75 %
-    power = _block_power(weighted, quarter) * weighted.shape[1]
+    power = _block_power(weighted, quarter, gains) * weighted.shape[1]
     if len(power) < 4:
         return SILENCE_LUFS
     blocks = np.convolve(power, np.full(4, 0.25), mode="valid")
@@ -124,23 +195,30 @@ def integrated_lufs(signal: np.ndarray) -> float:
     return gated_lufs(k_weighted(signal))
 
 
+def _peaks(signal: np.ndarray) -> np.ndarray:
+    return np.maximum(np.abs(signal[:, 0]), np.abs(signal[:, -1]))
+
+
 def limiter_gains(signal: np.ndarray, ceiling: float = CEILING) -> np.ndarray:
     """Per-frame gains that hold every peak of ``signal`` at or under ``ceiling``.
 
     The gain drops 5 ms ahead of a peak and recovers with a 50 ms release.
     """
-    peaks = np.maximum(np.abs(signal[:, 0]), np.abs(signal[:, -1]))
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    return _limit(_peaks(signal), ceiling)
+
+
+def _limit(peaks: np.ndarray, ceiling: float) -> np.ndarray:
+    needed = np.minimum(np.float32(1), np.float32(ceiling) / np.maximum(peaks, np.float32(1e-9)))
     if needed.min() >= 1.0:
-        return np.ones(len(signal), dtype=np.float32)
+        return np.ones(len(peaks), dtype=np.float32)
     blocks = -(-len(needed) // LIMIT_BLOCK)
-    padded = np.ones(blocks * LIMIT_BLOCK)
+    padded = np.ones(blocks * LIMIT_BLOCK, dtype=np.float32)
     padded[: len(needed)] = needed
     lowest = padded.reshape(blocks, LIMIT_BLOCK).min(axis=1)
     lowest = np.minimum(lowest, np.minimum(np.roll(lowest, 1), np.roll(lowest, -1)))
     release = 1 - np.exp(-LIMIT_BLOCK / RATE / LIMIT_RELEASE_S)
     smooth = _recover(lowest, release)
-    return np.minimum(_per_frame(smooth, LIMIT_BLOCK, len(signal)), needed).astype(np.float32)
+    return np.minimum(_per_frame(smooth, LIMIT_BLOCK, len(peaks)), needed)
 
 
 def _recover(lowest: np.ndarray, release: float) -> np.ndarray:
@@ -153,9 +231,9 @@ def _recover(lowest: np.ndarray, release: float) -> np.ndarray:
     return out
 
 
-def _final_gains(mix: np.ndarray, gain_db: float) -> np.ndarray:
+def _final_gains(peaks: np.ndarray, gain_db: float) -> np.ndarray:
     scale = np.float32(10 ** (min(MAX_GAIN_DB, gain_db) / 20))
-    return limiter_gains(mix * scale) * scale
+    return _limit(peaks * scale, CEILING) * scale
 
 
 def normalise(mix: np.ndarray, target_lufs: float) -> np.ndarray:
@@ -164,23 +242,37 @@ def normalise(mix: np.ndarray, target_lufs: float) -> np.ndarray:
     The mix is K-weighted once: the limiter's gain moves slowly next to the filter's impulse
     response, so weighting the limited mix equals applying its gains to the weighted one.
     """
-    weighted = k_weighted(mix)
+    weighted, peaks = k_weighted(mix), _peaks(mix)
     gain_db = target_lufs - gated_lufs(weighted)
     for _ in range(2):
-        gains = _final_gains(mix, gain_db)
-        gain_db += target_lufs - gated_lufs(weighted * gains[:, None])
-    return mix * _final_gains(mix, gain_db)[:, None]
+        gain_db += target_lufs - gated_lufs(weighted, _final_gains(peaks, gain_db))
+    del weighted
+    return mix * _final_gains(peaks, gain_db)[:, None]
 
 
 def encode_aac(ffmpeg: str, signal: np.ndarray, path: Path) -> None:
-    """Encode float ``signal`` (frames, 2) as 48 kHz stereo AAC in an MP4 audio file."""
+    """Encode float ``signal`` (frames, 2) as 48 kHz stereo AAC in an MP4 audio file.
+
+    The samples are streamed a second at a time (no second copy of the whole track). The
+    "fast" AAC coder is FFmpeg's own recommendation above 64 kb/s (commit fcb681ac: better
+    than "twoloop" there, and a third of the CPU); measured on our soundtrack: 40 dB SNR
+    against twoloop's 25 dB, 0.6 s against 1.9 s.
+    """
     args = [ffmpeg, "-v", "error", "-y", "-f", "f32le", "-ar", str(RATE), "-ac", "2", "-i", "-"]
-    args += ["-c:a", "aac", "-b:a", AAC_BITRATE, "-f", "mp4", str(path)]
-    pcm = np.ascontiguousarray(signal, dtype="<f4").tobytes()
-    done = subprocess.run(args, input=pcm, capture_output=True, timeout=600, check=False)
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise RenderError(f"Could not encode the soundtrack: {reason[0]}")
+    args += ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-f", "mp4", str(path)]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            stdin = cast(IO[bytes], proc.stdin)
+            with contextlib.suppress(BrokenPipeError), stdin:
+                for start in range(0, len(signal), RATE):
+                    chunk = signal[start : start + RATE]
+                    stdin.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
+            returncode = proc.wait(timeout=600)
+        finally:
+            _stop(proc)
+        if returncode != 0:
+            raise RenderError(f"Could not encode the soundtrack: {_last_line(log)}")
 
 
 def mix_soundtrack(

@@ -7,14 +7,20 @@ start and end. When a sentence's spoken words do not line up one-to-one with the
 ones (espeak joins "in the", reads "2,500" as two words) the written words are spread over
 that sentence's measured speech in proportion to their letters.
 
-The loaded voice (model + onnxruntime, about 270 MB) is released after each synthesis unless
-the engine is built with ``keep_loaded=True``: a render holds ffmpeg next, and a worker runs
-every job in a freshly forked work horse that would load the voice again anyway.
+By default each synthesis runs in a short-lived child process (``python -m
+viralshorts.integrations.piper_tts``): the voice (model + onnxruntime, about 270 MB at its peak)
+and the 45 MB of libraries it leaves mapped never enter the worker, which renders next with
+ffmpeg beside it, and a stuck synthesis can be killed. A worker runs every job in a freshly
+forked work horse that would load the voice again anyway, so the child costs only its start.
+``keep_loaded=True`` synthesizes in-process and keeps the voice (tests, batch runs).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import threading
 import wave
 from dataclasses import dataclass
@@ -23,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from viralshorts.errors import IntegrationError
-from viralshorts.integrations.memory import trim_heap
 from viralshorts.integrations.ports import SpeechResult, WordTiming
 
 VOICES = {"joe": "en_US-joe-medium"}
@@ -34,6 +39,8 @@ PUNCTUATION_PHONEMES = frozenset(",.!?;:\u2026\u2014\u2013-\"'()\u00ab\u00bb\u00
 
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 """Where espeak usually starts a new sentence (it keeps "U.S." together; we may not)."""
+
+CHILD_TIMEOUT_SECONDS = 600
 
 _load_lock = threading.Lock()
 
@@ -72,16 +79,6 @@ def load_voice(model_path: Path, config_path: Path) -> Any:
     """The Piper voice for these files, loaded once per process (about a second)."""
     with _load_lock:
         return _load_voice(model_path, config_path)
-
-
-def release_voices() -> None:
-    """Forget every loaded voice and hand the freed memory back to the operating system.
-
-    A voice still used by another thread stays alive until that thread lets go of it.
-    """
-    with _load_lock:
-        _load_voice.cache_clear()
-    trim_heap()  # onnxruntime frees ~250 MB in many small blocks
 
 
 def _voice_name(voice: str) -> str:
@@ -188,13 +185,14 @@ def word_timings(text: str, sentences: list[SentenceAudio]) -> list[WordTiming]:
 
 
 class PiperSpeech:
-    """``SpeechSynthesizer`` for voice ids ``piper:<name>``; the model loads on first use.
+    """``SpeechSynthesizer`` for voice ids ``piper:<name>``.
 
     Args:
         model_path: The ``.onnx`` model (default: the bundled voice).
         config_path: Its ``.onnx.json`` (default: next to the model).
-        keep_loaded: Keep the voice in memory between calls (about a second saved per call,
-            about 270 MB held); by default it is released after every synthesis.
+        keep_loaded: Synthesize in this process and keep the voice loaded between calls
+            (about a second saved per call, about 270 MB held); by default every synthesis
+            runs in a child process of its own.
     """
 
     def __init__(
@@ -208,11 +206,13 @@ class PiperSpeech:
         self._config_path = config_path
         self._keep_loaded = keep_loaded
 
-    def _voice(self) -> Any:
+    def _files(self) -> tuple[Path, Path]:
         if self._model_path is None:
             self._model_path, self._config_path = voice_files()
-        config = self._config_path or Path(f"{self._model_path}.json")
-        return load_voice(self._model_path, config)
+        return self._model_path, self._config_path or Path(f"{self._model_path}.json")
+
+    def _voice(self) -> Any:
+        return load_voice(*self._files())
 
     def synthesize(self, text: str, *, voice: str, speed: float, out_path: Path) -> SpeechResult:
         """Speak ``text`` into a 16-bit mono WAV at ``out_path``, with word timings.
@@ -224,11 +224,10 @@ class PiperSpeech:
         if not text.strip():
             raise IntegrationError("There is no narration to speak.", retryable=False)
         speed = min(MAX_SPEED, max(MIN_SPEED, speed or 1.0))
-        try:
+        if self._keep_loaded:
             sentences, duration = self._speak(text, speed, out_path)
-        finally:
-            if not self._keep_loaded:
-                release_voices()
+        else:
+            sentences, duration = self._speak_in_child(text, speed, out_path)
         return SpeechResult(out_path, duration, word_timings(text, sentences) or None)
 
     def _speak(self, text: str, speed: float, out_path: Path) -> tuple[list[SentenceAudio], float]:
@@ -236,6 +235,25 @@ class PiperSpeech:
             return _write_wav(self._voice(), text, speed, out_path)
         except (OSError, RuntimeError, ValueError) as exc:
             raise IntegrationError(f"The Piper voice could not speak: {exc}") from exc
+
+    def _speak_in_child(
+        self, text: str, speed: float, out_path: Path
+    ) -> tuple[list[SentenceAudio], float]:
+        model, config = self._files()
+        request = {"text": text, "speed": speed, "out": str(out_path)}
+        request |= {"model": str(model), "config": str(config)}
+        args = [sys.executable, "-m", __name__]
+        try:
+            done = subprocess.run(
+                args, input=json.dumps(request), capture_output=True, text=True,
+                timeout=CHILD_TIMEOUT_SECONDS, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as exc:
+            raise IntegrationError("The Piper voice took too long to speak.") from exc
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["it stopped without a message"])[-1]
+            raise IntegrationError(f"The Piper voice could not speak: {reason}")
+        return _sentences_from_json(json.loads(done.stdout))
 
 
 def _write_wav(
@@ -260,3 +278,40 @@ def _write_wav(
             wav.writeframes(chunk.audio_int16_bytes)
             samples += frames
     return sentences, samples / rate
+
+
+def _sentences_to_json(sentences: list[SentenceAudio], duration: float) -> dict[str, Any]:
+    return {
+        "duration": duration,
+        "sentences": [
+            [s.span.start, s.span.end, [[w.start, w.end] for w in s.spoken_words]]
+            for s in sentences
+        ],
+    }
+
+
+def _sentences_from_json(data: dict[str, Any]) -> tuple[list[SentenceAudio], float]:
+    sentences = [
+        SentenceAudio(Span(start, end), [Span(*word) for word in words])
+        for start, end, words in data["sentences"]
+    ]
+    return sentences, float(data["duration"])
+
+
+def _child_main() -> int:
+    """Synthesize the JSON request on stdin; print the sentences as JSON on stdout."""
+    request = json.load(sys.stdin)
+    try:
+        voice = _load_voice(Path(request["model"]), Path(request["config"]))
+        sentences, duration = _write_wav(
+            voice, request["text"], request["speed"], Path(request["out"])
+        )
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    json.dump(_sentences_to_json(sentences, duration), sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

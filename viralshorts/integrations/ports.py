@@ -137,6 +137,12 @@ class RenderPlan:
     fps: int = 30
     crf: int = 23
     preset: str = "superfast"
+    thumbnail_at: float = 1.5  # seconds; the pass also writes thumbnail_of(out_path) from there
+
+
+def thumbnail_of(video_path: Path) -> Path:
+    """Where a render writes the thumbnail of ``video_path`` (next to it)."""
+    return video_path.with_suffix(".jpg")
 
 
 # ---------------------------------------------------------------- ports
@@ -228,7 +234,11 @@ class MediaProber(Protocol):
 
 
 class VideoRenderer(Protocol):
-    """Runs the one ffmpeg pass described by a render plan (the plan type lives in ports too)."""
+    """Runs the one ffmpeg pass described by a render plan (the plan type lives in ports too).
+
+    ``render`` writes ``plan.out_path`` and its thumbnail ``thumbnail_of(plan.out_path)``;
+    ``thumbnail`` takes one from any finished video.
+    """
 
     def render(
         self,

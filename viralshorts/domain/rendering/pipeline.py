@@ -32,6 +32,7 @@ from viralshorts.integrations.ports import (
     Segment,
     SpeechResult,
     WordTiming,
+    thumbnail_of,
 )
 from viralshorts.integrations.services import Services
 from viralshorts.settings import PROJECT_ROOT
@@ -352,6 +353,7 @@ def _plan(
     plan = RenderPlan(
         segments=segments, narration_path=speech.audio_path, out_path=Path(), duration=total,
         subtitles_path=ass, fonts_dir=captions.FONTS_DIR, music_path=spec.music_path,
+        thumbnail_at=min(1.5, total / 3),
     )  # fmt: skip
     return replace(plan, out_path=cache.path("render", render_identity(plan), ".mp4"))
 
@@ -359,7 +361,11 @@ def _plan(
 def _finish(plan: RenderPlan, script: Script, services: Services, work_dir: Path) -> RenderOutput:
     video = _link_or_copy(plan.out_path, work_dir / "video.mp4")
     thumbnail = work_dir / "thumbnail.jpg"
-    services.renderer.thumbnail(video, at_seconds=min(1.5, plan.duration / 3), out_path=thumbnail)
+    rendered = thumbnail_of(plan.out_path)
+    if rendered.exists():
+        _link_or_copy(rendered, thumbnail)
+    else:  # a render cached before renders wrote their thumbnails
+        services.renderer.thumbnail(video, at_seconds=plan.thumbnail_at, out_path=thumbnail)
     return RenderOutput(
         video_path=video,
         thumbnail_path=thumbnail,
