@@ -50,7 +50,7 @@ async def _wait_for(predicate, manager: StateManagerMemory) -> VideosState:
     raise AssertionError("the state never got there")
 
 
-def _seed(session) -> None:
+def _seed(session, status: str = VideoStatus.RUNNING) -> None:
     session.add(User(id=USER_ID, email="live@example.com"))
     session.commit()
     campaign = Campaign(user_id=USER_ID, name="Owls", niche="owl facts")
@@ -62,7 +62,7 @@ def _seed(session) -> None:
             user_id=USER_ID,
             campaign_id=campaign.id,
             topic="Owls",
-            status=VideoStatus.RUNNING,
+            status=status,
             step=RenderStep.VOICE,
             progress=10,
         )
@@ -105,6 +105,37 @@ async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_red
         await processor.enqueue(TOKEN, _event("set_status_filter", "/app/campaigns", value=""))
         await asyncio.wait_for(chain, 5)
         assert (await _page_state(manager))._watch_id == ""
+
+
+async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session, use_redis) -> None:
+    _seed(session, status=VideoStatus.READY)
+    processor = BaseStateEventProcessor(
+        backend_exception_handler=_raise, graceful_shutdown_timeout=1
+    )
+    manager = StateManagerMemory()
+    processor.configure(state_manager=manager)
+    async with processor:
+        async with manager.modify_state(rx.BaseStateToken(ident=TOKEN, cls=AuthState)) as root:
+            (await root.get_state(AuthState))._user_id = USER_ID
+        await APP.event_namespace._token_manager.link_token_to_sid(TOKEN, "sid-1")
+        chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
+        await _wait_for(lambda s: s._watch_id != "" and len(s.rows) == 1, manager)
+
+        ready = session.get(Video, VIDEO_ID)
+        started = Video(
+            user_id=USER_ID, campaign_id=ready.campaign_id, topic="Owl calls",
+            status=VideoStatus.RUNNING, step=RenderStep.SCRIPT, progress=2,
+        )  # fmt: skip
+        session.add(started)
+        session.commit()
+        message = {"video_id": started.id, "status": "running", "step": "voice", "percent": 7}
+        use_redis.publish(progress_channel(USER_ID), json.dumps(message))
+        shown = await _wait_for(lambda s: len(s.rows) == 2, manager)
+        assert {row["title"] for row in shown.rows} == {"Owls", "Owl calls"}
+        assert not chain.done(), "the loop ended although the tab is still on the page"
+
+        await processor.enqueue(TOKEN, _event("set_status_filter", "/app/campaigns", value=""))
+        await asyncio.wait_for(chain, 5)
 
 
 async def _drain(processor: BaseStateEventProcessor, event: Event) -> None:

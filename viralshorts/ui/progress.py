@@ -7,8 +7,11 @@ reloads the rows from the database on start and every ``REFRESH_SECONDS`` (the t
 reconnect or a missed message).
 
 Reflex 0.10 does not cancel background tasks when a tab goes away, so the loop ends by itself:
-when the tab's socket has been gone for two checks in a row, when the tab left the page, when no
-video has been active for ``IDLE_SECONDS``, or when a newer loop for the same tab took over.
+when the tab's socket has been gone for two checks in a row, when the tab left the page, or when
+a newer loop for the same tab took over. It does not end when nothing is active: a video
+started from another tab or by a schedule announces itself on the channel, and a message about
+a video the page does not show yet makes the page reload (the database reads slow down to
+``IDLE_REFRESH_SECONDS`` meanwhile).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import redis.asyncio as aioredis
@@ -34,7 +37,8 @@ from viralshorts.ui.state import AuthState
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 10.0
-IDLE_SECONDS = 120.0
+IDLE_REFRESH_SECONDS = 60.0
+NEW_VIDEO_REFRESH_SECONDS = 2.0  # at most one reload this often for videos not shown yet
 CONNECTION_CHECK_SECONDS = 5.0
 STALE_BEAT_SECONDS = 30.0
 POLL_TIMEOUT_SECONDS = 1.0
@@ -191,7 +195,9 @@ class _Watch:
     token: str
     last_refresh: float = 0.0
     last_check: float = 0.0
-    idle_since: float | None = None
+    idle: bool = False
+    unseen: set[int] = field(default_factory=set)  # messages about videos not shown yet
+    ignored: set[int] = field(default_factory=set)  # still not shown after a reload (filters)
     missed_checks: int = 0
     pubsub: aioredis.client.PubSub | None = None
 
@@ -244,7 +250,9 @@ async def _client_connected(token: str) -> bool:
 
 # What a page state using ``LiveProgress`` supplies:
 #   _snapshot_loader(user_id) -> a thread-safe callable that reads the page's rows from the DB
-#   _apply_snapshot(snapshot), _apply_progress(update: dict), _has_active() -> bool,
+#   _apply_snapshot(snapshot), _has_active() -> bool,
+#   _apply_progress(update: dict) -> bool (True: the update is about a video this page should
+#       show but does not have yet, so the page reloads),
 #   _on_page(path) -> bool (is the tab still on this page)
 PAGE_HOOKS = ("_snapshot_loader", "_apply_snapshot", "_apply_progress", "_has_active", "_on_page")
 
@@ -261,7 +269,7 @@ class LiveProgress(rx.State, mixin=True):
 
     @rx.event(background=True)
     async def watch_progress(self):
-        """Follow the user's progress channel until the tab leaves or nothing is active."""
+        """Follow the user's progress channel until the tab leaves the page or closes."""
         watch = await self._claim_watch()
         if watch is None:
             return
@@ -306,8 +314,9 @@ class LiveProgress(rx.State, mixin=True):
             update = await _next_update(watch)
             if not await self._tick(watch, update):
                 return
-            finished = update is not None and update.get("status") in FINAL_STATUSES
-            if finished or time.monotonic() - watch.last_refresh >= REFRESH_SECONDS:
+            if _refresh_due(watch, update, time.monotonic() - watch.last_refresh):
+                watch.ignored |= watch.unseen
+                watch.unseen.clear()
                 await self._refresh(watch)
 
     async def _tick(self, watch: _Watch, update: dict[str, Any] | None) -> bool:
@@ -320,14 +329,10 @@ class LiveProgress(rx.State, mixin=True):
         async with self:
             if self._watch_id != watch.watch_id:
                 return False
-            if update is not None:
-                self._apply_progress(update)
-            watch.idle_since = None if self._has_active() else (watch.idle_since or now)
-            keep = (
-                self._on_page(self.router.url.path)
-                and now - (watch.idle_since or now) < IDLE_SECONDS
-                and await self._still_connected(watch, now)
-            )
+            if update is not None and self._apply_progress(update):
+                watch.unseen |= {update["video_id"]} - watch.ignored
+            watch.idle = not self._has_active()
+            keep = self._on_page(self.router.url.path) and await self._still_connected(watch, now)
             self._watch_id = self._watch_id if keep else ""
             self._watch_beat = time.time()
             return keep
@@ -339,6 +344,15 @@ class LiveProgress(rx.State, mixin=True):
         connected = await _client_connected(watch.token)
         watch.missed_checks = 0 if connected else watch.missed_checks + 1
         return watch.missed_checks < 2
+
+
+def _refresh_due(watch: _Watch, update: dict[str, Any] | None, since_refresh: float) -> bool:
+    """Whether to reload the page's rows from the database now."""
+    if update is not None and update.get("status") in FINAL_STATUSES:
+        return True
+    if watch.unseen and since_refresh >= NEW_VIDEO_REFRESH_SECONDS:
+        return True
+    return since_refresh >= (IDLE_REFRESH_SECONDS if watch.idle else REFRESH_SECONDS)
 
 
 def progress_bar(percent: rx.Var[int], title: rx.Var[str]) -> rx.Component:

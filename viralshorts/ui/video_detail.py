@@ -131,9 +131,10 @@ class VideoDetailState(LiveProgress, rx.State):
             self.links = snapshot["links"]
         self.row = merge_rows(current, [loaded])[0]
 
-    def _apply_progress(self, update: dict[str, Any]) -> None:
+    def _apply_progress(self, update: dict[str, Any]) -> bool:
         if self.row is not None and update["video_id"] == self.row["id"]:
             self.row = apply_update(self.row, update)
+        return False
 
     def _has_active(self) -> bool:
         return self.row is not None and self.row["active"]

@@ -67,11 +67,14 @@ class VideosState(LiveProgress, rx.State):
         rows, self.campaigns = snapshot
         self.rows = merge_rows(self.rows, rows)
 
-    def _apply_progress(self, update: dict[str, Any]) -> None:
+    def _apply_progress(self, update: dict[str, Any]) -> bool:
+        if all(row["id"] != update["video_id"] for row in self.rows):
+            return True  # started elsewhere (another tab, a schedule): reload to show it
         self.rows = [
             apply_update(row, update) if row["id"] == update["video_id"] else row
             for row in self.rows
         ]
+        return False
 
     def _has_active(self) -> bool:
         return any(row["active"] for row in self.rows)
