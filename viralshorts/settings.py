@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     render_heartbeat_seconds: float = 5.0
     render_stale_seconds: int = 120
     render_tick_seconds: float = 15.0
+    render_cache_days: float = 7.0  # cached steps unused this long are deleted; 0 = keep all
     max_upload_bytes: int = 500 * 1024 * 1024
 
     @model_validator(mode="after")

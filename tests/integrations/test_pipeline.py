@@ -2,6 +2,7 @@
 
 import dataclasses
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,9 +107,11 @@ def _run(spec: RenderSpec, services: Services, work_dir: Path, recorder: Recorde
     )
 
 
-def _cache_files(services: Services) -> dict[Path, int]:
+def _cache_files(services: Services) -> dict[Path, tuple[int, int]]:
+    """Each cached file's inode and size: an atomic rewrite gives a new inode (reads only
+    touch the modification time, which marks the last use)."""
     root = services.settings.media_root / "cache"
-    return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    return {p: (p.stat().st_ino, p.stat().st_size) for p in root.rglob("*") if p.is_file()}
 
 
 def _counts(services: Services) -> tuple[int, int]:
@@ -131,11 +134,12 @@ def first(services: Services, tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture(scope="module")
 def second(first: dict, services: Services, tmp_path_factory: pytest.TempPathFactory) -> dict:
     recorder = Recorder()
+    started = time.time() - 0.01  # file times and the clock may round differently
     output = _run(
         _spec(custom_script=CUSTOM), services, tmp_path_factory.mktemp("second"), recorder
     )
     return {"output": output, "recorder": recorder, "cache": _cache_files(services),
-            "counts": _counts(services)}  # fmt: skip
+            "counts": _counts(services), "started": started}  # fmt: skip
 
 
 def _narration_seconds(services: Services) -> float:
@@ -204,6 +208,7 @@ def test_render_hash_names_the_content(first: dict) -> None:
 
 def test_a_second_render_reuses_every_cached_step(first: dict, second: dict) -> None:
     assert second["cache"] == first["cache"]  # nothing rewritten, nothing added
+    assert all(path.stat().st_mtime >= second["started"] for path in second["cache"])  # used
     assert second["output"].render_hash == first["output"].render_hash
     assert second["output"].video_path.read_bytes() == first["output"].video_path.read_bytes()
     assert "Reusing the finished render" in second["recorder"].messages()

@@ -113,6 +113,25 @@ def test_by_default_the_voice_speaks_in_a_child_process(
     assert all(0 <= w.start < w.end <= isolated.duration for w in isolated.words or [])
 
 
+def test_the_aligned_model_is_made_once_and_reused(tmp_path: Path) -> None:
+    engine = PiperSpeech(aligned_dir=tmp_path / "voices")
+    first = engine.synthesize(
+        "Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "1.wav"
+    )
+    [made] = (tmp_path / "voices").glob("*.aligned.onnx")
+    inode = made.stat().st_ino
+    second = engine.synthesize(
+        "Bye now.", voice="piper:joe", speed=1.0, out_path=tmp_path / "2.wav"
+    )
+    assert [p.name for p in (tmp_path / "voices").iterdir()] == [made.name]
+    assert made.stat().st_ino == inode
+    assert [w.word for w in first.words or []] == ["Hello", "there."]
+    assert [w.word for w in second.words or []] == ["Bye", "now."]
+    assert all(w.end > w.start for w in (first.words or []) + (second.words or []))
+    voice = load_voice(*voice_files(), tmp_path / "voices")
+    assert len(voice.session.get_outputs()) == 2  # audio + phoneme lengths
+
+
 def test_a_child_that_cannot_load_the_voice_is_an_integration_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")

@@ -67,7 +67,8 @@ def build_speech(settings: Settings) -> dict[str, SpeechSynthesizer]:
     """Speech engines by the prefix of a voice id ("piper:joe", "openai:alloy")."""
     from viralshorts.integrations.piper_tts import PiperSpeech
 
-    engines: dict[str, SpeechSynthesizer] = {"piper": PiperSpeech()}
+    aligned_dir = settings.media_root / "cache" / "voices"
+    engines: dict[str, SpeechSynthesizer] = {"piper": PiperSpeech(aligned_dir=aligned_dir)}
     if settings.openai_enabled:
         from viralshorts.integrations.openai_client import OpenAISpeech
 

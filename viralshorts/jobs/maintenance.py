@@ -1,4 +1,5 @@
-"""The periodic promotion/recovery tick, run by ``worker.py`` in a small process of its own.
+"""The periodic promotion/recovery tick and the hourly cache pruning, run by ``worker.py`` in a
+small process of its own (one per worker machine: each prunes its own local render cache).
 
 It lives in its own process because the RQ worker forks a work horse per job, and forking a
 process that has other threads running (this loop) can leave locks held in the child.
@@ -8,18 +9,40 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 
 from viralshorts.db import reset_engines, session_scope
 from viralshorts.domain import render_queue
+from viralshorts.domain.rendering.step_cache import PruneResult, StepCache
 from viralshorts.integrations.services import get_services
 from viralshorts.logs import log_event
+from viralshorts.settings import Settings, get_settings
+
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def run_tick() -> dict[str, list[int]]:
     """One round of crash recovery and fair promotion."""
     with session_scope() as session:
         return render_queue.tick(session, get_services())
+
+
+def prune_cache(settings: Settings) -> PruneResult | None:
+    """Delete cached render steps unused for ``RENDER_CACHE_DAYS`` (None when disabled)."""
+    if settings.render_cache_days <= 0:
+        return None
+    return StepCache(settings.media_root / "cache").prune(settings.render_cache_days * 86400)
+
+
+def _prune_logged() -> None:
+    try:
+        pruned = prune_cache(get_settings())
+    except OSError as exc:
+        log_event("render.cache_prune_failed", error=repr(exc)[:300])
+        return
+    if pruned and pruned.files:
+        log_event("render.cache_pruned", files=pruned.files, bytes=pruned.bytes)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -35,7 +58,11 @@ def run_ticker(interval: float) -> None:
     reset_engines()
     stop = threading.Event()
     _stop_on_signals(stop)
+    last_prune = -PRUNE_EVERY_SECONDS
     while not stop.is_set():
+        if time.monotonic() - last_prune >= PRUNE_EVERY_SECONDS:
+            _prune_logged()
+            last_prune = time.monotonic()
         try:
             result = run_tick()
         except Exception as exc:  # a database or Redis hiccup must not end the loop

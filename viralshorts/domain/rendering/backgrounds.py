@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from viralshorts.domain.rendering.planning import Span
+from viralshorts.domain.rendering.step_cache import touch
 from viralshorts.errors import IntegrationError
 from viralshorts.integrations.ports import Segment, StockClip, StockFootage
 
@@ -185,7 +186,9 @@ class StockPicker:
 
     def _download(self, clip: StockClip) -> Path:
         dest = self._cache_dir / f"{clip.provider}-{clip.clip_id}.mp4"
-        if not dest.exists():
+        if dest.exists():
+            touch(dest)
+        else:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
             self._stock.download(clip, dest)
         return dest

@@ -22,7 +22,13 @@ from viralshorts.domain.rendering.backgrounds import (
     upload_segments,
 )
 from viralshorts.domain.rendering.planning import Span, plan_spans
-from viralshorts.domain.rendering.step_cache import StepCache, atomic_path, content_hash, file_hash
+from viralshorts.domain.rendering.step_cache import (
+    StepCache,
+    atomic_path,
+    content_hash,
+    file_hash,
+    touch,
+)
 from viralshorts.errors import CancelledError, IntegrationError, RenderError, ValidationError
 from viralshorts.integrations.ports import (
     ProgressCallback,
@@ -150,6 +156,7 @@ def synthesize_voice(
     wav, meta_path = cache.path("voice", key, ".wav"), cache.path("voice", key, ".json")
     meta = cache.read_json(meta_path)
     if meta and wav.exists():
+        touch(wav)
         return SpeechResult(wav, meta["duration"], _words(meta["words"]))
     with atomic_path(wav) as tmp:
         result = engine.synthesize(
@@ -268,6 +275,7 @@ def render_video(plan: RenderPlan, services: Services, progress: Progress) -> No
         except RenderError:
             plan.out_path.unlink(missing_ok=True)
         else:
+            touch(plan.out_path, thumbnail_of(plan.out_path))
             progress("render", 1.0, "Reusing the finished render")
             return
     progress("render", 0.0, "Rendering the video")
