@@ -121,13 +121,15 @@ def _per_frame(gains: np.ndarray, block: int, frames: int) -> np.ndarray:
 
 
 def duck(music: np.ndarray, voice: np.ndarray) -> np.ndarray:
-    """``music`` compressed by the voice's level (10:1 above 0.02 RMS), like sidechaincompress."""
+    """``music`` compressed by the voice's level (10:1 above 0.02 RMS), like sidechaincompress;
+    scaled in place and returned."""
     step = DUCK_BLOCK / RATE
     attack, release = 1 - np.exp(-step / DUCK_ATTACK_S), 1 - np.exp(-step / DUCK_RELEASE_S)
     level = np.sqrt(_follow(_block_power(voice, DUCK_BLOCK), attack, release))
     over = np.maximum(level / DUCK_THRESHOLD, 1.0)
     gains = over ** (1 / DUCK_RATIO - 1)
-    return music * _per_frame(gains, DUCK_BLOCK, len(music))[:, None]
+    music *= _per_frame(gains, DUCK_BLOCK, len(music))[:, None]
+    return music
 
 
 def _biquad_impulse(coefficients: tuple[list[float], list[float]], taps: int) -> np.ndarray:
@@ -163,11 +165,14 @@ def k_weighted(signal: np.ndarray) -> np.ndarray:
     spectrum = _k_spectrum()[:, None]
     frames, channels = signal.shape
     hop = K_BLOCK - K_TAPS
-    padded = np.zeros((frames + K_TAPS + hop, channels), dtype=np.float32)
-    padded[K_TAPS : K_TAPS + frames] = signal
+    window = np.zeros((K_BLOCK, channels), dtype=np.float32)
     out = np.empty((frames, channels), dtype=np.float32)
     for start in range(0, frames, hop):
-        block = np.fft.rfft(padded[start : start + K_BLOCK], axis=0) * spectrum
+        # The window holds input frames start-K_TAPS .. start+hop (zeros outside the signal).
+        first, last = max(0, start - K_TAPS), min(frames, start + hop)
+        window[:] = 0
+        window[first - (start - K_TAPS) : last - (start - K_TAPS)] = signal[first:last]
+        block = np.fft.rfft(window, axis=0) * spectrum
         filtered = np.fft.irfft(block, K_BLOCK, axis=0)[K_TAPS:]
         kept = min(hop, frames - start)
         out[start : start + kept] = filtered[:kept]
@@ -237,7 +242,8 @@ def _final_gains(peaks: np.ndarray, gain_db: float) -> np.ndarray:
 
 
 def normalise(mix: np.ndarray, target_lufs: float) -> np.ndarray:
-    """``mix`` at ``target_lufs`` after the limiter (two corrections for what it shaves off).
+    """``mix`` brought to ``target_lufs`` after the limiter (two corrections for what it shaves
+    off), scaled in place and returned.
 
     The mix is K-weighted once: the limiter's gain moves slowly next to the filter's impulse
     response, so weighting the limited mix equals applying its gains to the weighted one.
@@ -247,7 +253,8 @@ def normalise(mix: np.ndarray, target_lufs: float) -> np.ndarray:
     for _ in range(2):
         gain_db += target_lufs - gated_lufs(weighted, _final_gains(peaks, gain_db))
     del weighted
-    return mix * _final_gains(peaks, gain_db)[:, None]
+    mix *= _final_gains(peaks, gain_db)[:, None]
+    return mix
 
 
 def encode_aac(ffmpeg: str, signal: np.ndarray, path: Path) -> None:
@@ -288,6 +295,8 @@ def mix_soundtrack(
     """Write the finished soundtrack of ``seconds`` to ``out_path`` (48 kHz stereo AAC)."""
     mix = decode(ffmpeg, narration, seconds)
     if music is not None:
-        bed = decode(ffmpeg, music, seconds, loop=True) * np.float32(10 ** (music_volume_db / 20))
-        mix = mix + duck(bed, mix)
+        bed = decode(ffmpeg, music, seconds, loop=True)
+        bed *= np.float32(10 ** (music_volume_db / 20))
+        mix += duck(bed, mix)
+        del bed
     encode_aac(ffmpeg, normalise(mix, target_lufs), out_path)
