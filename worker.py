@@ -1,6 +1,6 @@
 """Start an RQ worker: ``python worker.py [queues...]`` (default: render publish default).
 
-Heavy modules (the render pipeline, Piper) are imported before the worker forks its work
+Heavy modules (the render pipeline) are imported before the worker forks its work
 horses, so each job starts warm. The worker runs the RQ scheduler (retries with back-off need
 it) and a small companion process that promotes waiting videos and recovers renders whose
 worker died. Never imports Reflex or the UI.
@@ -16,7 +16,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 DEFAULT_QUEUES = ["render", "publish", "default"]
-PRELOAD = ("viralshorts.jobs.tasks", "viralshorts.domain.rendering.pipeline", "piper")
+PRELOAD = ("viralshorts.jobs.tasks", "viralshorts.domain.rendering.pipeline")
 
 
 def preload() -> None:
