@@ -5,12 +5,14 @@ from __future__ import annotations
 import array
 import itertools
 import math
+import time
 import wave
 from pathlib import Path
 
+import psutil
 import pytest
 
-from viralshorts.errors import IntegrationError
+from viralshorts.errors import CancelledError, IntegrationError
 from viralshorts.integrations import piper_tts
 from viralshorts.integrations.piper_tts import (
     PiperSpeech,
@@ -130,6 +132,23 @@ def test_the_aligned_model_is_made_once_and_reused(tmp_path: Path) -> None:
     assert all(w.end > w.start for w in (first.words or []) + (second.words or []))
     voice = load_voice(*voice_files(), tmp_path / "voices")
     assert len(voice.session.get_outputs()) == 2  # audio + phoneme lengths
+
+
+def test_cancelling_stops_the_child_at_once(tmp_path: Path) -> None:
+    asked_at: list[float] = []
+
+    def is_cancelled() -> bool:
+        asked_at.append(time.monotonic())
+        return len(asked_at) >= 3
+
+    with pytest.raises(CancelledError):
+        PiperSpeech().synthesize(
+            TEXT * 40, voice="piper:joe", speed=1.0, out_path=tmp_path / "long.wav",
+            is_cancelled=is_cancelled,
+        )  # fmt: skip
+    stopped = time.monotonic()
+    assert stopped - asked_at[-1] < 1.0
+    assert [c for c in psutil.Process().children(recursive=True) if c.is_running()] == []
 
 
 def test_a_child_that_cannot_load_the_voice_is_an_integration_error(tmp_path: Path) -> None:

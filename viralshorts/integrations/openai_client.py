@@ -301,7 +301,15 @@ def _repair_sizes(path: Path, data: bytearray, data_at: int) -> int:
 class OpenAISpeech(_OpenAIAdapter):
     """``SpeechSynthesizer`` for voice ids ``openai:<voice>`` (alloy, nova, onyx, ...)."""
 
-    def synthesize(self, text: str, *, voice: str, speed: float, out_path: Path) -> SpeechResult:
+    def synthesize(
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float,
+        out_path: Path,
+        is_cancelled: Callable[[], bool] | None = None,  # one bounded HTTP call: not polled
+    ) -> SpeechResult:
         """Speak ``text`` into a WAV file; OpenAI gives no word timings (``words`` is None).
 
         Raises:

@@ -17,6 +17,7 @@ forked work horse that would load the voice again anyway, so the child costs onl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,13 +25,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
-from viralshorts.errors import IntegrationError
+from viralshorts.errors import CancelledError, IntegrationError
 from viralshorts.integrations.ports import SpeechResult, WordTiming
 
 VOICES = {"joe": "en_US-joe-medium"}
@@ -43,6 +46,7 @@ SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 """Where espeak usually starts a new sentence (it keeps "U.S." together; we may not)."""
 
 CHILD_TIMEOUT_SECONDS = 600
+POLL_SECONDS = 0.2
 
 _load_lock = threading.Lock()
 
@@ -256,11 +260,20 @@ class PiperSpeech:
     def _voice(self) -> Any:
         return load_voice(*self._files(), self._aligned_dir)
 
-    def synthesize(self, text: str, *, voice: str, speed: float, out_path: Path) -> SpeechResult:
+    def synthesize(
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float,
+        out_path: Path,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> SpeechResult:
         """Speak ``text`` into a 16-bit mono WAV at ``out_path``, with word timings.
 
         Raises:
             IntegrationError: Unknown voice, nothing to say, or the engine failed.
+            CancelledError: ``is_cancelled()`` turned true; the child process was killed.
         """
         _voice_name(voice)
         if not text.strip():
@@ -269,7 +282,9 @@ class PiperSpeech:
         if self._keep_loaded:
             sentences, duration = self._speak(text, speed, out_path)
         else:
-            sentences, duration = self._speak_in_child(text, speed, out_path)
+            sentences, duration = self._speak_in_child(
+                text, speed, out_path, is_cancelled or (lambda: False)
+            )
         return SpeechResult(out_path, duration, word_timings(text, sentences) or None)
 
     def _speak(self, text: str, speed: float, out_path: Path) -> tuple[list[SentenceAudio], float]:
@@ -279,24 +294,50 @@ class PiperSpeech:
             raise IntegrationError(f"The Piper voice could not speak: {exc}") from exc
 
     def _speak_in_child(
-        self, text: str, speed: float, out_path: Path
+        self, text: str, speed: float, out_path: Path, is_cancelled: Callable[[], bool]
     ) -> tuple[list[SentenceAudio], float]:
         model, config = self._files()
         request = {"text": text, "speed": speed, "out": str(out_path)}
         request |= {"model": str(model), "config": str(config)}
         request |= {"aligned_dir": str(self._aligned_dir) if self._aligned_dir else ""}
-        args = [sys.executable, "-m", __name__]
-        try:
-            done = subprocess.run(
-                args, input=json.dumps(request), capture_output=True, text=True,
-                timeout=CHILD_TIMEOUT_SECONDS, check=False,
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=out, stderr=err,
+                text=True,
             )  # fmt: skip
-        except subprocess.TimeoutExpired as exc:
-            raise IntegrationError("The Piper voice took too long to speak.") from exc
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["it stopped without a message"])[-1]
-            raise IntegrationError(f"The Piper voice could not speak: {reason}")
-        return _sentences_from_json(json.loads(done.stdout))
+            try:
+                _send(proc, json.dumps(request))
+                _wait(proc, is_cancelled)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            out.seek(0)
+            err.seek(0)
+            if proc.returncode != 0:
+                reason = (err.read().strip().splitlines() or ["it stopped without a message"])[-1]
+                raise IntegrationError(f"The Piper voice could not speak: {reason}")
+            return _sentences_from_json(json.loads(out.read()))
+
+
+def _send(proc: subprocess.Popen[str], request: str) -> None:
+    stdin = cast(IO[str], proc.stdin)
+    with contextlib.suppress(BrokenPipeError), stdin:
+        stdin.write(request)
+
+
+def _wait(proc: subprocess.Popen[str], is_cancelled: Callable[[], bool]) -> None:
+    """Wait for the child, polling ``is_cancelled``; raise when cancelled or too slow."""
+    deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
+    while True:
+        try:
+            proc.wait(timeout=POLL_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            if is_cancelled():
+                raise CancelledError("The render was cancelled.") from None
+            if time.monotonic() > deadline:
+                raise IntegrationError("The Piper voice took too long to speak.") from None
 
 
 def _write_wav(

@@ -154,8 +154,17 @@ class ScriptWriter(Protocol):
 
 class SpeechSynthesizer(Protocol):
     def synthesize(
-        self, text: str, *, voice: str, speed: float, out_path: Path
-    ) -> SpeechResult: ...
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float,
+        out_path: Path,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> SpeechResult:
+        """Speak ``text`` into ``out_path``; an engine that can stop part-way polls
+        ``is_cancelled`` and raises CancelledError."""
+        ...
 
 
 class Transcriber(Protocol):

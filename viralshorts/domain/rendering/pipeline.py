@@ -146,7 +146,11 @@ def write_script(spec: RenderSpec, services: Services, cache: StepCache) -> Scri
 
 
 def synthesize_voice(
-    narration: str, spec: RenderSpec, services: Services, cache: StepCache
+    narration: str,
+    spec: RenderSpec,
+    services: Services,
+    cache: StepCache,
+    is_cancelled: Callable[[], bool] = lambda: False,
 ) -> SpeechResult:
     """The narration as audio (cached by text, voice and speed)."""
     engine = services.speech.get(spec.voice.split(":", 1)[0])
@@ -160,8 +164,9 @@ def synthesize_voice(
         return SpeechResult(wav, meta["duration"], _words(meta["words"]))
     with atomic_path(wav) as tmp:
         result = engine.synthesize(
-            narration, voice=spec.voice, speed=spec.voice_speed, out_path=tmp
-        )
+            narration, voice=spec.voice, speed=spec.voice_speed, out_path=tmp,
+            is_cancelled=is_cancelled,
+        )  # fmt: skip
     words = [asdict(w) for w in result.words] if result.words is not None else None
     cache.write_json(meta_path, {"duration": result.duration, "words": words})
     return SpeechResult(wav, result.duration, result.words)
@@ -346,7 +351,7 @@ def _plan(
     work_dir: Path,
 ) -> RenderPlan:
     progress("voice", 0.0, "Recording the voice-over")
-    speech = synthesize_voice(script.narration, spec, services, cache)
+    speech = synthesize_voice(script.narration, spec, services, cache, progress.is_cancelled)
     progress("captions", 0.0, "Timing the captions")
     words = time_words(speech, script.narration, spec, services, cache)
     ass, _srt = write_captions(words, spec, work_dir)
