@@ -146,6 +146,13 @@ def test_cancel_queued_and_running_videos(session, services, workers):
     assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 0
 
 
+def wait_until_dead_lettered(services, job_id: str) -> None:
+    """RQ runs the failure callback (which marks the video FAILED) before it moves the job into
+    the FailedJobRegistry, so the registry may lag the row by a moment."""
+    registry = FailedJobRegistry("render", connection=services.queue.connection)
+    wait_for(lambda: job_id in registry.get_job_ids(), timeout=10, what="the dead-letter queue")
+
+
 def test_retryable_failures_end_failed_in_the_dead_letter_queue(session, services, workers):
     user_id, campaign_id = make_creator(session, "dlq@example.com")
     with FakeOpenAI() as fake:
@@ -157,8 +164,7 @@ def test_retryable_failures_end_failed_in_the_dead_letter_queue(session, service
     assert failed.status == VideoStatus.FAILED
     assert "server error (HTTP 503)" in failed.error
     assert calls == 3 * 3  # three attempts (max 2 retries), each with the SDK's own 2 retries
-    registry = FailedJobRegistry("render", connection=services.queue.connection)
-    assert failed.job_id in registry.get_job_ids()
+    wait_until_dead_lettered(services, failed.job_id)
     usage = quotas.usage_summary(session, user_id=user_id)
     assert (usage.videos_used, usage.videos_reserved) == (0, 0)
 
@@ -173,8 +179,7 @@ def test_a_non_retryable_error_fails_at_once_without_burning_retries(session, se
     assert failed.status == VideoStatus.FAILED
     assert failed.error == "OpenAI rejected the API key"
     assert calls == 1
-    registry = FailedJobRegistry("render", connection=services.queue.connection)
-    assert failed.job_id in registry.get_job_ids()
+    wait_until_dead_lettered(services, failed.job_id)
     assert worker.terminate() == 0
     assert "event=worker.stopped" in worker.log()
     assert f"event=job.done job_id={failed.job_id}" in worker.log()
