@@ -134,6 +134,18 @@ def test_the_aligned_model_is_made_once_and_reused(tmp_path: Path) -> None:
     assert len(voice.session.get_outputs()) == 2  # audio + phoneme lengths
 
 
+def test_the_child_works_from_any_directory_with_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the worker may be started anywhere
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    result = PiperSpeech().synthesize(
+        "Hello there.", voice="piper:joe", speed=1.0, out_path=Path("relative.wav")
+    )
+    assert (tmp_path / "relative.wav").stat().st_size > 1000
+    assert [w.word for w in result.words or []] == ["Hello", "there."]
+
+
 def test_cancelling_stops_the_child_at_once(tmp_path: Path) -> None:
     asked_at: list[float] = []
 

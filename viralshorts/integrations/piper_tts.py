@@ -297,13 +297,13 @@ class PiperSpeech:
         self, text: str, speed: float, out_path: Path, is_cancelled: Callable[[], bool]
     ) -> tuple[list[SentenceAudio], float]:
         model, config = self._files()
-        request = {"text": text, "speed": speed, "out": str(out_path)}
+        request = {"text": text, "speed": speed, "out": str(out_path.resolve())}
         request |= {"model": str(model), "config": str(config)}
         request |= {"aligned_dir": str(self._aligned_dir) if self._aligned_dir else ""}
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.Popen(
                 [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=out, stderr=err,
-                text=True,
+                text=True, env=_child_environment(),
             )  # fmt: skip
             try:
                 _send(proc, json.dumps(request))
@@ -318,6 +318,14 @@ class PiperSpeech:
                 reason = (err.read().strip().splitlines() or ["it stopped without a message"])[-1]
                 raise IntegrationError(f"The Piper voice could not speak: {reason}")
             return _sentences_from_json(json.loads(out.read()))
+
+
+def _child_environment() -> dict[str, str]:
+    """This environment, with this package importable whatever the working directory."""
+    source_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
+    return env
 
 
 def _send(proc: subprocess.Popen[str], request: str) -> None:
