@@ -251,6 +251,24 @@ def test_an_unreadable_source_is_a_render_error(media: dict[str, Path], tmp_path
     assert list(tmp_path.glob("v.mp4*")) == []
 
 
+def test_a_broken_soundtrack_stops_the_picture_pass(media: dict[str, Path], tmp_path: Path) -> None:
+    song = tmp_path / "song.mp3"
+    song.write_text("not music")
+    long = Segment(0.0, 60.0, "generated", lavfi=generated_lavfi(2))
+    plan = replace(
+        _plan(media, tmp_path / "v.mp4", with_captions=False),
+        segments=[long], duration=60.0, music_path=song,
+    )  # fmt: skip
+    progress: list[float] = []
+    with pytest.raises(RenderError, match=r"Could not read the audio of song\.mp3"):
+        FfmpegRenderer(Settings()).render(
+            plan, on_progress=progress.append, is_cancelled=lambda: False
+        )
+    assert max(progress, default=0.0) < 0.5  # stopped early, not after all 60 s of picture
+    assert _ffmpeg_children() == []
+    assert list(tmp_path.glob("v.mp4*")) == []
+
+
 def test_repeated_identical_segments_render(media: dict[str, Path], tmp_path: Path) -> None:
     same = [Segment(i * 0.5, 0.5, "image", source=media["image"]) for i in range(2)]
     plan = replace(
