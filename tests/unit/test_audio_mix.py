@@ -52,3 +52,16 @@ def test_normalise_reaches_the_target_with_peaks_limited() -> None:
     out = audio_mix.normalise(bursts.astype(np.float32), -14.0)
     assert audio_mix.integrated_lufs(out) == pytest.approx(-14.0, abs=0.3)
     assert np.abs(out).max() <= audio_mix.CEILING + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("count", "block", "frames"),
+    [(10, 48, 480), (10, 48, 300), (10, 48, 700), (1, 48, 100), (5, 240, 10)],
+)
+def test_per_frame_gains_are_linear_between_block_centres(
+    count: int, block: int, frames: int
+) -> None:
+    gains = np.random.default_rng(count).random(count).astype(np.float32)
+    centres = np.arange(count) * block + block / 2
+    expected = np.interp(np.arange(frames), centres, gains)
+    assert np.allclose(audio_mix._per_frame(gains, block, frames), expected, atol=1e-6)

@@ -111,13 +111,23 @@ def _follow(levels: np.ndarray, attack: float, release: float) -> np.ndarray:
 
 
 def _per_frame(gains: np.ndarray, block: int, frames: int) -> np.ndarray:
-    """Per-frame values, linear between the block centres where ``gains`` were measured."""
+    """Per-frame values, linear between the block centres where ``gains`` were measured
+    (flat before the first centre and after the last)."""
     g = gains.astype(np.float32)
+    out = np.empty(frames, dtype=np.float32)
+    head = min(frames, block // 2)
+    out[:head] = g[0]
     ramp = np.arange(block, dtype=np.float32) / np.float32(block)
-    body = (g[:-1, None] + (g[1:] - g[:-1])[:, None] * ramp).ravel()
-    head = np.full(block // 2, g[0], dtype=np.float32)
-    tail = np.full(max(0, frames - len(head) - len(body)), g[-1], dtype=np.float32)
-    return np.concatenate([head, body, tail])[:frames]
+    steps = min(len(g) - 1, (frames - head) // block)
+    body = out[head : head + steps * block].reshape(steps, block)
+    np.multiply((g[1 : steps + 1] - g[:steps])[:, None], ramp, out=body)
+    body += g[:steps, None]
+    rest = out[head + steps * block :]
+    if steps < len(g) - 1:  # the frames end between two centres
+        rest[:] = g[steps] + (g[steps + 1] - g[steps]) * ramp[: len(rest)]
+    else:
+        rest[:] = g[-1]
+    return out
 
 
 def duck(music: np.ndarray, voice: np.ndarray) -> np.ndarray:
@@ -213,17 +223,18 @@ def limiter_gains(signal: np.ndarray, ceiling: float = CEILING) -> np.ndarray:
 
 
 def _limit(peaks: np.ndarray, ceiling: float) -> np.ndarray:
-    needed = np.minimum(np.float32(1), np.float32(ceiling) / np.maximum(peaks, np.float32(1e-9)))
+    """Limiter gains for per-frame ``peaks``, which it overwrites (callers pass a fresh array:
+    two arrays of the track's length at a time, beside ffmpeg)."""
+    needed = np.maximum(peaks, np.float32(1e-9), out=peaks)
+    np.divide(np.float32(ceiling), needed, out=needed)
+    np.minimum(needed, np.float32(1), out=needed)
     if needed.min() >= 1.0:
-        return np.ones(len(peaks), dtype=np.float32)
-    blocks = -(-len(needed) // LIMIT_BLOCK)
-    padded = np.ones(blocks * LIMIT_BLOCK, dtype=np.float32)
-    padded[: len(needed)] = needed
-    lowest = padded.reshape(blocks, LIMIT_BLOCK).min(axis=1)
+        return np.ones(len(needed), dtype=np.float32)
+    lowest = np.minimum.reduceat(needed, np.arange(0, len(needed), LIMIT_BLOCK))
     lowest = np.minimum(lowest, np.minimum(np.roll(lowest, 1), np.roll(lowest, -1)))
     release = 1 - np.exp(-LIMIT_BLOCK / RATE / LIMIT_RELEASE_S)
-    smooth = _recover(lowest, release)
-    return np.minimum(_per_frame(smooth, LIMIT_BLOCK, len(peaks)), needed)
+    gains = _per_frame(_recover(lowest, release), LIMIT_BLOCK, len(needed))
+    return np.minimum(gains, needed, out=gains)
 
 
 def _recover(lowest: np.ndarray, release: float) -> np.ndarray:
@@ -238,7 +249,9 @@ def _recover(lowest: np.ndarray, release: float) -> np.ndarray:
 
 def _final_gains(peaks: np.ndarray, gain_db: float) -> np.ndarray:
     scale = np.float32(10 ** (min(MAX_GAIN_DB, gain_db) / 20))
-    return _limit(peaks * scale, CEILING) * scale
+    gains = _limit(peaks * scale, CEILING)
+    gains *= scale
+    return gains
 
 
 def normalise(mix: np.ndarray, target_lufs: float) -> np.ndarray:
