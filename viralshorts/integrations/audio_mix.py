@@ -20,6 +20,7 @@ from typing import IO, cast
 import numpy as np
 
 from viralshorts.errors import RenderError
+from viralshorts.integrations.processes import stop
 
 RATE = 48_000
 CEILING = 0.89  # about -1 dBFS of headroom for the AAC encoder
@@ -52,7 +53,7 @@ def decode(ffmpeg: str, path: Path, seconds: float, *, loop: bool = False) -> np
             _read_into(cast(IO[bytes], proc.stdout), memoryview(samples).cast("B"))
             returncode = proc.wait(timeout=600)
         finally:
-            _stop(proc)
+            stop(proc)
         if returncode != 0:
             raise RenderError(f"Could not read the audio of {path.name}: {_last_line(log)}")
     return samples
@@ -68,15 +69,6 @@ def _read_into(stream: IO[bytes], buffer: memoryview) -> None:
         filled += count
     while stream.read(1 << 16):
         pass
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    for stream in (proc.stdin, proc.stdout):
-        if stream:
-            stream.close()
 
 
 def _last_line(log: IO[bytes]) -> str:

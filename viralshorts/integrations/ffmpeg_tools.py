@@ -9,7 +9,6 @@ ffmpeg on its stdin as raw samples, which it encodes to AAC.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
@@ -29,6 +28,7 @@ from viralshorts.errors import CancelledError, IntegrationError, RenderError
 from viralshorts.integrations import audio_mix
 from viralshorts.integrations.memory import trim_heap
 from viralshorts.integrations.ports import MediaProbe, RenderPlan, Segment, thumbnail_of
+from viralshorts.integrations.processes import stop
 from viralshorts.settings import Settings
 
 POLL_SECONDS = 0.2
@@ -389,7 +389,7 @@ def _run_watched(
                 reason = summarise_stderr(log.read().decode(errors="replace"))
                 raise RenderError(f"ffmpeg could not render the video: {reason}")
         finally:
-            _kill(proc)
+            stop(proc)
             if feeder:
                 feeder.join()
 
@@ -438,13 +438,3 @@ class _Background:
     def join(self) -> None:
         if self._thread.ident is not None:
             self._thread.join()
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    for stream in (proc.stdin, proc.stdout):
-        if stream:
-            with contextlib.suppress(OSError):  # stdin may be the feeder's, already closed
-                stream.close()

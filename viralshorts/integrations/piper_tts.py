@@ -35,6 +35,7 @@ from typing import IO, Any, cast
 
 from viralshorts.errors import CancelledError, IntegrationError
 from viralshorts.integrations.ports import SpeechResult, WordTiming
+from viralshorts.integrations.processes import stop
 
 VOICES = {"joe": "en_US-joe-medium"}
 DEFAULT_VOICE = "joe"
@@ -309,9 +310,7 @@ class PiperSpeech:
                 _send(proc, json.dumps(request))
                 _wait(proc, is_cancelled)
             finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+                stop(proc)
             out.seek(0)
             err.seek(0)
             if proc.returncode != 0:

@@ -239,8 +239,10 @@ def write_captions(words: list[WordTiming], spec: RenderSpec, work_dir: Path) ->
 
 def render_identity(plan: RenderPlan) -> str:
     """A hash of everything that decides the rendered bytes (files by content, not by path)."""
+    # An upload often backs several segments: read each file once.
+    sources = {s.source: file_hash(s.source) for s in plan.segments if s.source}
     segments = [
-        {**asdict(s), "source": file_hash(s.source) if s.source else ""} for s in plan.segments
+        {**asdict(s), "source": sources[s.source] if s.source else ""} for s in plan.segments
     ]
     settings = asdict(replace(plan, segments=[], out_path=Path(), narration_path=Path()))
     files = {
