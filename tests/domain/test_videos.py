@@ -9,28 +9,19 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlmodel import Session
 
+from tests.factories import make_creator
 from viralshorts import db as db_module
 from viralshorts.domain import quotas, render_queue, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
 from viralshorts.integrations.services import Services, build_services
-from viralshorts.models import Campaign, MediaAsset, MediaKind, User, Video, VideoStatus, utcnow
+from viralshorts.models import MediaAsset, MediaKind, Video, VideoStatus, utcnow
 from viralshorts.settings import get_settings
 
 
 @pytest.fixture()
 def services(use_database, use_redis) -> Services:
     return build_services(get_settings())
-
-
-def _creator(session: Session, email: str) -> tuple[int, int]:
-    user = User(email=email)
-    session.add(user)
-    session.commit()
-    campaign = Campaign(user_id=user.id, name="Facts", niche="space facts")
-    session.add(campaign)
-    session.commit()
-    return user.id, campaign.id
 
 
 def _queued_job_ids(services: Services) -> list[str]:
@@ -43,7 +34,7 @@ def _request(session, services, user_id, campaign_id, count=1, **fields):
 
 
 def test_request_reserves_quota_and_enqueues_up_to_the_per_user_limit(session, services):
-    user_id, campaign_id = _creator(session, "a@example.com")
+    user_id, campaign_id = make_creator(session, "a@example.com")
     made = _request(session, services, user_id, campaign_id, count=3, target_seconds=20)
     assert [v.status for v in made] == [VideoStatus.QUEUED] * 3
     assert len({v.batch_id for v in made}) == 1
@@ -57,7 +48,7 @@ def test_request_reserves_quota_and_enqueues_up_to_the_per_user_limit(session, s
 
 
 def test_invalid_requests_name_each_field(session, services):
-    user_id, campaign_id = _creator(session, "b@example.com")
+    user_id, campaign_id = make_creator(session, "b@example.com")
     bad = {
         "target_seconds": 75,
         "voice": "robot:x",
@@ -83,8 +74,8 @@ def test_invalid_requests_name_each_field(session, services):
 
 
 def test_music_must_be_the_users_own_music_asset(session, services):
-    user_id, campaign_id = _creator(session, "m@example.com")
-    other_id, _ = _creator(session, "m2@example.com")
+    user_id, campaign_id = make_creator(session, "m@example.com")
+    other_id, _ = make_creator(session, "m2@example.com")
     fields = {"filename": "x", "content_type": "audio/mpeg", "size_bytes": 1, "sha256": "0" * 64}
     mine = MediaAsset(user_id=user_id, kind=MediaKind.MUSIC, storage_key="media/a.mp3", **fields)
     theirs = MediaAsset(user_id=other_id, kind=MediaKind.MUSIC, storage_key="media/b.mp3", **fields)
@@ -97,14 +88,14 @@ def test_music_must_be_the_users_own_music_asset(session, services):
 
 
 def test_someone_elses_campaign_is_not_found(session, services):
-    _, campaign_id = _creator(session, "owner@example.com")
-    intruder_id, _ = _creator(session, "intruder@example.com")
+    _, campaign_id = make_creator(session, "owner@example.com")
+    intruder_id, _ = make_creator(session, "intruder@example.com")
     with pytest.raises(NotFoundError):
         _request(session, services, intruder_id, campaign_id)
 
 
 def test_quota_exceeded_creates_nothing(session, services):
-    user_id, campaign_id = _creator(session, "c@example.com")
+    user_id, campaign_id = make_creator(session, "c@example.com")
     _request(session, services, user_id, campaign_id, count=8)
     estimate = videos.estimate_cost(
         session, user_id=user_id, request=VideoRequest(campaign_id, count=3)
@@ -127,8 +118,8 @@ def _finish_as_worker(session, services, video: Video) -> None:
 
 
 def test_a_big_batch_does_not_starve_another_users_single_video(session, services):
-    a_id, a_campaign = _creator(session, "a6@example.com")
-    b_id, b_campaign = _creator(session, "b1@example.com")
+    a_id, a_campaign = make_creator(session, "a6@example.com")
+    b_id, b_campaign = make_creator(session, "b1@example.com")
     batch = _request(session, services, a_id, a_campaign, count=6)
     single = _request(session, services, b_id, b_campaign)[0]
     _finish_as_worker(session, services, batch[0])
@@ -144,7 +135,7 @@ def test_a_big_batch_does_not_starve_another_users_single_video(session, service
 
 
 def test_completing_twice_counts_once(session, services):
-    user_id, campaign_id = _creator(session, "twice@example.com")
+    user_id, campaign_id = make_creator(session, "twice@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     _finish_as_worker(session, services, video)
     again = render_queue.complete_video(session, video_id=video.id, job_id=video.job_id, values={})
@@ -154,7 +145,7 @@ def test_completing_twice_counts_once(session, services):
 
 
 def test_cancel_a_queued_video_releases_quota_and_promotes_the_next(session, services):
-    user_id, campaign_id = _creator(session, "cancel@example.com")
+    user_id, campaign_id = make_creator(session, "cancel@example.com")
     made = _request(session, services, user_id, campaign_id, count=3)
     canceled = videos.cancel_video(session, services, user_id=user_id, video_id=made[0].id)
     assert canceled.status == VideoStatus.CANCELED
@@ -168,7 +159,7 @@ def test_cancel_a_queued_video_releases_quota_and_promotes_the_next(session, ser
 
 
 def test_cancel_a_running_video_asks_the_worker_to_stop(session, services):
-    user_id, campaign_id = _creator(session, "run@example.com")
+    user_id, campaign_id = make_creator(session, "run@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     session.exec(sa.update(Video).where(Video.id == video.id).values(status=VideoStatus.RUNNING))
     session.commit()
@@ -178,7 +169,7 @@ def test_cancel_a_running_video_asks_the_worker_to_stop(session, services):
 
 
 def test_retry_a_failed_video_reserves_again_with_a_new_attempt(session, services):
-    user_id, campaign_id = _creator(session, "retry@example.com")
+    user_id, campaign_id = make_creator(session, "retry@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     with pytest.raises(ValidationError):
         videos.retry_video(session, services, user_id=user_id, video_id=video.id)
@@ -198,7 +189,7 @@ def test_retry_a_failed_video_reserves_again_with_a_new_attempt(session, service
 
 
 def test_metadata_is_validated_and_hashtags_normalised(session, services):
-    user_id, campaign_id = _creator(session, "meta@example.com")
+    user_id, campaign_id = make_creator(session, "meta@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     updated = videos.update_metadata(
         session, user_id=user_id, video_id=video.id, title=" Space! ", description="d",
@@ -211,13 +202,13 @@ def test_metadata_is_validated_and_hashtags_normalised(session, services):
             hashtags=[f"t{i}" for i in range(16)],
         )  # fmt: skip
     assert set(caught.value.field_errors) == {"title", "hashtags"}
-    stranger_id, _ = _creator(session, "stranger@example.com")
+    stranger_id, _ = make_creator(session, "stranger@example.com")
     with pytest.raises(NotFoundError):
         videos.get_video(session, user_id=stranger_id, video_id=video.id)
 
 
 def test_rerender_with_an_edited_script(session, services):
-    user_id, campaign_id = _creator(session, "edit@example.com")
+    user_id, campaign_id = make_creator(session, "edit@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     _finish_as_worker(session, services, video)
     with pytest.raises(ValidationError) as caught:
@@ -236,7 +227,7 @@ def test_rerender_with_an_edited_script(session, services):
 
 
 def test_media_links_are_signed_for_play_and_download(session, services):
-    user_id, campaign_id = _creator(session, "links@example.com")
+    user_id, campaign_id = make_creator(session, "links@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     video.title, video.video_key = "Black Holes, Explained", f"videos/{user_id}/{video.id}/h.mp4"
     video.thumbnail_key = f"videos/{user_id}/{video.id}/h.jpg"
@@ -247,7 +238,7 @@ def test_media_links_are_signed_for_play_and_download(session, services):
 
 
 def test_recovery_requeues_a_running_video_whose_job_is_gone(session, services):
-    user_id, campaign_id = _creator(session, "crash@example.com")
+    user_id, campaign_id = make_creator(session, "crash@example.com")
     lost, alive = _request(session, services, user_id, campaign_id, count=2)
     old = utcnow() - timedelta(seconds=get_settings().render_stale_seconds + 5)
     session.exec(
@@ -266,7 +257,7 @@ def test_recovery_requeues_a_running_video_whose_job_is_gone(session, services):
 
 
 def test_concurrent_dispatchers_never_exceed_the_limit_or_enqueue_twice(session, services):
-    user_id, campaign_id = _creator(session, "race@example.com")
+    user_id, campaign_id = make_creator(session, "race@example.com")
     waiting = [Video(user_id=user_id, campaign_id=campaign_id, topic=f"t{i}") for i in range(6)]
     session.add_all(waiting)
     session.commit()

@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 from rq.registry import FailedJobRegistry
 
+from tests.factories import make_creator
 from tests.fakes.openai_server import API_KEY, FakeOpenAI
-from tests.jobs.worker_support import (
-    WorkerProcess,
-    fast_settings,
-    make_creator,
-    read_video,
-    wait_for,
-)
+from tests.jobs.worker_support import WorkerProcess, fast_settings, read_video, wait_for
 from viralshorts.domain import quotas, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.integrations.redis_progress import progress_channel

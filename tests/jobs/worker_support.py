@@ -16,7 +16,7 @@ import psutil
 from sqlmodel import Session
 
 from viralshorts import db as db_module
-from viralshorts.models import Campaign, User, Video
+from viralshorts.models import Video
 from viralshorts.settings import PROJECT_ROOT, Settings, get_settings
 
 FAST_SETTINGS = {
@@ -118,14 +118,3 @@ def read_video(video_id: int) -> Video:
         video = session.get(Video, video_id)
         assert video is not None
         return video
-
-
-def make_creator(session: Session, email: str) -> tuple[int, int]:
-    """A user with one campaign; returns their ids."""
-    user = User(email=email)
-    session.add(user)
-    session.commit()
-    campaign = Campaign(user_id=user.id, name="Space", niche="astronomy facts")
-    session.add(campaign)
-    session.commit()
-    return user.id, campaign.id

@@ -6,7 +6,9 @@ Real PostgreSQL and Redis; the Reflex app is a bare ``rx.App()`` so the token ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import reflex as rx
 from reflex.istate.manager.memory import StateManagerMemory
@@ -70,8 +72,9 @@ def _seed(session, status: str = VideoStatus.RUNNING) -> None:
     session.commit()
 
 
-async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_redis) -> None:
-    _seed(session)
+@contextlib.asynccontextmanager
+async def _signed_in_tab() -> AsyncIterator[tuple[BaseStateEventProcessor, StateManagerMemory]]:
+    """Reflex's real event processor, with tab ``TOKEN`` signed in as ``USER_ID`` and connected."""
     processor = BaseStateEventProcessor(
         backend_exception_handler=_raise, graceful_shutdown_timeout=1
     )
@@ -81,6 +84,12 @@ async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_red
         async with manager.modify_state(rx.BaseStateToken(ident=TOKEN, cls=AuthState)) as root:
             (await root.get_state(AuthState))._user_id = USER_ID
         await APP.event_namespace._token_manager.link_token_to_sid(TOKEN, "sid-1")
+        yield processor, manager
+
+
+async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_redis) -> None:
+    _seed(session)
+    async with _signed_in_tab() as (processor, manager):
         chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
         first = await _wait_for(lambda s: s._watch_id != "" and s.rows, manager)
         assert first.rows[0]["percent"] == 10
@@ -109,15 +118,7 @@ async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_red
 
 async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session, use_redis) -> None:
     _seed(session, status=VideoStatus.READY)
-    processor = BaseStateEventProcessor(
-        backend_exception_handler=_raise, graceful_shutdown_timeout=1
-    )
-    manager = StateManagerMemory()
-    processor.configure(state_manager=manager)
-    async with processor:
-        async with manager.modify_state(rx.BaseStateToken(ident=TOKEN, cls=AuthState)) as root:
-            (await root.get_state(AuthState))._user_id = USER_ID
-        await APP.event_namespace._token_manager.link_token_to_sid(TOKEN, "sid-1")
+    async with _signed_in_tab() as (processor, manager):
         chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
         await _wait_for(lambda s: s._watch_id != "" and len(s.rows) == 1, manager)
 

@@ -201,6 +201,11 @@ def card(*children: rx.Component, **props: object) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="3", width="100%"), width="100%", **props)
 
 
+def error_callout(message: rx.Var[str], **props: object) -> rx.Component:
+    """A red alert showing ``message``, shown only while it is not empty."""
+    return rx.cond(message != "", rx.callout(message, color_scheme="red", role="alert", **props))
+
+
 def empty_state(icon: str, heading: str, text: str, *actions: rx.Component) -> rx.Component:
     """An honest "nothing here yet" block with optional next steps."""
     return card(

@@ -21,7 +21,7 @@ from viralshorts.domain import media_library
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import MediaAsset
-from viralshorts.ui.layout import app_shell, card, empty_state
+from viralshorts.ui.layout import app_shell, card, empty_state, error_callout
 from viralshorts.ui.progress import current_user_id
 
 ROUTE = "/app/media"
@@ -248,10 +248,7 @@ def _upload_card() -> rx.Component:
             style={"display": "block", "width": "100%"},
         ),
         rx.cond(MediaState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading and checking…"))),
-        rx.cond(
-            MediaState.upload_error != "",
-            rx.callout(MediaState.upload_error, color_scheme="red", role="alert", width="100%"),
-        ),
+        error_callout(MediaState.upload_error, width="100%"),
         rx.cond(
             MediaState.upload_notice != "",
             rx.text(MediaState.upload_notice, role="status", color_scheme="green"),
@@ -316,9 +313,6 @@ def media_page() -> rx.Component:
     return app_shell(
         "Media",
         _upload_card(),
-        rx.cond(
-            MediaState.action_error != "",
-            rx.callout(MediaState.action_error, color_scheme="red", role="alert"),
-        ),
+        error_callout(MediaState.action_error),
         _library(),
     )

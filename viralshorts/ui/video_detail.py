@@ -15,7 +15,7 @@ from viralshorts.domain import videos as video_domain
 from viralshorts.errors import NotFoundError, ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Video
-from viralshorts.ui.layout import app_shell, card
+from viralshorts.ui.layout import app_shell, card, error_callout
 from viralshorts.ui.progress import (
     LiveProgress,
     VideoRow,
@@ -312,10 +312,7 @@ def _script_form() -> rx.Component:
         rx.heading("Script", size="4", as_="h2"),
         _text_field("Hook", "hook"),
         _text_field("Script lines (one per line)", "lines", multiline=True),
-        rx.cond(
-            VideoDetailState.script_error != "",
-            rx.callout(VideoDetailState.script_error, color_scheme="red", role="alert"),
-        ),
+        error_callout(VideoDetailState.script_error),
         rx.hstack(
             rx.button(
                 "Re-render with this script",

@@ -16,7 +16,7 @@ from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign
 from viralshorts.models.enums import MediaKind
 from viralshorts.settings import get_settings
-from viralshorts.ui.layout import app_shell, card
+from viralshorts.ui.layout import app_shell, card, error_callout
 from viralshorts.ui.progress import current_user_id
 
 ROUTE = "/app/videos/new"
@@ -365,10 +365,7 @@ def _how_fields() -> rx.Component:
 def _submit_row() -> rx.Component:
     return rx.vstack(
         rx.text(NewVideoState.cost_line, id="cost-line", aria_live="polite", weight="medium"),
-        rx.cond(
-            NewVideoState.quota_error != "",
-            rx.callout(NewVideoState.quota_error, color_scheme="red", role="alert", width="100%"),
-        ),
+        error_callout(NewVideoState.quota_error, width="100%"),
         rx.button(
             rx.cond(NewVideoState.submitting, "Generating…", "Generate videos"),
             type="submit",

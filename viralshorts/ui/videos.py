@@ -13,7 +13,7 @@ from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import videos as video_domain
 from viralshorts.errors import ViralShortsError
 from viralshorts.integrations.services import get_services
-from viralshorts.ui.layout import app_shell
+from viralshorts.ui.layout import app_shell, error_callout
 from viralshorts.ui.progress import (
     STATUS_LABELS,
     LiveProgress,
@@ -224,10 +224,7 @@ def videos_page() -> rx.Component:
     return app_shell(
         "Videos",
         _filters(),
-        rx.cond(
-            VideosState.action_error != "",
-            rx.callout(VideosState.action_error, color_scheme="red", role="alert"),
-        ),
+        error_callout(VideosState.action_error),
         rx.cond(
             VideosState.rows.length() > 0,
             rx.vstack(rx.foreach(VideosState.rows, video_card), width="100%", spacing="3"),
