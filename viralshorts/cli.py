@@ -1,4 +1,4 @@
-"""Command line: migrate, create-admin, render, worker, dispatch-due.
+"""Command line: migrate, create-admin, render, worker.
 
 Each command is a small function that calls into the domain; heavy imports happen inside the
 command so ``python -m viralshorts migrate`` stays quick.
@@ -40,9 +40,18 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from viralshorts.domain.rendering.headless import render_to_file
+    from viralshorts.domain.rendering.headless import (
+        background_choice,
+        offline_settings,
+        render_to_file,
+    )
+    from viralshorts.integrations.services import build_services
+    from viralshorts.settings import get_settings
 
+    source, _media = background_choice(args.bg)
+    services = build_services(offline_settings(get_settings(), stock=source == "stock"))
     return render_to_file(
+        services,
         topic=args.topic,
         duration=args.duration,
         out=args.out,

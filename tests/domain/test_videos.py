@@ -14,7 +14,8 @@ from viralshorts import db as db_module
 from viralshorts.domain import quotas, render_queue, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
-from viralshorts.integrations.services import Services, build_services
+from viralshorts.integrations.ports import Services
+from viralshorts.integrations.services import build_services
 from viralshorts.models import MediaAsset, MediaKind, Video, VideoStatus, utcnow
 from viralshorts.settings import get_settings
 

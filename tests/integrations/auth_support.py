@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from viralshorts.integrations.ports import Services
 from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
 from viralshorts.integrations.redis_tickets import RedisOneTimeStore
-from viralshorts.integrations.services import Services
 from viralshorts.settings import Settings
 
 

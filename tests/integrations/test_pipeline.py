@@ -29,9 +29,9 @@ from viralshorts.domain.rendering.pipeline import (
     resolve_music,
 )
 from viralshorts.errors import CancelledError, ValidationError
-from viralshorts.integrations.ports import RenderPlan, Script, ScriptBrief
-from viralshorts.integrations.services import Services, build_services
-from viralshorts.settings import Settings
+from viralshorts.integrations.ports import RenderPlan, Script, ScriptBrief, Services
+from viralshorts.integrations.services import build_services
+from viralshorts.settings import Settings, get_settings
 
 STEPS = ["script", "voice", "captions", "backgrounds", "render"]
 CUSTOM = (
@@ -319,8 +319,9 @@ def test_headless_render_writes_video_captions_and_thumbnail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out" / "short.mp4"
+    services = build_services(offline_settings(get_settings(), stock=False))
     code = render_to_file(
-        topic="paper planes", duration=5, out=str(out), voice="piper:joe",
+        services, topic="paper planes", duration=5, out=str(out), voice="piper:joe",
         caption_style="bold", background="generated", seed=2,
     )  # fmt: skip
     assert code == 0

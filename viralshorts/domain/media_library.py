@@ -17,8 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
-from viralshorts.integrations.ports import MediaProbe
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import MediaProbe, Services
 from viralshorts.models import MediaAsset, MediaKind
 from viralshorts.settings import get_settings
 

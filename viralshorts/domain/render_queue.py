@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from viralshorts.domain import quotas
-from viralshorts.integrations.ports import render_job_id
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import Services, render_job_id
 from viralshorts.models import RenderStep, User, Video, VideoStatus, utcnow
 
 ACTIVE = (VideoStatus.QUEUED, VideoStatus.RUNNING)

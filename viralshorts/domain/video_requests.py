@@ -11,8 +11,7 @@ from sqlmodel import Session, func, select
 from viralshorts.domain.quotas import Plan
 from viralshorts.domain.rendering.captions import CAPTION_STYLES
 from viralshorts.domain.rendering.pipeline import BUNDLED_TRACKS
-from viralshorts.integrations.ports import Script
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import Script, Services
 from viralshorts.models import BackgroundSource, MediaAsset, MediaKind
 
 MIN_COUNT, MAX_COUNT = 1, 20

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from viralshorts.domain import quotas, render_queue
 from viralshorts.domain.video_requests import VideoRequest, request_errors, script_errors
 from viralshorts.errors import NotFoundError, ValidationError
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import Services
 from viralshorts.models import Campaign, RenderStep, Video, VideoStatus, utcnow
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The small interfaces the domain talks to. No SDK imports here; adapters implement these.
 
-Every adapter lives in its own module next to this one; ``services.py`` picks which.
+Every adapter lives in its own module next to this one; ``services.py`` (the composition root,
+used only by the entry points: web, worker, CLI) picks which and fills the ``Services`` bundle.
 """
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from viralshorts.settings import Settings
 
 # ---------------------------------------------------------------- data passed across the ports
 
@@ -258,3 +262,25 @@ class VideoRenderer(Protocol):
     ) -> None: ...
 
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None: ...
+
+
+# ---------------------------------------------------------------- the bundle the domain receives
+
+
+@dataclass
+class Services:
+    """Every port, filled by the composition root; the domain receives one and never builds it."""
+
+    settings: Settings
+    storage: MediaStorage
+    script_writer: ScriptWriter
+    speech: dict[str, SpeechSynthesizer]
+    transcriber: Transcriber | None
+    stock: StockFootage | None
+    rate_limiter: RateLimiter
+    progress: ProgressPublisher
+    queue: JobQueue
+    prober: MediaProber
+    renderer: VideoRenderer
+    # Defaulted so code that builds a Services by hand keeps working; build_services sets it.
+    tickets: OneTimeStore | None = None

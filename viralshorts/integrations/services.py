@@ -8,39 +8,15 @@ Adapters are imported inside the factories so a process only loads what it uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from viralshorts.integrations.ports import (
-    JobQueue,
-    MediaProber,
     MediaStorage,
-    OneTimeStore,
-    ProgressPublisher,
-    RateLimiter,
     ScriptWriter,
+    Services,
     SpeechSynthesizer,
     StockFootage,
     Transcriber,
-    VideoRenderer,
 )
 from viralshorts.settings import Settings, get_settings
-
-
-@dataclass
-class Services:
-    settings: Settings
-    storage: MediaStorage
-    script_writer: ScriptWriter
-    speech: dict[str, SpeechSynthesizer]
-    transcriber: Transcriber | None
-    stock: StockFootage | None
-    rate_limiter: RateLimiter
-    progress: ProgressPublisher
-    queue: JobQueue
-    prober: MediaProber
-    renderer: VideoRenderer
-    # Defaulted so code that builds a Services by hand keeps working; build_services sets it.
-    tickets: OneTimeStore | None = None
 
 
 def build_storage(settings: Settings) -> MediaStorage:

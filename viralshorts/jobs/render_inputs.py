@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from viralshorts.db import session_scope
 from viralshorts.domain.rendering import pipeline
 from viralshorts.domain.video_requests import music_asset_id
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import Services
 from viralshorts.models import BackgroundSource, Campaign, MediaAsset, MediaKind, Video
 
 

@@ -23,7 +23,7 @@ from viralshorts.db import session_scope
 from viralshorts.domain import render_queue
 from viralshorts.domain.rendering import pipeline
 from viralshorts.errors import CancelledError
-from viralshorts.integrations.services import Services
+from viralshorts.integrations.ports import Services
 from viralshorts.jobs.render_inputs import build_spec
 from viralshorts.models import (
     Campaign,

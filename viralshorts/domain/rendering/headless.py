@@ -11,7 +11,8 @@ from pathlib import Path
 from viralshorts.domain.rendering.backgrounds import IMAGE_SUFFIXES
 from viralshorts.domain.rendering.pipeline import RenderSpec, render
 from viralshorts.errors import ValidationError
-from viralshorts.settings import Settings, get_settings
+from viralshorts.integrations.ports import Services
+from viralshorts.settings import Settings
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
 
@@ -52,6 +53,7 @@ class _ProgressPrinter:
 
 
 def render_to_file(
+    services: Services,
     *,
     topic: str,
     duration: int,
@@ -63,12 +65,10 @@ def render_to_file(
 ) -> int:
     """Render one video to ``out`` (with ``.srt`` and ``.jpg`` beside it); returns an exit code.
 
-    Errors meant for people propagate as ViralShortsError (the CLI prints them).
+    ``services`` come from the entry point, built on ``offline_settings``. Errors meant for
+    people propagate as ViralShortsError (the CLI prints them).
     """
-    from viralshorts.integrations.services import build_services
-
     source, media = background_choice(background)
-    services = build_services(offline_settings(get_settings(), stock=source == "stock"))
     spec = RenderSpec(
         topic=topic, niche="general", tone="curious", language="en", target_seconds=duration,
         seed=seed, voice=voice, caption_style=caption_style, background_source=source,

@@ -36,11 +36,11 @@ from viralshorts.integrations.ports import (
     Script,
     ScriptBrief,
     Segment,
+    Services,
     SpeechResult,
     WordTiming,
     thumbnail_of,
 )
-from viralshorts.integrations.services import Services
 from viralshorts.settings import PROJECT_ROOT
 
 TAIL_SECONDS = 0.6
