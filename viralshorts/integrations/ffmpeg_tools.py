@@ -1,18 +1,23 @@
 """ffmpeg/ffprobe adapters: probe media, render a RenderPlan in one ffmpeg pass, take thumbnails.
 
 The filter graph is built with ffmpeg-python and run as ONE ffmpeg child per video, watched
-through ``-progress pipe:1``. The child is always killed in ``finally``: an RQ job timeout does
-not kill grandchildren, so nobody else would. The soundtrack (mix, loudness, limiter) is made
+through ``-progress pipe:1``. The child is always killed in ``finally`` (an RQ job timeout does
+not kill grandchildren, so nobody else would), and dies with the work horse if that is killed
+(``processes.popen``). Each attempt writes partial files of its own, named after its pid, and a
+later attempt deletes those of dead processes. The soundtrack (mix, loudness, limiter) is made
 by ``audio_mix`` in a thread while ffmpeg already encodes the picture, and streamed into the same
 ffmpeg on its stdin as raw samples, which it encodes to AAC.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +30,7 @@ from typing import IO, Any, cast
 import ffmpeg
 
 from viralshorts.errors import CancelledError, IntegrationError, RenderError
-from viralshorts.integrations import audio_mix
+from viralshorts.integrations import audio_mix, processes
 from viralshorts.integrations.memory import trim_heap
 from viralshorts.integrations.ports import MediaProbe, RenderPlan, Segment, thumbnail_of
 from viralshorts.integrations.processes import stop
@@ -60,9 +65,10 @@ def find_ffprobe(settings: Settings) -> str | None:
 
 
 def _run(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
-    )
+    return processes.run(
+        args, timeout=timeout, text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
 
 
 def summarise_stderr(stderr: str, lines: int = 4) -> str:
@@ -292,8 +298,8 @@ class FfmpegRenderer:
             RenderError: ffmpeg or the soundtrack failed; the message summarises why.
         """
         plan.out_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = plan.out_path.with_name(plan.out_path.name + ".partial.mp4")
-        still = plan.out_path.with_name(plan.out_path.name + ".partial.jpg")
+        remove_dead_partials(plan.out_path)
+        partial, still = partial_paths(plan.out_path)
 
         def check() -> None:
             if is_cancelled():
@@ -304,6 +310,7 @@ class FfmpegRenderer:
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
+            _check_written(partial, still)
             still.replace(thumbnail_of(plan.out_path))
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnail
             on_progress(1.0)
@@ -339,6 +346,55 @@ class FfmpegRenderer:
         partial.replace(out_path)
 
 
+def partial_paths(out_path: Path) -> tuple[Path, Path]:
+    """This attempt's own temporary video and thumbnail beside ``out_path``.
+
+    The pid tells a later attempt whether the writer is still alive; the token keeps two
+    attempts of the same process apart.
+    """
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    name = out_path.name
+    return (
+        out_path.with_name(f"{name}.{tag}.partial.mp4"),
+        out_path.with_name(f"{name}.{tag}.partial.jpg"),
+    )
+
+
+def remove_dead_partials(out_path: Path) -> list[Path]:
+    """Delete partial files of ``out_path`` whose writing process no longer runs.
+
+    A work horse killed by SIGKILL cannot clean up after itself; its ffmpeg died with it.
+    The render cache is per machine, so a pid names a process on this machine.
+    """
+    removed = []
+    for path in out_path.parent.glob(f"{glob.escape(out_path.name)}.*.partial.*"):
+        pid = path.name[len(out_path.name) + 1 :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _check_written(partial: Path, still: Path) -> None:
+    """Refuse an output ffmpeg reported as done but that is incomplete (worth another try)."""
+    if not partial.is_file() or not still.is_file() or mp4_is_truncated(partial):
+        raise IntegrationError(
+            "The render stopped before the video was complete; trying again.",
+            retryable=True,
+            code="render_incomplete",
+        )
+
+
 class _ProgressReader(threading.Thread):
     """Reads ``-progress pipe:1`` lines; ``fraction`` is how far ffmpeg has got (0..1)."""
 
@@ -367,7 +423,7 @@ def _run_watched(
     ``feed`` writes ffmpeg's stdin from a thread (and closes it); its exception stops ffmpeg too.
     """
     with tempfile.TemporaryFile("w+b") as log:
-        proc = subprocess.Popen(
+        proc = processes.popen(
             args, stdout=subprocess.PIPE, stderr=log,
             stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
         )  # fmt: skip
@@ -375,6 +431,11 @@ def _run_watched(
 
         def watched_check() -> None:
             check()
+            if feeder and isinstance(feeder.error, BrokenPipeError):
+                # ffmpeg closed its stdin: it ended, and how it ended is the reason.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=10)
+                _raise_for_exit(proc, log)
             if feeder:
                 feeder.raise_if_failed()
 
@@ -382,16 +443,30 @@ def _run_watched(
             if feeder:
                 feeder.start()
             _watch(proc, _ProgressReader(proc.stdout, total), on_progress, watched_check)
+            _raise_for_exit(proc, log)
             if feeder:
                 feeder.wait(watched_check)
-            if proc.returncode != 0:
-                log.seek(0)
-                reason = summarise_stderr(log.read().decode(errors="replace"))
-                raise RenderError(f"ffmpeg could not render the video: {reason}")
         finally:
             stop(proc)
             if feeder:
                 feeder.join()
+
+
+def _raise_for_exit(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """Raise unless ffmpeg ended well: killed by a signal is worth a retry, an error is not."""
+    code = proc.poll()
+    if processes.killed_by_signal(code):
+        signum = -(code or 0)
+        raise IntegrationError(
+            f"ffmpeg was stopped by signal {signum} before the video was done.",
+            retryable=True,
+            code="ffmpeg_killed",
+            params={"signal": signum},
+        )
+    if code:
+        log.seek(0)
+        reason = summarise_stderr(log.read().decode(errors="replace"))
+        raise RenderError(f"ffmpeg could not render the video: {reason}")
 
 
 def _watch(
@@ -423,6 +498,11 @@ class _Background:
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def error(self) -> BaseException | None:
+        """What the work raised, if it failed."""
+        return self._error
 
     def raise_if_failed(self) -> None:
         if self._error is not None:

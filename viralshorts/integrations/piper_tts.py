@@ -12,6 +12,7 @@ viralshorts.integrations.piper_tts``): the voice (model + onnxruntime, about 200
 and the 45 MB of libraries it leaves mapped never enter the worker, which renders next with
 ffmpeg beside it, and a stuck synthesis can be killed. A worker runs every job in a freshly
 forked work horse that would load the voice again anyway, so the child costs only its start.
+The child dies with the process that started it (``processes.popen``), even a SIGKILLed one.
 ``keep_loaded=True`` synthesizes in-process and keeps the voice (tests, batch runs).
 """
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from viralshorts.errors import CancelledError, IntegrationError
+from viralshorts.integrations import processes
 from viralshorts.integrations.ports import SpeechResult, WordTiming
 from viralshorts.integrations.processes import stop
 
@@ -302,7 +304,7 @@ class PiperSpeech:
         request |= {"model": str(model), "config": str(config)}
         request |= {"aligned_dir": str(self._aligned_dir) if self._aligned_dir else ""}
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(
+            proc = processes.popen(
                 [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=out, stderr=err,
                 text=True, env=_child_environment(),
             )  # fmt: skip
@@ -313,6 +315,13 @@ class PiperSpeech:
                 stop(proc)
             out.seek(0)
             err.seek(0)
+            if processes.killed_by_signal(proc.returncode):
+                signum = -(proc.returncode or 0)
+                raise IntegrationError(
+                    f"The Piper voice was stopped by signal {signum} before it finished.",
+                    code="voice_killed",
+                    params={"signal": signum},
+                )
             if proc.returncode != 0:
                 reason = (err.read().strip().splitlines() or ["it stopped without a message"])[-1]
                 raise IntegrationError(f"The Piper voice could not speak: {reason}")

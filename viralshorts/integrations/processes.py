@@ -1,10 +1,79 @@
-"""Child processes of the adapters (ffmpeg, the Piper voice): stopped the same way everywhere."""
+"""Child processes of the adapters (ffmpeg, ffprobe, the Piper voice) and of the worker.
+
+Every child starts in a process group of its own and, on Linux, with a parent-death signal:
+when the process that started it dies, even by SIGKILL (the OOM killer), the kernel kills the
+child too, so no ffmpeg keeps writing into a file a retry is about to write again.
+
+The kernel sends the parent-death signal when the *thread* that started the child ends, not
+the process. Every caller here waits for its child before returning (``stop`` in ``finally``),
+so the starting thread always outlives the child; keep it that way.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
 import subprocess
+import sys
+from collections.abc import Callable
 from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# Looked up once, before any fork: the child may only call it, not load a library.
+_prctl = _load_prctl()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies; exit now if it already did.
+
+    Call it first thing in a forked or spawned child. ``parent_pid`` is the pid the parent had
+    before the fork: if the parent died in between, the child was re-parented and
+    ``os.getppid()`` tells.
+    """
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _child_setup(parent_pid: int) -> Callable[[], None]:
+    def setup() -> None:  # runs in the child between fork and exec
+        os.setpgid(0, 0)
+        die_with_parent(parent_pid)
+
+    return setup
+
+
+def popen(args: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` whose child has its own process group and dies with this process.
+
+    Start it from the thread that will wait for it (see the module docstring).
+    """
+    return subprocess.Popen(args, preexec_fn=_child_setup(os.getpid()), **kwargs)  # noqa: PLW1509
+
+
+def run(args: list[str], *, timeout: float, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+    """``subprocess.run`` (no check) through ``popen``; the child is killed on timeout."""
+    with popen(args, **kwargs) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            stop(proc)
+            raise
+        return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def stop(proc: subprocess.Popen[Any]) -> None:
@@ -16,7 +85,12 @@ def stop(proc: subprocess.Popen[Any]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    for stream in (proc.stdin, proc.stdout):
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream:
             with contextlib.suppress(OSError):
                 stream.close()
+
+
+def killed_by_signal(returncode: int | None) -> bool:
+    """True when a child's return code says a signal ended it (``-9``: SIGKILL)."""
+    return returncode is not None and returncode < 0
