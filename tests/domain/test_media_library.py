@@ -1,10 +1,14 @@
 """The media library with the real ffprobe prober and local storage on PostgreSQL."""
 
+import json
 import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.image_samples import bomb_png
 from viralshorts.domain import media_library
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.services import build_services
@@ -144,3 +148,101 @@ def test_delete_is_limited_to_the_owner(session, services, samples):
 
 def test_max_upload_mb_follows_the_settings():
     assert get_settings().max_upload_bytes // (1024 * 1024) == media_library.MAX_UPLOAD_MB
+
+
+class _RecordingProber:
+    """The real prober, remembering which files reached it."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.seen = inner, []
+
+    def probe(self, path: Path):
+        self.seen.append(path.name)
+        return self.inner.probe(path)
+
+
+@pytest.mark.parametrize("side", [16000, 20000])
+def test_an_image_bomb_is_refused_before_anything_decodes_it(session, services, tmp_path, side):
+    bomb = bomb_png(tmp_path / "bomb.png", side, side)
+    prober = _RecordingProber(services.prober)
+    with pytest.raises(ValidationError) as caught:
+        media_library.add_media(
+            session,
+            replace(services, prober=prober),
+            user_id=_user(session),
+            filename="poster.png",
+            path=bomb,
+        )
+    assert caught.value.field_errors["file"] == (
+        f"Images can be at most 8000x8000 pixels (48 megapixels); this one is {side}x{side}. "
+        "Make it smaller and upload it again."
+    )
+    assert caught.value.field_codes["file"] == "image_too_large"
+    assert caught.value.params == {"width": side, "height": side, "max_side": 8000}
+    assert prober.seen == []
+    assert media_library.list_media(session, user_id=_user(session, "b@example.com")) == []
+
+
+def test_a_picture_ffprobe_cannot_size_is_refused(session, services, samples):
+    class SizelessProber:
+        def probe(self, path: Path):
+            return replace(services.prober.probe(path), width=0, height=0)
+
+    with pytest.raises(ValidationError) as caught:
+        media_library.add_media(
+            session,
+            replace(services, prober=SizelessProber()),
+            user_id=_user(session),
+            filename="clip.mp4",
+            path=samples["clip"],
+        )
+    assert caught.value.field_codes["file"] == "damaged"
+
+
+def test_a_large_but_allowed_image_is_accepted(session, services, tmp_path):
+    image = bomb_png(tmp_path / "wide.png", 8000, 6000)
+    asset = media_library.add_media(
+        session, services, user_id=_user(session), filename="wide.png", path=image
+    )
+    assert (asset.kind, asset.width, asset.height) == (MediaKind.IMAGE, 8000, 6000)
+
+
+_MEASURE = """
+import json, resource, sys
+from pathlib import Path
+from types import SimpleNamespace
+from viralshorts.domain import media_library
+from viralshorts.integrations.ffmpeg_tools import FfmpegProber
+from viralshorts.settings import get_settings
+
+settings = get_settings()
+services = SimpleNamespace(settings=settings, prober=FfmpegProber(settings), storage=None)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    media_library.add_media(None, services, user_id=1, filename="b.png", path=Path(sys.argv[1]))
+    outcome = "accepted"
+except Exception as exc:
+    outcome = getattr(exc, "field_codes", {}).get("file", repr(exc))
+print(json.dumps({
+    "outcome": outcome,
+    "self_growth_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before,
+    "children_peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+
+def test_checking_a_bomb_costs_no_memory(tmp_path):
+    """Measured in a fresh process: its own peak and its children's (ffprobe) peak."""
+    bomb = bomb_png(tmp_path / "bomb.png", 16000, 16000)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(bomb)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    print("bomb check:", measured)  # before the fix: ffprobe peaked at about 800 MB
+    assert measured["outcome"] == "image_too_large"
+    assert measured["children_peak_kb"] < 100 * 1024
+    assert measured["self_growth_kb"] < 50 * 1024

@@ -4,6 +4,10 @@ The file's extension is never trusted: ffprobe (through ``services.prober``) say
 A file that starts like a media container but cannot be read, or whose boxes run past the end
 of the file, is reported as damaged or incomplete (an interrupted upload) rather than as "not
 media".
+
+Pictures are limited to ``MAX_SIDE`` pixels a side and ``MAX_PIXELS`` in all. An image's size is
+read from its header before ffprobe sees it: decoding a 775 KB PNG that claims 16000x16000 takes
+about 800 MB. Whatever ffprobe then reports (video frames, other image formats) is checked again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from viralshorts.domain.image_header import read_image_header
 from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
 from viralshorts.integrations.ports import MediaProbe, Services
 from viralshorts.models import MediaAsset, MediaKind
@@ -27,6 +32,8 @@ DAMAGED = (
     "This file looks damaged or incomplete (was the upload or export interrupted?). "
     "Export it again and upload the new copy."
 )
+MAX_SIDE = 8000
+MAX_PIXELS = 48_000_000
 _IMAGE_CODECS = {"png", "mjpeg", "webp", "bmp", "tiff", "jpegls"}
 _EXTENSIONS = {"png_pipe": "png", "jpeg_pipe": "jpg", "webp_pipe": "webp", "bmp_pipe": "bmp"}
 _EXTENSIONS |= {"mp3": "mp3", "wav": "wav", "ogg": "ogg", "flac": "flac", "aac": "aac"}
@@ -76,14 +83,43 @@ def _looks_like_media(path: Path) -> bool:
     return head[4:8] == b"ftyp" or head.startswith(_MEDIA_MAGIC) or head[:2] == b"\xff\xfb"
 
 
+def _refuse_picture_size(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ValidationError({"file": DAMAGED}, field_codes={"file": "damaged"})
+    if max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS:
+        return
+    message = (
+        f"Images can be at most {MAX_SIDE}x{MAX_SIDE} pixels ({MAX_PIXELS // 1_000_000} "
+        f"megapixels); this one is {width}x{height}. Make it smaller and upload it again."
+    )
+    raise ValidationError(
+        {"file": message},
+        field_codes={"file": "image_too_large"},
+        params={"width": width, "height": height, "max_side": MAX_SIDE},
+    )
+
+
+def _check_image_header(path: Path) -> None:
+    """Refuse an oversized (or unsizeable) image before any decoder touches it."""
+    header = read_image_header(path)
+    if header is not None:
+        _refuse_picture_size(header.width, header.height)
+
+
 def _probe(services: Services, path: Path) -> MediaProbe:
     if _iso_boxes(path) is False:
-        raise ValidationError({"file": DAMAGED})
+        raise ValidationError({"file": DAMAGED}, field_codes={"file": "damaged"})
     try:
-        return services.prober.probe(path)
+        probe = services.prober.probe(path)
     except IntegrationError as exc:
-        message = DAMAGED if _looks_like_media(path) else NOT_MEDIA
-        raise ValidationError({"file": message}) from exc
+        damaged = _looks_like_media(path)
+        raise ValidationError(
+            {"file": DAMAGED if damaged else NOT_MEDIA},
+            field_codes={"file": "damaged" if damaged else "not_media"},
+        ) from exc
+    if probe.has_video:
+        _refuse_picture_size(probe.width or 0, probe.height or 0)
+    return probe
 
 
 def _kind(probe: MediaProbe) -> MediaKind:
@@ -114,11 +150,17 @@ def add_media(
     """Check, store and record an uploaded file (the same file twice is stored once).
 
     Raises:
-        ValidationError: too large, not media, or damaged (``field_errors["file"]``).
+        ValidationError: too large (in bytes or pixels), not media, or damaged
+            (``field_errors["file"]``, with a code in ``field_codes["file"]``).
     """
     limit = services.settings.max_upload_bytes
     if path.stat().st_size > limit:
-        raise ValidationError({"file": f"This file is larger than the {limit // MB} MB limit."})
+        raise ValidationError(
+            {"file": f"This file is larger than the {limit // MB} MB limit."},
+            field_codes={"file": "file_too_large"},
+            params={"max_mb": limit // MB},
+        )
+    _check_image_header(path)
     probe = _probe(services, path)
     sha256 = _sha256(path)
     query = select(MediaAsset).where(MediaAsset.user_id == user_id, MediaAsset.sha256 == sha256)
@@ -153,7 +195,7 @@ def delete_media(session: Session, services: Services, *, user_id: int, asset_id
     """Delete one of the user's media files; NotFoundError for anyone else's."""
     asset = session.get(MediaAsset, asset_id)
     if asset is None or asset.user_id != user_id:
-        raise NotFoundError("Media file not found.")
+        raise NotFoundError("Media file not found.", code="media_not_found")
     session.delete(asset)
     session.commit()
     services.storage.delete(asset.storage_key)
