@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex_base.event import Event
 from reflex_base.event.processor import BaseStateEventProcessor
 
+from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.redis_progress import progress_channel
+from viralshorts.integrations.services import build_services, use_services
 from viralshorts.models import Campaign, User, Video
 from viralshorts.models.enums import RenderStep, VideoStatus
+from viralshorts.settings import get_settings
 from viralshorts.ui.state import AuthState
 from viralshorts.ui.videos import VideosState
 
@@ -50,6 +55,16 @@ async def _wait_for(predicate, manager: StateManagerMemory) -> VideosState:
             return state
         await asyncio.sleep(0.1)
     raise AssertionError("the state never got there")
+
+
+async def _wait_for_subscriber(client) -> None:
+    """Until the page's loop listens on the user's channel (a message before that is missed)."""
+    channel = progress_channel(USER_ID)
+    for _ in range(100):
+        if dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) > 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the page never subscribed")
 
 
 def _seed(session, status: str = VideoStatus.RUNNING) -> None:
@@ -93,6 +108,7 @@ async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_red
         chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
         first = await _wait_for(lambda s: s._watch_id != "" and s.rows, manager)
         assert first.rows[0]["percent"] == 10
+        await _wait_for_subscriber(use_redis)
         watch_id = first._watch_id
 
         message = {
@@ -121,6 +137,7 @@ async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session,
     async with _signed_in_tab() as (processor, manager):
         chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
         await _wait_for(lambda s: s._watch_id != "" and len(s.rows) == 1, manager)
+        await _wait_for_subscriber(use_redis)
 
         ready = session.get(Video, VIDEO_ID)
         started = Video(
@@ -142,3 +159,57 @@ async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session,
 async def _drain(processor: BaseStateEventProcessor, event: Event) -> None:
     async for _ in processor.enqueue_stream_delta(TOKEN, event):
         pass
+
+
+class _QueueSubscription:
+    def __init__(self, messages: asyncio.Queue[dict[str, Any] | Exception]) -> None:
+        self.messages, self.closed = messages, False
+
+    async def next_update(self, *, timeout: float) -> dict[str, Any] | None:
+        try:
+            item = await asyncio.wait_for(self.messages.get(), timeout)
+        except TimeoutError:
+            return None
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class _QueueFeed:
+    """A ProgressFeed the test writes into: the page must read progress through the port."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[dict[str, Any] | Exception] = asyncio.Queue()
+        self.subscriptions: list[tuple[int, _QueueSubscription]] = []
+
+    async def subscribe(self, user_id: int) -> _QueueSubscription:
+        subscription = _QueueSubscription(self.messages)
+        self.subscriptions.append((user_id, subscription))
+        return subscription
+
+
+async def test_the_page_reads_progress_through_the_services_feed(session, use_redis) -> None:
+    _seed(session)
+    feed = _QueueFeed()
+    use_services(dataclasses.replace(build_services(get_settings()), progress_feed=feed))
+    async with _signed_in_tab() as (processor, manager):
+        chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
+        await _wait_for(lambda s: s._watch_id != "" and s.rows, manager)
+        assert [user for user, _ in feed.subscriptions] == [USER_ID]
+
+        await feed.messages.put({"video_id": VIDEO_ID, "status": "running", "percent": 64})
+        await _wait_for(lambda s: s.rows[0]["percent"] == 64, manager)
+        # A lost subscription is dropped; the page keeps going on database reloads.
+        await feed.messages.put(ServiceUnavailableError("gone", code="progress_feed_unavailable"))
+        for _ in range(50):
+            if feed.subscriptions[0][1].closed:
+                break
+            await asyncio.sleep(0.1)
+        assert feed.subscriptions[0][1].closed
+        assert not chain.done()
+
+        await processor.enqueue(TOKEN, _event("set_status_filter", "/app/campaigns", value=""))
+        await asyncio.wait_for(chain, 5)

@@ -12,6 +12,7 @@ from reflex_components_core.core._upload import UploadChunk
 
 from viralshorts.domain import media_library
 from viralshorts.errors import ValidationError
+from viralshorts.integrations.redis_progress import parse_progress
 from viralshorts.models import MediaAsset, Video
 from viralshorts.models.enums import MediaKind, RenderStep, VideoStatus
 from viralshorts.ui.media import (
@@ -25,7 +26,6 @@ from viralshorts.ui.progress import (
     STEPS,
     apply_update,
     merge_rows,
-    parse_progress,
     step_index,
     video_row,
 )

@@ -219,6 +219,27 @@ class ProgressPublisher(Protocol):
     def publish(self, user_id: int, payload: dict[str, Any]) -> None: ...
 
 
+class ProgressSubscription(Protocol):
+    """One open subscription to a user's progress messages (the reading side of the publisher)."""
+
+    async def next_update(self, *, timeout: float) -> dict[str, Any] | None:
+        """The next ``{video_id, status, step, percent, message}``, or None after ``timeout`` s.
+
+        Raises ServiceUnavailableError when the subscription is lost (the caller drops it).
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+class ProgressFeed(Protocol):
+    """Live progress for the pages; a missed message is never lost (the pages re-read the DB)."""
+
+    async def subscribe(self, user_id: int) -> ProgressSubscription:
+        """Start receiving ``user_id``'s messages; ServiceUnavailableError when unreachable."""
+        ...
+
+
 def render_job_id(video_id: int, attempt: int) -> str:
     """The queue job id of one render attempt (deterministic, so it is never enqueued twice)."""
     return f"render-{video_id}-{attempt}"
@@ -284,3 +305,4 @@ class Services:
     renderer: VideoRenderer
     # Defaulted so code that builds a Services by hand keeps working; build_services sets it.
     tickets: OneTimeStore | None = None
+    progress_feed: ProgressFeed | None = None

@@ -1,18 +1,22 @@
-"""ProgressPublisher on Redis pub/sub: one channel per user, JSON payloads.
+"""ProgressPublisher and ProgressFeed on Redis pub/sub: one channel per user, JSON payloads.
 
-The UI subscribes to ``progress_channel(user_id)``; when it reconnects it reads the database
-instead, so a missed message is never lost information.
+The worker publishes on ``progress_channel(user_id)``; the pages subscribe through
+``RedisProgressFeed``. When a subscription breaks the pages read the database instead, so a
+missed message is never lost information.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Any
 from urllib.parse import urlparse
 
 import redis
+import redis.asyncio as aioredis
 
+from viralshorts.errors import ServiceUnavailableError
 from viralshorts.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -54,3 +58,68 @@ class RedisProgressPublisher:
             self.client.publish(channel, json.dumps(payload, default=str))
         except redis.RedisError:
             logger.warning("progress publish failed for user %s", user_id, exc_info=True)
+
+
+def parse_progress(data: Any) -> dict[str, Any] | None:
+    """The progress message in a pub/sub payload, or None if it is not one."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    try:
+        update = json.loads(data)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(update, dict) or not isinstance(update.get("video_id"), int):
+        return None
+    return update
+
+
+def _unavailable(what: str) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"Live progress is not available ({what}); the page reloads from the database.",
+        code="progress_feed_unavailable",
+        params={"what": what},
+    )
+
+
+class RedisProgressSubscription:
+    """One user's channel on its own async connection (closed with the subscription)."""
+
+    def __init__(self, client: aioredis.Redis, pubsub: aioredis.client.PubSub) -> None:
+        self._client = client
+        self._pubsub = pubsub
+
+    async def next_update(self, *, timeout: float) -> dict[str, Any] | None:
+        """The next progress message, or None after ``timeout`` seconds (or a foreign payload)."""
+        try:
+            message = await self._pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=timeout
+            )
+        except (aioredis.RedisError, OSError) as exc:
+            raise _unavailable("subscription lost") from exc
+        return parse_progress(message["data"]) if message else None
+
+    async def close(self) -> None:
+        """Unsubscribe and close the connection; a broken connection closes quietly."""
+        with contextlib.suppress(aioredis.RedisError, OSError):
+            await self._pubsub.aclose()
+        with contextlib.suppress(aioredis.RedisError, OSError):
+            await self._client.aclose()
+
+
+class RedisProgressFeed:
+    """Subscriptions to the channels ``RedisProgressPublisher`` publishes on."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._url = settings.redis_url
+
+    async def subscribe(self, user_id: int) -> RedisProgressSubscription:
+        """Subscribe to ``user_id``'s channel; ServiceUnavailableError when Redis is unreachable."""
+        client = aioredis.Redis.from_url(self._url)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(progress_channel(user_id, self._url))
+        except (aioredis.RedisError, OSError) as exc:
+            logger.warning("progress: cannot subscribe for user %s", user_id)
+            await RedisProgressSubscription(client, pubsub).close()
+            raise _unavailable("cannot subscribe") from exc
+        return RedisProgressSubscription(client, pubsub)

@@ -72,7 +72,7 @@ def build_services(settings: Settings | None = None) -> Services:
     """Every adapter for ``settings`` (default: the process settings)."""
     settings = settings or get_settings()
     from viralshorts.integrations.ffmpeg_tools import FfmpegProber, FfmpegRenderer
-    from viralshorts.integrations.redis_progress import RedisProgressPublisher
+    from viralshorts.integrations.redis_progress import RedisProgressFeed, RedisProgressPublisher
     from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
     from viralshorts.integrations.redis_tickets import RedisOneTimeStore
     from viralshorts.integrations.rq_queue import RQJobQueue
@@ -90,6 +90,7 @@ def build_services(settings: Settings | None = None) -> Services:
         prober=FfmpegProber(settings),
         renderer=FfmpegRenderer(settings),
         tickets=RedisOneTimeStore(settings),
+        progress_feed=RedisProgressFeed(settings),
     )
 
 

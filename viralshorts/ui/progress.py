@@ -17,21 +17,20 @@ a video the page does not show yet makes the page reload (the database reads slo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-import redis.asyncio as aioredis
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
-from viralshorts.integrations.redis_progress import progress_channel
+from viralshorts.errors import ServiceUnavailableError
+from viralshorts.integrations.ports import ProgressFeed, ProgressSubscription
+from viralshorts.integrations.services import get_services
 from viralshorts.models import Video
 from viralshorts.models.enums import RenderStep, VideoStatus
-from viralshorts.settings import get_settings
 from viralshorts.ui.state import AuthState
 
 logger = logging.getLogger(__name__)
@@ -173,19 +172,6 @@ def merge_rows(current: list[VideoRow], loaded: list[VideoRow]) -> list[VideoRow
     return merged
 
 
-def parse_progress(data: Any) -> dict[str, Any] | None:
-    """The progress message in a pub/sub payload, or None if it is not one."""
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", errors="replace")
-    try:
-        update = json.loads(data)
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(update, dict) or not isinstance(update.get("video_id"), int):
-        return None
-    return update
-
-
 @dataclass
 class _Watch:
     """Bookkeeping of one running loop (lives in the task, never in the state)."""
@@ -199,36 +185,35 @@ class _Watch:
     unseen: set[int] = field(default_factory=set)  # messages about videos not shown yet
     ignored: set[int] = field(default_factory=set)  # still not shown after a reload (filters)
     missed_checks: int = 0
-    pubsub: aioredis.client.PubSub | None = None
+    feed: ProgressSubscription | None = None
 
 
-async def _subscribe(client: aioredis.Redis, channel: str) -> aioredis.client.PubSub | None:
-    """A subscription to ``channel``; None when Redis is unreachable (the DB refresh remains)."""
-    pubsub = client.pubsub()
-    try:
-        await pubsub.subscribe(channel)
-    except (aioredis.RedisError, OSError):
-        logger.warning("progress: cannot subscribe to %s; reloading from the database", channel)
-        await pubsub.aclose()
+async def _subscribe(user_id: int) -> ProgressSubscription | None:
+    """A subscription to the user's progress; None without a feed (the DB refresh remains)."""
+    feed: ProgressFeed | None = (await asyncio.to_thread(get_services)).progress_feed
+    if feed is None:
         return None
-    return pubsub
+    try:
+        return await feed.subscribe(user_id)
+    except ServiceUnavailableError:
+        logger.warning(
+            "progress: cannot subscribe for user %s; reloading from the database", user_id
+        )
+        return None
 
 
 async def _next_update(watch: _Watch) -> dict[str, Any] | None:
     """Wait up to a second for a message; a broken subscription is dropped, not fatal."""
-    if watch.pubsub is None:
+    if watch.feed is None:
         await asyncio.sleep(POLL_TIMEOUT_SECONDS)
         return None
     try:
-        message = await watch.pubsub.get_message(
-            ignore_subscribe_messages=True, timeout=POLL_TIMEOUT_SECONDS
-        )
-    except (aioredis.RedisError, OSError):
+        return await watch.feed.next_update(timeout=POLL_TIMEOUT_SECONDS)
+    except ServiceUnavailableError:
         logger.warning("progress: subscription lost; reloading from the database", exc_info=True)
-        await watch.pubsub.aclose()
-        watch.pubsub = None
+        await watch.feed.close()
+        watch.feed = None
         return None
-    return parse_progress(message["data"]) if message else None
 
 
 async def current_user_id(state: rx.State) -> int | None:
@@ -273,15 +258,13 @@ class LiveProgress(rx.State, mixin=True):
         watch = await self._claim_watch()
         if watch is None:
             return
-        client = aioredis.Redis.from_url(get_settings().redis_url)
         try:
-            watch.pubsub = await _subscribe(client, progress_channel(watch.user_id))
+            watch.feed = await _subscribe(watch.user_id)
             await self._refresh(watch)
             await self._follow(watch)
         finally:
-            if watch.pubsub is not None:
-                await watch.pubsub.aclose()
-            await client.aclose()
+            if watch.feed is not None:
+                await watch.feed.close()
             await self._release_watch(watch)
 
     async def _claim_watch(self) -> _Watch | None:
