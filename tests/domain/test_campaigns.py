@@ -29,7 +29,7 @@ def good_input(**overrides: object) -> CampaignInput:
         "language": "en",
         "voice": "piper:joe",
         "caption_style": "karaoke",
-        "look": "stock",
+        "look": "uploads",
         "platforms": ["tiktok", "youtube"],
         "days": [4, 0, 0],
         "times": ["18:30", "9:00"],
@@ -60,7 +60,7 @@ def test_create_stores_clean_values_schedule_and_audit(session: Session, alice: 
     session.commit()
     stored = session.get(Campaign, created.id)
     assert stored is not None
-    assert (stored.name, stored.caption_style, stored.look) == ("Space facts", "karaoke", "stock")
+    assert (stored.name, stored.caption_style, stored.look) == ("Space facts", "karaoke", "uploads")
     assert stored.default_platforms == ["youtube", "tiktok"]
     schedule = camp.get_schedule(session, user_id=alice, campaign_id=created.id)
     assert schedule is not None
@@ -116,6 +116,40 @@ def test_openai_voice_needs_openai_configured(session: Session, alice: int) -> N
     assert created.voice == "openai:alloy"
     assert "openai:alloy" in camp.voice_options(configured)
     assert list(camp.voice_options(Settings(openai_api_key=""))) == ["piper:joe"]
+
+
+def test_stock_footage_is_refused_until_pexels_is_configured(session: Session, alice: int) -> None:
+    with pytest.raises(ValidationError) as caught:
+        camp.create_campaign(session, user_id=alice, data=good_input(look="stock"))
+    assert caught.value.field_codes == {"look": "stock_unavailable"}
+    assert "not available on this site yet" in caught.value.field_errors["look"]
+    assert camp.unavailable_backgrounds(Settings(pexels_api_key="")) == {
+        "stock": "not available on this site yet"
+    }
+    configured = Settings(pexels_api_key="px-test")
+    assert camp.unavailable_backgrounds(configured) == {}
+    created = camp.create_campaign(
+        session, user_id=alice, data=good_input(look="stock"), settings=configured
+    )
+    assert created.look == "stock"
+
+
+def test_every_rule_break_has_a_stable_code(session: Session, alice: int) -> None:
+    with pytest.raises(ValidationError) as caught:
+        camp.create_campaign(
+            session,
+            user_id=alice,
+            data=good_input(name="x", tone="nope", voice="piper:nobody", times=["9am"]),
+        )
+    assert caught.value.field_codes == {
+        "name": "length",
+        "tone": "choice_unknown",
+        "voice": "voice_unknown",
+        "times": "time_invalid",
+    }
+    with pytest.raises(NotFoundError) as missing:
+        camp.get_campaign(session, user_id=alice, campaign_id=999)
+    assert missing.value.code == "campaign_not_found"
 
 
 def test_no_schedule_when_no_days_and_times(session: Session, alice: int) -> None:

@@ -109,54 +109,92 @@ def is_timezone(name: str) -> bool:
     return bool(name) and name in zoneinfo.available_timezones()
 
 
-def _schedule_errors(data: CampaignInput) -> dict[str, str]:
-    errors: dict[str, str] = {}
+# A rule break is (field, code, message): the code is stable, the message is for the person.
+Problem = tuple[str, str, str]
+STOCK_UNAVAILABLE = "not available on this site yet"
+
+
+def unavailable_backgrounds(settings: Settings | None = None) -> dict[str, str]:
+    """Backgrounds a campaign cannot use on this site now, each with the reason in few words."""
+    settings = settings or get_settings()
+    return {} if settings.pexels_enabled else {"stock": STOCK_UNAVAILABLE}
+
+
+def _time_problems(data: CampaignInput) -> list[Problem]:
     bad = [t for t in data.times if normalise_time(t) is None]
     if bad:
-        errors["times"] = f"“{bad[0]}” is not a time. Use 24-hour HH:MM, e.g. 09:00, 18:30."
-    elif len(set(data.times)) > MAX_TIMES_PER_DAY:
-        errors["times"] = f"Use at most {MAX_TIMES_PER_DAY} posting times a day."
-    elif data.days and not data.times:
-        errors["times"] = "Add at least one posting time, e.g. 09:00."
+        text = f"“{bad[0]}” is not a time. Use 24-hour HH:MM, e.g. 09:00, 18:30."
+        return [("times", "time_invalid", text)]
+    if len(set(data.times)) > MAX_TIMES_PER_DAY:
+        text = f"Use at most {MAX_TIMES_PER_DAY} posting times a day."
+        return [("times", "too_many_times", text)]
+    if data.days and not data.times:
+        return [("times", "required", "Add at least one posting time, e.g. 09:00.")]
+    return []
+
+
+def _schedule_problems(data: CampaignInput) -> list[Problem]:
+    problems = _time_problems(data)
     if any(day not in range(7) for day in data.days):
-        errors["days"] = "Pick posting days from Monday to Sunday."
+        problems.append(("days", "day_invalid", "Pick posting days from Monday to Sunday."))
     elif data.times and not data.days:
-        errors["days"] = "Pick at least one posting day."
+        problems.append(("days", "required", "Pick at least one posting day."))
     if not is_timezone(data.timezone):
-        errors["timezone"] = "Use a timezone name such as Europe/Berlin or America/New_York."
-    return errors
+        text = "Use a timezone name such as Europe/Berlin or America/New_York."
+        problems.append(("timezone", "timezone_unknown", text))
+    return problems
 
 
-def _choice_errors(data: CampaignInput, settings: Settings) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if data.tone not in TONES:
-        errors["tone"] = "Pick one of the listed tones."
-    if data.language not in LANGUAGES:
-        errors["language"] = "Pick one of the supported languages."
+def _voice_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
     if data.voice in OPENAI_VOICES and not settings.openai_enabled:
-        errors["voice"] = "OpenAI voices need OpenAI to be configured; pick the Piper voice."
-    elif data.voice not in voice_options(settings):
-        errors["voice"] = "Pick one of the listed voices."
-    if data.caption_style not in CAPTION_STYLES:
-        errors["caption_style"] = "Pick one of the listed caption styles."
+        text = "OpenAI voices need OpenAI to be configured; pick the Piper voice."
+        return [("voice", "voice_not_configured", text)]
+    if data.voice not in voice_options(settings):
+        return [("voice", "voice_unknown", "Pick one of the listed voices.")]
+    return []
+
+
+def _look_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
     if data.look not in BACKGROUNDS:
-        errors["look"] = "Pick one of the listed backgrounds."
+        return [("look", "choice_unknown", "Pick one of the listed backgrounds.")]
+    if data.look in unavailable_backgrounds(settings):
+        text = (
+            "Stock footage is not available on this site yet. Pick generated motion "
+            "backgrounds or your uploaded clips."
+        )
+        return [("look", "stock_unavailable", text)]
+    return []
+
+
+def _choice_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    if data.tone not in TONES:
+        problems.append(("tone", "choice_unknown", "Pick one of the listed tones."))
+    if data.language not in LANGUAGES:
+        problems.append(("language", "choice_unknown", "Pick one of the supported languages."))
+    problems += _voice_problems(data, settings)
+    if data.caption_style not in CAPTION_STYLES:
+        text = "Pick one of the listed caption styles."
+        problems.append(("caption_style", "choice_unknown", text))
+    problems += _look_problems(data, settings)
     if not set(data.platforms) <= set(PLATFORMS):
-        errors["platforms"] = "Pick platforms from YouTube Shorts, TikTok and Instagram Reels."
-    return errors
+        text = "Pick platforms from YouTube Shorts, TikTok and Instagram Reels."
+        problems.append(("platforms", "choice_unknown", text))
+    return problems
 
 
-def _text_errors(data: CampaignInput) -> dict[str, str]:
-    errors: dict[str, str] = {}
+def _text_problems(data: CampaignInput) -> list[Problem]:
+    problems: list[Problem] = []
     if not 2 <= len(data.name) <= 120:
-        errors["name"] = "Give the campaign a name of 2 to 120 characters."
+        problems.append(("name", "length", "Give the campaign a name of 2 to 120 characters."))
     if not data.niche:
-        errors["niche"] = "Describe the niche, e.g. “space facts for kids”."
+        problems.append(("niche", "required", "Describe the niche, e.g. “space facts for kids”."))
     elif len(data.niche) > 200:
-        errors["niche"] = "Keep the niche to 200 characters or fewer."
+        problems.append(("niche", "too_long", "Keep the niche to 200 characters or fewer."))
     if len(data.description) > 2000:
-        errors["description"] = "Keep the description to 2000 characters or fewer."
-    return errors
+        text = "Keep the description to 2000 characters or fewer."
+        problems.append(("description", "too_long", text))
+    return problems
 
 
 def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> CampaignInput:
@@ -173,9 +211,16 @@ def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> 
         timezone=data.timezone.strip(),
         description=data.description.strip(),
     )
-    errors = {**_text_errors(clean), **_choice_errors(clean, settings), **_schedule_errors(clean)}
-    if errors:
-        raise ValidationError(errors)
+    problems = [
+        *_text_problems(clean),
+        *_choice_problems(clean, settings),
+        *_schedule_problems(clean),
+    ]
+    if problems:
+        raise ValidationError(
+            {name: text for name, _, text in problems},
+            field_codes={name: code for name, code, _ in problems},
+        )
     clean.platforms = [p for p in PLATFORMS if p in clean.platforms]
     clean.days = sorted(set(clean.days))
     clean.times = sorted({normalise_time(t) or "" for t in clean.times})
@@ -300,7 +345,7 @@ def get_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaig
         select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
     ).first()
     if campaign is None:
-        raise NotFoundError("Campaign not found.")
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
     return campaign
 
 
