@@ -152,12 +152,12 @@ def test_ass_uses_the_shipped_font_and_the_safe_zone() -> None:
 
 
 def test_ass_escapes_override_characters_and_line_breaks() -> None:
-    timed = [WordTiming("{x}", 0.0, 0.5), WordTiming("back\\slash", 0.5, 1.0)]
+    # Braces that do not pair are no override block: they are shown, escaped.
+    timed = [WordTiming("x}", 0.0, 0.5), WordTiming("{y", 0.5, 0.7), WordTiming("a\\b", 0.7, 1.0)]
     ass = build_ass(timed, style="minimal")
     texts = [line.split(",,", 1)[1] for line in ass.splitlines() if line.startswith("Dialogue:")]
-    assert all("\\{x\\}" in t for t in texts)
-    assert all("back\u2216slash" in t for t in texts)
-    assert all("{x}" not in t.replace("\\{x\\}", "") for t in texts)
+    assert all("x\\} \\{y a\u2216b" in re.sub(r"(?<!\\)\{[^}]*\}", "", t) for t in texts)
+    assert escape_ass("{x}") == "\\{x\\}"
     assert escape_ass("new\nline\r\nend") == "new line end"
 
 
@@ -215,3 +215,59 @@ def test_libass_renders_with_the_shipped_font(tmp_path: Path) -> None:
     chosen = [line for line in log.splitlines() if "fontselect:" in line]
     assert chosen
     assert all("LeagueSpartan-Black" in line for line in chosen), chosen
+
+
+HOSTILE = (
+    "Hello <img src=x onerror=alert(1)> world {\\fs300}big \\Nline <b>bold</b> "
+    "<<i>i>nested {{\\fs1}\\an8}safe end\x00\x1b[31m ctrl --> 3 < 5 & AC/DC"
+)
+SURVIVING = ["Hello", "world", "big", "line", "bold", "nested", "safe", "end[31m", "ctrl"]
+
+
+def _in_order(text: str, words: list[str]) -> bool:
+    rest = text
+    for word in words:
+        if word not in rest:
+            return False
+        rest = rest.split(word, 1)[1]
+    return True
+
+
+@pytest.mark.parametrize("build", [build_srt, build_vtt])
+def test_sidecars_carry_no_markup_a_player_would_interpret(build) -> None:
+    text = build(words_of(HOSTILE))
+    body = "\n".join(line for line in text.splitlines() if " --> " not in line)
+    for markup in ("<img", "<b>", "<i>", "{", "}", "\\", "\x00", "\x1b", "-->"):
+        assert markup not in body, (markup, text)
+    assert _in_order(body, [*SURVIVING, "3", "5", "AC/DC"])
+
+
+def test_srt_keeps_plain_comparisons_and_ampersands() -> None:
+    srt = build_srt(words_of(HOSTILE))
+    assert "3 < 5 & AC/DC" in srt
+
+
+def test_vtt_escapes_what_webvtt_reserves() -> None:
+    assert "3 &lt; 5 &amp; AC/DC" in build_vtt(words_of(HOSTILE))
+
+
+def test_ass_shows_the_words_without_the_scripts_markup() -> None:
+    hostile = build_ass(words_of("{\\fs300\\c&H0000FF&}Hi <b>there</b> \\Nfriend"), style="bold")
+    assert hostile == build_ass(words_of("Hi there friend"), style="bold")
+
+
+def test_ass_override_blocks_are_only_ours() -> None:
+    ours = re.compile(
+        r"\{\\an5\\pos\(\d+,\d+\)\}|\{\\c&H[0-9A-F]{6}&(\\fscx\d+\\fscy\d+)?\}|\{\\r\}"
+    )
+    ass = build_ass(words_of(HOSTILE + " x}y back\\slash a{open"), style="karaoke")
+    for line in ass.splitlines():
+        if not line.startswith("Dialogue:"):
+            continue
+        text = line.split(",,", 1)[1]
+        blocks = re.findall(r"(?<!\\)\{[^}]*\}", text)
+        assert all(ours.fullmatch(b) for b in blocks), blocks
+        visible = re.sub(r"(?<!\\)\{[^}]*\}", "", text)
+        assert "\\" not in visible.replace("\\{", "").replace("\\}", ""), visible
+    words = [w.upper() for w in [*SURVIVING, "x\\}y", "back\u2216slash", "a\\{open"]]
+    assert _in_order(re.sub(r"(?<!\\)\{[^}]*\}", "", ass), words)

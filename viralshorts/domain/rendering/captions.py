@@ -1,13 +1,16 @@
 """Captions from word timings: short cues, ASS with the spoken word highlighted, SRT/VTT sidecars.
 
 Pure Python. Timing sources live in ``timings.py`` and are re-exported here, so the renderer
-imports everything caption-related from this one module.
+imports everything caption-related from this one module. Every writer first removes markup the
+script may carry (``caption_markup.readable_words``), then escapes for its own format.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
+from viralshorts.domain.rendering.caption_markup import readable_words
 from viralshorts.domain.rendering.timings import (
     CLOSING_MARKS,
     align_words,
@@ -28,6 +31,7 @@ __all__ = [
     "build_vtt",
     "estimate_word_timings",
     "group_cues",
+    "readable_words",
     "resolve_word_timings",
 ]
 
@@ -228,7 +232,7 @@ def build_ass(words: list[WordTiming], *, style: str, width: int = 1080, height:
     Each cue becomes one Dialogue event per word, in which exactly that word is highlighted.
 
     Args:
-        words: Monotonic word timings.
+        words: Monotonic word timings; markup in their text is removed, the rest escaped.
         style: One of ``CAPTION_STYLES`` ("bold", "clean", "karaoke", "minimal").
         width: Video width in pixels.
         height: Video height in pixels.
@@ -239,7 +243,7 @@ def build_ass(words: list[WordTiming], *, style: str, width: int = 1080, height:
     look = CAPTION_STYLES[style]
     x = round(width * (SAFE_LEFT_MARGIN + (1 - SAFE_LEFT_MARGIN - SAFE_RIGHT_MARGIN) / 2))
     position = f"{{\\an5\\pos({x},{round(height * SAFE_CENTRE_Y)})}}"
-    cues = group_cues(words)
+    cues = group_cues(readable_words(words))
     events = []
     for index, cue in enumerate(cues):
         events.extend(_cue_events(cue, _display_end(cues, index), look, position))
@@ -250,6 +254,7 @@ def build_ass(words: list[WordTiming], *, style: str, width: int = 1080, height:
 
 
 def _sidecar_cues(words: list[WordTiming]) -> list[Cue]:
+    words = readable_words(words)
     return _chunk(
         words, max_words=len(words) or 1, max_chars=2 * SIDECAR_LINE_CHARS, marks=SENTENCE_END
     )
@@ -276,7 +281,7 @@ def _clock(seconds: float, separator: str) -> str:
 
 
 def build_srt(words: list[WordTiming]) -> str:
-    """SubRip captions: sentence-ish cues of at most two 42-character lines."""
+    """SubRip captions: sentence-ish cues of at most two 42-character lines, without markup."""
     blocks = [
         f"{n}\n{_clock(c.start, ',')} --> {_clock(c.end, ',')}\n{_two_lines(c.text)}\n"
         for n, c in enumerate(_sidecar_cues(words), start=1)
@@ -284,10 +289,14 @@ def build_srt(words: list[WordTiming]) -> str:
     return "\n".join(blocks)
 
 
+def _vtt_text(text: str) -> str:
+    return html.escape(_two_lines(text), quote=False)
+
+
 def build_vtt(words: list[WordTiming]) -> str:
-    """WebVTT captions with the same cues as ``build_srt``."""
+    """WebVTT captions with the same cues as ``build_srt``; ``&``, ``<`` and ``>`` escaped."""
     blocks = [
-        f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{_two_lines(c.text)}\n"
+        f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{_vtt_text(c.text)}\n"
         for c in _sidecar_cues(words)
     ]
     return "\n".join(["WEBVTT\n", *blocks])
