@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from viralshorts.domain import quotas, render_queue
-from viralshorts.domain.video_requests import VideoRequest, request_errors, script_errors
+from viralshorts.domain import quotas, render_queue, video_lifecycle
+from viralshorts.domain.video_requests import VideoRequest, script_errors, validate_request
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.models import Campaign, RenderStep, Video, VideoStatus, utcnow
@@ -25,11 +25,13 @@ __all__ = [
     "CostEstimate",
     "VideoRequest",
     "cancel_video",
+    "delete_video",
     "estimate_cost",
     "get_video",
     "list_videos",
     "media_links",
     "request_videos",
+    "rerender_cost_note",
     "rerender_with_script",
     "retry_video",
     "update_metadata",
@@ -106,9 +108,7 @@ def request_videos(
         QuotaExceededError: the plan has too few videos left this month.
     """
     plan = quotas.plan_for(session, user_id=user_id)
-    errors = request_errors(session, services, user_id=user_id, request=request, plan=plan)
-    if errors:
-        raise ValidationError(errors)
+    validate_request(session, services, user_id=user_id, request=request, plan=plan)
     _owned_campaign(session, user_id=user_id, campaign_id=request.campaign_id)
     period = quotas.reserve_videos(session, user_id=user_id, count=request.count)
     batch_id, first_seed = uuid.uuid4().hex, secrets.randbelow(2**31 - 100)
@@ -222,11 +222,44 @@ def rerender_with_script(
     video = get_video(session, user_id=user_id, video_id=video_id)
     if video.status in render_queue.ACTIVE:
         raise ValidationError({"status": "Wait for this video to finish before editing it."})
-    cleaned, errors = script_errors(script)
+    plan = quotas.plan_for(session, user_id=user_id)
+    cleaned, errors = script_errors(script, plan=plan, voice_speed=video.voice_speed)
     if errors:
         raise ValidationError(errors)
     finished = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELED)
     return _requeue(session, services, video, finished, script=cleaned)
+
+
+def rerender_cost_note(session: Session, *, user_id: int) -> str:
+    """What a re-render costs: one video of this month's quota (said before the creator asks)."""
+    summary = quotas.usage_summary(session, user_id=user_id)
+    left = summary.videos_remaining
+    if left <= 0:
+        return (
+            f"Re-rendering uses 1 video of your quota, and you have none left this month on "
+            f"the {summary.plan.label} plan."
+        )
+    return f"Re-rendering uses 1 video of your quota ({left - 1} left this month)."
+
+
+def delete_video(session: Session, services: Services, *, user_id: int, video_id: int) -> None:
+    """Delete a finished video and its stored files (video, thumbnail, captions).
+
+    Raises:
+        NotFoundError: not the user's video.
+        ValidationError: the video is queued or rendering (cancel it first).
+    """
+    video = get_video(session, user_id=user_id, video_id=video_id)
+    keys = [key for key in (video.video_key, video.thumbnail_key, video.captions_key) if key]
+    if not video_lifecycle.delete_finished(session, video_id=video_id):
+        session.rollback()
+        raise ValidationError(
+            {"status": "Cancel this video before deleting it."},
+            field_codes={"status": "video_active"},
+        )
+    session.commit()
+    for key in keys:
+        services.storage.delete(key)
 
 
 def normalise_hashtags(tags: list[str]) -> list[str]:
@@ -263,13 +296,17 @@ def update_metadata(
     return video
 
 
-def _download_name(video: Video) -> str:
+def _download_name(video: Video, suffix: str = ".mp4") -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", (video.title or video.topic).lower()).strip("-")
-    return f"{slug[:60] or 'video'}-{video.id}.mp4"
+    return f"{slug[:60] or 'video'}-{video.id}{suffix}"
 
 
 def media_links(services: Services, video: Video) -> dict[str, str]:
-    """Signed URLs for the player (mp4 inline), download, thumbnail and captions."""
+    """Signed URLs for the player (mp4, inline) and the MP4, thumbnail and captions downloads.
+
+    The thumbnail is signed as a download: it is also the player's poster, and an image
+    element ignores ``Content-Disposition``, so one URL serves both.
+    """
     ttl, storage = services.settings.signed_url_ttl_seconds, services.storage
     links = {}
     if video.video_key:
@@ -278,7 +315,11 @@ def media_links(services: Services, video: Video) -> dict[str, str]:
             video.video_key, expires_in=ttl, download_name=_download_name(video)
         )
     if video.thumbnail_key:
-        links["thumbnail"] = storage.signed_url(video.thumbnail_key, expires_in=ttl)
+        links["thumbnail"] = storage.signed_url(
+            video.thumbnail_key, expires_in=ttl, download_name=_download_name(video, ".jpg")
+        )
     if video.captions_key:
-        links["srt"] = storage.signed_url(video.captions_key, expires_in=ttl)
+        links["srt"] = storage.signed_url(
+            video.captions_key, expires_in=ttl, download_name=_download_name(video, ".srt")
+        )
     return links

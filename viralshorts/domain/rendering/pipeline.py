@@ -45,6 +45,8 @@ from viralshorts.settings import PROJECT_ROOT
 
 TAIL_SECONDS = 0.6
 DURATION_TOLERANCE = 0.5
+PLAN_LENGTH_TOLERANCE = 0.1
+"""How far (a fraction of the plan's longest video) a narration may run over before it fails."""
 PIPELINE_VERSION = 1  # bump when a change should invalidate cached renders
 MUSIC_DIR = PROJECT_ROOT / "assets" / "music"
 BUNDLED_TRACKS: dict[str, Path] = {
@@ -92,6 +94,7 @@ class RenderSpec:
     background_source: str = "generated"  # "uploads" | "stock" | "generated"
     user_media: list[Path] = field(default_factory=list)
     music_path: Path | None = None
+    max_seconds: int = 0  # the plan's longest video; 0 = no limit (the headless command)
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,19 @@ def write_captions(words: list[WordTiming], spec: RenderSpec, work_dir: Path) ->
     return ass, srt
 
 
+def check_plan_length(narration_seconds: float, max_seconds: int) -> None:
+    """Raise RenderError when the spoken narration is longer than the plan allows."""
+    if max_seconds <= 0 or narration_seconds <= max_seconds * (1 + PLAN_LENGTH_TOLERANCE):
+        return
+    seconds = round(narration_seconds)
+    raise RenderError(
+        f"The narration lasts {seconds} s, longer than the {max_seconds} s your plan allows. "
+        "Shorten the script and try again.",
+        code="narration_too_long",
+        params={"seconds": seconds, "max_seconds": max_seconds},
+    )
+
+
 def render_identity(plan: RenderPlan) -> str:
     """A hash of everything that decides the rendered bytes (files by content, not by path)."""
     # An upload often backs several segments: read each file once.
@@ -354,6 +370,7 @@ def _plan(
 ) -> RenderPlan:
     progress("voice", 0.0, "Recording the voice-over")
     speech = synthesize_voice(script.narration, spec, services, cache, progress.is_cancelled)
+    check_plan_length(speech.duration, spec.max_seconds)
     progress("captions", 0.0, "Timing the captions")
     words = time_words(speech, script.narration, spec, services, cache)
     ass, _srt = write_captions(words, spec, work_dir)
