@@ -69,6 +69,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from viralshorts.domain.rendering.captions import CAPTION_STYLES
+
     parser = argparse.ArgumentParser(prog="python -m viralshorts")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -82,12 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--password", help="default: asked for interactively")
     admin.set_defaults(func=cmd_create_admin)
     render = sub.add_parser("render", help="render one video headless and offline")
-    render.add_argument("--topic", required=True)
+    render.add_argument("--topic", required=True, help="what the video is about")
     render.add_argument("--duration", type=int, default=30, help="target length in seconds")
-    render.add_argument("--out", required=True, help="output .mp4 path")
-    render.add_argument("--voice", default="piper:joe")
-    render.add_argument("--style", default="bold", help="caption style")
-    render.add_argument("--bg", default="generated", help="generated | stock | a folder of clips")
+    render.add_argument("--out", required=True, help="output .mp4 path (.srt and .jpg beside it)")
+    render.add_argument(
+        "--voice", default="piper:joe", help="an offline voice (default: %(default)s)"
+    )
+    render.add_argument(
+        "--style", default="bold", choices=sorted(CAPTION_STYLES), help="caption style"
+    )
+    render.add_argument(
+        "--bg", default="generated", help="generated | stock | a folder of clips and images"
+    )
     render.add_argument("--seed", type=int, default=0)
     render.set_defaults(func=cmd_render)
     return parser
