@@ -51,8 +51,7 @@ def test_sign_up_sign_out_and_sign_in(page: Page, app_url: str) -> None:
 
 
 def _pick(page: Page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option).click()
+    page.get_by_role("combobox", name=label).select_option(label=option)
 
 
 def _tick(page: Page, name: str) -> None:

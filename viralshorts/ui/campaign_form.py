@@ -1,6 +1,13 @@
-"""The campaign form: /app/campaigns/new and /app/campaigns/[campaign_id]."""
+"""The campaign form: /app/campaigns/new and /app/campaigns/[campaign_id].
+
+Every handler checks what the browser sent (an event is a public endpoint); database work runs
+in a thread so one slow query never holds up the other tabs on this server.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 import reflex as rx
 
@@ -8,8 +15,9 @@ from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as domain
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.models import Campaign, Schedule
+from viralshorts.ui import guards
+from viralshorts.ui.fields import Option, options, select_control
 from viralshorts.ui.layout import app_shell, card
-from viralshorts.ui.state import AuthState
 
 TEXT_FIELDS = ("name", "niche", "tone", "language", "voice", "caption_style", "look", "timezone")
 NEW_DEFAULTS: dict[str, str] = {
@@ -23,11 +31,53 @@ NEW_DEFAULTS: dict[str, str] = {
     "times_text": "",
     "timezone": "UTC",
 }
+STOCK_NOTE = (
+    "Stock footage is not available on this site yet. Generated motion backgrounds and your "
+    "own uploaded clips work today."
+)
 
 
 def _campaign_id_from_path(path: str) -> int | None:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return int(last) if last.isdigit() else None
+    return guards.record_id(path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _form_values(campaign: Campaign, schedule: Schedule | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        key: getattr(campaign, key)
+        for key in ("name", "niche", "tone", "language", "voice", "caption_style", "look")
+    }
+    values["platforms"] = list(campaign.default_platforms)
+    values["archived"] = campaign.archived_at is not None
+    if schedule is not None:
+        values["days"], values["timezone"] = list(schedule.days), schedule.timezone
+        values["times_text"] = ", ".join(schedule.times)
+    return values
+
+
+def _load(user_id: int, campaign_id: int) -> dict[str, Any]:
+    with session_scope() as s:
+        campaign = domain.get_campaign(s, user_id=user_id, campaign_id=campaign_id)
+        schedule = domain.get_schedule(s, user_id=user_id, campaign_id=campaign_id)
+        return _form_values(campaign, schedule)
+
+
+def _save(user_id: int, campaign_id: int, data: domain.CampaignInput) -> int:
+    """Create (``campaign_id == 0``) or update the campaign; returns its id."""
+    with session_scope() as s:
+        if campaign_id:
+            domain.update_campaign(s, user_id=user_id, campaign_id=campaign_id, data=data)
+            return campaign_id
+        return domain.create_campaign(s, user_id=user_id, data=data).id or 0
+
+
+def _set_archived(user_id: int, campaign_id: int, archived: bool) -> None:
+    change = domain.archive_campaign if archived else domain.restore_campaign
+    with session_scope() as s:
+        change(s, user_id=user_id, campaign_id=campaign_id)
+
+
+def _bad_request() -> rx.event.EventSpec:
+    return rx.toast.error(guards.BAD_REQUEST)
 
 
 class CampaignFormState(rx.State):
@@ -48,7 +98,9 @@ class CampaignFormState(rx.State):
     days: list[int] = []
     times_text: str = ""
     timezone: str = "UTC"
-    voices: list[tuple[str, str]] = []
+    voices: list[Option] = []
+    backgrounds: list[Option] = []
+    stock_enabled: bool = False
     errors: dict[str, str] = {}
 
     def _reset_form(self) -> None:
@@ -56,16 +108,10 @@ class CampaignFormState(rx.State):
             setattr(self, key, value)
         self.platforms, self.days, self.errors = [], [], {}
         self.editing_id, self.archived, self.not_found = 0, False, False
-        self.voices = list(domain.voice_options().items())
-
-    def _fill(self, campaign: Campaign, schedule: Schedule | None) -> None:
-        for key in ("name", "niche", "tone", "language", "voice", "caption_style", "look"):
-            setattr(self, key, getattr(campaign, key))
-        self.platforms = list(campaign.default_platforms)
-        self.editing_id, self.archived = campaign.id or 0, campaign.archived_at is not None
-        if schedule is not None:
-            self.days, self.timezone = list(schedule.days), schedule.timezone
-            self.times_text = ", ".join(schedule.times)
+        self.voices = options(domain.voice_options())
+        unavailable = domain.unavailable_backgrounds()
+        self.backgrounds = options(domain.BACKGROUNDS, unavailable)
+        self.stock_enabled = "stock" not in unavailable
 
     @rx.event
     def load_new(self):
@@ -78,39 +124,51 @@ class CampaignFormState(rx.State):
         """Load the campaign named in the URL; someone else's looks exactly like a missing one."""
         self._reset_form()
         self.loaded = False
-        auth = await self.get_state(AuthState)
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
         campaign_id = _campaign_id_from_path(self.router.url.path)
-        if auth._user_id is None:
-            return
         try:
             if campaign_id is None:
-                raise NotFoundError("Campaign not found.")
-            with session_scope() as s:
-                campaign = domain.get_campaign(s, user_id=auth._user_id, campaign_id=campaign_id)
-                self._fill(
-                    campaign, domain.get_schedule(s, user_id=auth._user_id, campaign_id=campaign_id)
-                )
+                raise NotFoundError("Campaign not found.", code="campaign_not_found")
+            values = await asyncio.to_thread(_load, user_id, campaign_id)
         except NotFoundError:
             self.not_found = True
+        else:
+            for key, value in values.items():
+                setattr(self, key, value)
+            self.editing_id = campaign_id
         self.loaded = True
+        return None
 
     @rx.event
     def set_field(self, field: str, value: str):
-        """Keep a typed or picked value (only the form's own fields)."""
-        if field in TEXT_FIELDS or field == "times_text":
-            setattr(self, field, value)
+        """Keep a typed or picked value (only the form's own fields, only text)."""
+        typed = guards.text(value)
+        if field not in (*TEXT_FIELDS, "times_text") or typed is None:
+            return _bad_request()
+        setattr(self, field, typed)
+        return None
 
     @rx.event
     def toggle_platform(self, platform: str, checked: bool):
         """Tick or untick a target platform."""
-        rest = [p for p in self.platforms if p != platform]
-        self.platforms = [*rest, platform] if checked else rest
+        name, ticked = guards.text(platform, max_length=40), guards.flag(checked)
+        if name not in domain.PLATFORMS or ticked is None:
+            return _bad_request()
+        rest = [p for p in self.platforms if p != name]
+        self.platforms = [*rest, name] if ticked else rest
+        return None
 
     @rx.event
     def toggle_day(self, day: int, checked: bool):
-        """Tick or untick a posting weekday."""
-        rest = [d for d in self.days if d != day]
-        self.days = sorted([*rest, day]) if checked else rest
+        """Tick or untick a posting weekday (0 = Monday)."""
+        index, ticked = guards.whole_number(day), guards.flag(checked)
+        if index not in range(len(domain.WEEKDAYS)) or ticked is None:
+            return _bad_request()
+        rest = [d for d in self.days if d != index]
+        self.days = sorted([*rest, index]) if ticked else rest
+        return None
 
     def _input(self) -> domain.CampaignInput:
         values = {key: getattr(self, key) for key in TEXT_FIELDS}
@@ -124,19 +182,12 @@ class CampaignFormState(rx.State):
     @rx.event
     async def save(self, _form: dict):
         """Create or update the campaign; rule breaks show next to their fields."""
-        user_id = (await self.get_state(AuthState))._user_id
+        user_id, leave = await guards.session_user(self)
         if user_id is None:
-            return rx.redirect("/sign-in")
+            return leave
+        editing_id = self.editing_id
         try:
-            with session_scope() as s:
-                if self.editing_id:
-                    domain.update_campaign(
-                        s, user_id=user_id, campaign_id=self.editing_id, data=self._input()
-                    )
-                    self.errors = {}
-                    return rx.toast.success("Changes saved.")
-                created = domain.create_campaign(s, user_id=user_id, data=self._input())
-                new_id = created.id
+            saved_id = await asyncio.to_thread(_save, user_id, editing_id, self._input())
         except ValidationError as exc:
             self.errors = exc.field_errors
             return rx.toast.error("Please fix the highlighted fields.")
@@ -144,23 +195,28 @@ class CampaignFormState(rx.State):
             self.not_found = True
             return None
         self.errors = {}
-        return [rx.toast.success("Campaign created."), rx.redirect(f"/app/campaigns/{new_id}")]
+        if editing_id:
+            return rx.toast.success("Changes saved.")
+        return [rx.toast.success("Campaign created."), rx.redirect(f"/app/campaigns/{saved_id}")]
 
     @rx.event
     async def set_archived(self, archived: bool):
         """Archive or restore this campaign."""
-        user_id = (await self.get_state(AuthState))._user_id
-        if user_id is None or not self.editing_id:
+        wanted = guards.flag(archived)
+        if wanted is None:
+            return _bad_request()
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        if not self.editing_id:
             return None
-        change = domain.archive_campaign if archived else domain.restore_campaign
         try:
-            with session_scope() as s:
-                change(s, user_id=user_id, campaign_id=self.editing_id)
+            await asyncio.to_thread(_set_archived, user_id, self.editing_id, wanted)
         except NotFoundError:
             self.not_found = True
             return None
-        self.archived = archived
-        return rx.toast.success("Campaign archived." if archived else "Campaign restored.")
+        self.archived = wanted
+        return rx.toast.success("Campaign archived." if wanted else "Campaign restored.")
 
 
 # ------------------------------------------------------------------------------------ components
@@ -201,18 +257,25 @@ def _text_input(label: str, key: str, placeholder: str, hint: str = "") -> rx.Co
     return _field(label, key, control, hint)
 
 
-def _select(label: str, key: str, options: dict[str, str] | rx.Var) -> rx.Component:
-    if isinstance(options, dict):
-        items = [rx.select.item(text, value=value) for value, text in options.items()]
-    else:
-        items = [rx.foreach(options, lambda pair: rx.select.item(pair[1], value=pair[0]))]
-    control = rx.select.root(
-        rx.select.trigger(id=f"campaign-{key}", aria_label=label, width="100%"),
-        rx.select.content(*items),
-        value=getattr(S, key),
-        on_change=lambda value: S.set_field(key, value),
+def _select(label: str, key: str, choices: list[Option] | rx.Var[list[Option]]) -> rx.Component:
+    control = select_control(
+        f"campaign-{key}",
+        key,
+        choices,
+        getattr(S, key),
+        lambda value: S.set_field(key, value),
+        invalid=S.errors.contains(key),
+        described_by=f"{key}-error",
     )
     return _field(label, key, control)
+
+
+def _stock_note() -> rx.Component:
+    return rx.cond(
+        S.stock_enabled,
+        rx.fragment(),
+        rx.text(STOCK_NOTE, size="1", color_scheme="gray", id="look-note"),
+    )
 
 
 def _checks(label: str, key: str, boxes: list[rx.Component]) -> rx.Component:
@@ -255,8 +318,8 @@ def _content_card() -> rx.Component:
         _text_input("Name", "name", "Space facts daily"),
         _text_input("Niche", "niche", "Mind-blowing space facts for curious teens"),
         rx.grid(
-            _select("Tone", "tone", domain.TONES),
-            _select("Language", "language", domain.LANGUAGES),
+            _select("Tone", "tone", options(domain.TONES)),
+            _select("Language", "language", options(domain.LANGUAGES)),
             columns={"initial": "1", "sm": "2"},
             spacing="4",
             width="100%",
@@ -269,12 +332,13 @@ def _look_card() -> rx.Component:
         rx.heading("Voice and look", size="4", as_="h2"),
         rx.grid(
             _select("Voice", "voice", S.voices),
-            _select("Caption style", "caption_style", domain.CAPTION_STYLES),
-            _select("Background", "look", domain.BACKGROUNDS),
+            _select("Caption style", "caption_style", options(domain.CAPTION_STYLES)),
+            _select("Background", "look", S.backgrounds),
             columns={"initial": "1", "sm": "3"},
             spacing="4",
             width="100%",
         ),
+        _stock_note(),
     )
 
 

@@ -1,0 +1,56 @@
+"""Checks every event handler makes: an event is a public endpoint, its arguments are forgeable.
+
+The browser can send any handler any JSON. Reflex converts an argument to the handler's
+annotation when it can and otherwise passes what was sent (a string for an ``int``), so a
+handler checks the session and each argument itself and answers a bad one with a message.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from viralshorts.ui.state import AuthState
+
+MAX_ID = 2**31 - 1  # the database's integer ids; a larger number would be a database error
+BAD_REQUEST = "That request did not make sense. Reload the page and try again."
+
+
+async def session_user(state: rx.State) -> tuple[int | None, rx.event.EventSpec | None]:
+    """The signed-in user's id after checking the session cookie again.
+
+    Returns:
+        ``(user_id, None)``, or ``(None, redirect to sign in)`` when the session ended (signed
+        out in another tab, expired, account disabled).
+    """
+    auth = await state.get_state(AuthState)
+    leave = await auth.require_user()
+    if leave is not None or auth._user_id is None:
+        return None, leave or rx.redirect("/sign-in")
+    return auth._user_id, None
+
+
+def record_id(value: object) -> int | None:
+    """A database id sent by the browser (``7`` or ``"7"``), or ``None`` if it is not one."""
+    number = whole_number(value)
+    return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def whole_number(value: object) -> int | None:
+    """``3`` or ``"3"`` as an int; ``None`` for anything else (``True``, ``"²"``, ``"3.0"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def flag(value: object) -> bool | None:
+    """A checkbox or switch value: a real ``True``/``False``, else ``None``."""
+    return value if isinstance(value, bool) else None
+
+
+def text(value: object, *, max_length: int = 10_000) -> str | None:
+    """Typed text, or ``None`` when it is not a string or is longer than any field allows."""
+    return value if isinstance(value, str) and len(value) <= max_length else None
