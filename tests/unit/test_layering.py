@@ -32,9 +32,10 @@ def _loaded_modules(code: str) -> set[str]:
         [sys.executable, "-c", code + "\nprint('\\n'.join(sys.modules))"],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         cwd=ROOT,
     )
+    assert out.returncode == 0, out.stderr
     return set(out.stdout.split())
 
 
