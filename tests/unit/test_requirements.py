@@ -1,4 +1,4 @@
-"""Every outside package the product imports is pinned in requirements.txt."""
+"""Every outside package the product (or a test or benchmark) imports is pinned."""
 
 import ast
 import re
@@ -7,24 +7,24 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"viralshorts", "worker", "__future__"}
+OURS = {"viralshorts", "worker", "tests", "__future__"}
 
 
 def _normalised(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _pinned() -> set[str]:
+def _pinned(*files: str) -> set[str]:
     names = set()
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    lines = [line for f in files for line in (ROOT / f).read_text().splitlines()]
+    for line in lines:
         requirement = line.split("#")[0].strip()
         if requirement and not requirement.startswith("-"):
             names.add(_normalised(re.split(r"[\[=<>~!; ]", requirement)[0]))
     return names
 
 
-def _imported_top_levels() -> dict[str, str]:
-    sources = [*(ROOT / "viralshorts").rglob("*.py"), ROOT / "worker.py", ROOT / "rxconfig.py"]
+def _imported_top_levels(sources: list[Path]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -39,12 +39,26 @@ def _imported_top_levels() -> dict[str, str]:
     return {k: v for k, v in found.items() if k not in sys.stdlib_module_names | OURS}
 
 
-def test_every_imported_package_is_pinned() -> None:
+def _unpinned(sources: list[Path], pinned: set[str]) -> list[str]:
     distributions = packages_distributions()
-    pinned = _pinned()
-    missing = {
+    return sorted(
         f"{module} ({where})"
-        for module, where in _imported_top_levels().items()
+        for module, where in _imported_top_levels(sources).items()
         if not {_normalised(d) for d in distributions.get(module, [module])} & pinned
-    }
-    assert not missing, f"imported but not in requirements.txt: {sorted(missing)}"
+    )
+
+
+def test_every_package_the_product_imports_is_in_requirements() -> None:
+    sources = [*(ROOT / "viralshorts").rglob("*.py"), ROOT / "worker.py", ROOT / "rxconfig.py"]
+    sources += [*(ROOT / "alembic").rglob("*.py")]
+    assert _unpinned(sources, _pinned("requirements.txt")) == []
+
+
+def test_every_package_the_tests_and_benchmark_import_is_in_dev_requirements() -> None:
+    sources = [
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "bench").rglob("*.py"),
+        ROOT / "bench/render",
+    ]
+    pinned = _pinned("requirements.txt", "requirements-dev.txt")
+    assert _unpinned(sources, pinned) == []
