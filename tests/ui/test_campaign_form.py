@@ -92,7 +92,7 @@ async def test_a_session_ended_elsewhere_is_sent_to_sign_in(session) -> None:
     assert session.exec(select(Campaign)).all() == []
 
 
-async def test_stock_footage_is_marked_and_refused_when_pexels_is_not_configured(session) -> None:
+async def test_what_this_site_cannot_do_yet_is_marked_and_stock_is_refused(session) -> None:
     _, cookie = signed_in_cookie(session, "stock@example.com")
     async with open_tab(cookie) as tab:
         await _filled_form(tab)
@@ -104,6 +104,10 @@ async def test_stock_footage_is_marked_and_refused_when_pexels_is_not_configured
             "disabled": "true",
         }
         assert not form.stock_enabled
+        languages = {o["value"]: o for o in form.languages}
+        assert "disabled" not in languages["en"]
+        assert languages["es"]["disabled"] == "true"
+        assert "not turned on yet" in languages["es"]["label"]
         await tab.send(CampaignFormState, "set_field", NEW, field="look", value="stock")
         await tab.send(CampaignFormState, "save", NEW, _form={})
         form = await tab.state(CampaignFormState)

@@ -51,5 +51,5 @@ def list_users(session: Session, *, acting_user_id: int) -> Sequence[User]:
     """
     actor = session.get(User, acting_user_id)
     if actor is None or not actor.is_admin or actor.disabled:
-        raise PermissionDeniedError("Only admins can see the users list.")
+        raise PermissionDeniedError("Only admins can see the users list.", code="admin_only")
     return session.exec(select(User).order_by(col(User.created_at).desc())).all()

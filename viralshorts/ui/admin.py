@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypedDict
 
 import reflex as rx
@@ -10,8 +11,8 @@ from viralshorts.db import session_scope
 from viralshorts.domain.dashboard import list_users
 from viralshorts.errors import PermissionDeniedError
 from viralshorts.models import User
+from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card
-from viralshorts.ui.state import AuthState
 
 
 class UserRow(TypedDict):
@@ -30,6 +31,11 @@ def _row(user: User) -> UserRow:
     )
 
 
+def _users(acting_user_id: int) -> list[UserRow]:
+    with session_scope() as s:
+        return [_row(u) for u in list_users(s, acting_user_id=acting_user_id)]
+
+
 class AdminState(rx.State):
     """The users table."""
 
@@ -37,13 +43,13 @@ class AdminState(rx.State):
 
     @rx.event
     async def load(self):
-        """Read every user (admins only; the domain checks again)."""
-        auth = await self.get_state(AuthState)
-        if auth._user_id is None or not auth.is_admin:
-            return None
+        """Read every user; the domain checks that the signed-in actor is an admin."""
+        self.users = []
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
         try:
-            with session_scope() as s:
-                self.users = [_row(u) for u in list_users(s, acting_user_id=auth._user_id)]
+            self.users = await asyncio.to_thread(_users, user_id)
         except PermissionDeniedError:
             return rx.redirect("/app")
         return None

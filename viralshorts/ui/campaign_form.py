@@ -13,7 +13,9 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as domain
+from viralshorts.domain import video_requests
 from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign, Schedule
 from viralshorts.ui import guards
 from viralshorts.ui.fields import Option, options, select_control
@@ -76,6 +78,13 @@ def _set_archived(user_id: int, campaign_id: int, archived: bool) -> None:
         change(s, user_id=user_id, campaign_id=campaign_id)
 
 
+def _language_choices() -> list[Option]:
+    """Every language, with the ones this site cannot make videos in yet marked (and why)."""
+    languages = video_requests.language_options(get_services())
+    labels = {language.code: language.label for language in languages}
+    return options(labels, {lang.code: lang.note for lang in languages if not lang.available})
+
+
 def _bad_request() -> rx.event.EventSpec:
     return rx.toast.error(guards.BAD_REQUEST)
 
@@ -99,6 +108,7 @@ class CampaignFormState(rx.State):
     times_text: str = ""
     timezone: str = "UTC"
     voices: list[Option] = []
+    languages: list[Option] = []
     backgrounds: list[Option] = []
     stock_enabled: bool = False
     errors: dict[str, str] = {}
@@ -109,6 +119,7 @@ class CampaignFormState(rx.State):
         self.platforms, self.days, self.errors = [], [], {}
         self.editing_id, self.archived, self.not_found = 0, False, False
         self.voices = options(domain.voice_options())
+        self.languages = _language_choices()
         unavailable = domain.unavailable_backgrounds()
         self.backgrounds = options(domain.BACKGROUNDS, unavailable)
         self.stock_enabled = "stock" not in unavailable
@@ -319,7 +330,7 @@ def _content_card() -> rx.Component:
         _text_input("Niche", "niche", "Mind-blowing space facts for curious teens"),
         rx.grid(
             _select("Tone", "tone", options(domain.TONES)),
-            _select("Language", "language", options(domain.LANGUAGES)),
+            _select("Language", "language", S.languages),
             columns={"initial": "1", "sm": "2"},
             spacing="4",
             width="100%",

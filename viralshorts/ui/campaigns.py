@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypedDict
 
 import reflex as rx
@@ -9,8 +10,10 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain.campaigns import LANGUAGES, PLATFORMS, list_campaigns
 from viralshorts.models import Campaign
+from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, empty_state
-from viralshorts.ui.state import AuthState
+
+MAX_SEARCH = 200
 
 
 class CampaignRow(TypedDict):
@@ -36,6 +39,15 @@ def _row(campaign: Campaign) -> CampaignRow:
     )
 
 
+def _find(user_id: int, search: str, include_archived: bool) -> tuple[list[CampaignRow], bool]:
+    """The rows that match, and whether the user has any campaign at all."""
+    with session_scope() as s:
+        found = list_campaigns(s, user_id=user_id, search=search, include_archived=include_archived)
+        rows = [_row(c) for c in found]
+        has_any = bool(rows) or bool(list_campaigns(s, user_id=user_id, include_archived=True))
+    return rows, has_any
+
+
 class CampaignListState(rx.State):
     """The list of the signed-in user's campaigns."""
 
@@ -45,40 +57,41 @@ class CampaignListState(rx.State):
     loaded: bool = False
     has_any: bool = False
 
-    async def _reload(self) -> None:
-        auth = await self.get_state(AuthState)
-        if auth._user_id is None:
-            return
-        with session_scope() as s:
-            found = list_campaigns(
-                s,
-                user_id=auth._user_id,
-                search=self.search,
-                include_archived=self.show_archived,
-            )
-            self.rows = [_row(c) for c in found]
-            if not self.has_any:
-                self.has_any = bool(list_campaigns(s, user_id=auth._user_id, include_archived=True))
+    async def _reload(self) -> rx.event.EventSpec | None:
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        self.rows, has_any = await asyncio.to_thread(
+            _find, user_id, self.search, self.show_archived
+        )
+        self.has_any = self.has_any or has_any
         self.loaded = True
+        return None
 
     @rx.event
     async def load(self):
         """Load the list when the page opens (``?archived=1`` shows archived ones)."""
         self.search, self.has_any = "", False
         self.show_archived = self.router.url.query_parameters.get("archived") == "1"
-        await self._reload()
+        return await self._reload()
 
     @rx.event
     async def set_search(self, value: str):
         """Filter by name or niche as the person types."""
-        self.search = value
-        await self._reload()
+        typed = guards.text(value, max_length=MAX_SEARCH)
+        if typed is None:
+            return rx.toast.error(guards.BAD_REQUEST)
+        self.search = typed
+        return await self._reload()
 
     @rx.event
     async def set_show_archived(self, value: bool):
         """Include archived campaigns or not."""
-        self.show_archived = value
-        await self._reload()
+        wanted = guards.flag(value)
+        if wanted is None:
+            return rx.toast.error(guards.BAD_REQUEST)
+        self.show_archived = wanted
+        return await self._reload()
 
 
 def _campaign_card(row: rx.Var[CampaignRow]) -> rx.Component:

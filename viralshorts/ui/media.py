@@ -21,8 +21,8 @@ from viralshorts.domain import media_library
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import MediaAsset
+from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card, empty_state, error_callout
-from viralshorts.ui.progress import current_user_id
 
 ROUTE = "/app/media"
 UPLOAD_ID = "media_upload"
@@ -107,7 +107,9 @@ def _store_one(user_id: int, name: str, path: Path) -> str:
     except ValidationError as exc:
         # The domain speaks of "this file"; say which one.
         reason = " ".join(exc.field_errors.values())
-        raise ValidationError({"file": f"“{name}”: {reason}"}) from exc
+        raise ValidationError(
+            {"file": f"“{name}”: {reason}"}, field_codes=exc.field_codes, params=exc.params
+        ) from exc
     return asset.filename
 
 
@@ -120,12 +122,25 @@ def _load_assets(user_id: int) -> list[AssetRow]:
         return [asset_row(a) for a in media_library.list_media(session, user_id=user_id)]
 
 
+def _delete(user_id: int, asset_id: int) -> None:
+    with session_scope() as session:
+        media_library.delete_media(session, get_services(), user_id=user_id, asset_id=asset_id)
+
+
+def _rejected_name_and_codes(item: object) -> tuple[str, set[str]]:
+    """The file name and error codes of one refused file, from whatever the browser sent."""
+    data: dict[str, Any] = item if isinstance(item, dict) else {}
+    file = data.get("file") if isinstance(data.get("file"), dict) else {}
+    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    name = str(file.get("path", "file"))[:255].lstrip("./") or "file"
+    return name, {str(e.get("code", "")) for e in errors if isinstance(e, dict)}
+
+
 def rejected_message(rejected: list[dict[str, Any]]) -> str:
     """Explain files the browser refused before sending them (type or size)."""
     parts = []
-    for item in rejected:
-        name = str(item.get("file", {}).get("path", "file")).lstrip("./")
-        codes = {str(err.get("code", "")) for err in item.get("errors", [])}
+    for item in rejected[:20] if isinstance(rejected, list) else []:
+        name, codes = _rejected_name_and_codes(item)
         if "file-too-large" in codes:
             parts.append(too_big_message(name))
         else:
@@ -145,16 +160,18 @@ class MediaState(rx.State):
     @rx.event
     async def load_page(self):
         """Load the user's library."""
-        user_id = await current_user_id(self)
-        if user_id is not None:
-            self.assets = _load_assets(user_id)
         self.upload_error = self.upload_notice = self.action_error = ""
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        self.assets = await asyncio.to_thread(_load_assets, user_id)
+        return None
 
     @rx.event(background=True)
     async def upload(self, chunks: rx.UploadChunkIterator):
         """Receive one upload, check it, and add it to the library."""
         async with self:
-            user_id = await current_user_id(self)
+            user_id, _ = await guards.session_user(self)
             if user_id is None or self.uploading:
                 return
             self.uploading, self.upload_error, self.upload_notice = True, "", ""
@@ -187,23 +204,25 @@ class MediaState(rx.State):
     def rejected(self, files: list[dict[str, Any]]):
         """The browser refused a file before uploading it."""
         self.upload_notice = ""
-        self.upload_error = rejected_message(files)
+        self.upload_error = rejected_message(files) or guards.BAD_REQUEST
 
     @rx.event
     async def delete(self, asset_id: int):
         """Delete one library item (after the person confirmed)."""
-        user_id = await current_user_id(self)
-        if user_id is None:
-            return
         self.action_error = ""
+        wanted = guards.record_id(asset_id)
+        if wanted is None:
+            self.action_error = guards.BAD_REQUEST
+            return None
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
         try:
-            with session_scope() as session:
-                media_library.delete_media(
-                    session, get_services(), user_id=user_id, asset_id=asset_id
-                )
+            await asyncio.to_thread(_delete, user_id, wanted)
         except ViralShortsError as exc:
             self.action_error = str(exc)
-        self.assets = _load_assets(user_id)
+        self.assets = await asyncio.to_thread(_load_assets, user_id)
+        return None
 
 
 # ----------------------------------------------------------------------------- components

@@ -1,22 +1,25 @@
-"""The overview page: real counts of the creator's campaigns and videos."""
+"""The overview page: real counts of the creator's campaigns and videos.
+
+Statuses are named with the video list's own words (``progress.STATUS_LABELS``), so a video
+that is "Working" in the list is "Working" here too.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 import reflex as rx
 
 from viralshorts.db import session_scope
-from viralshorts.domain.dashboard import overview_counts
-from viralshorts.models import VideoStatus
+from viralshorts.domain.dashboard import OverviewCounts, overview_counts
+from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card, empty_state
-from viralshorts.ui.state import AuthState
+from viralshorts.ui.progress import STATUS_LABELS
 
-STATUS_LABELS: dict[str, str] = {
-    VideoStatus.QUEUED: "Queued",
-    VideoStatus.RUNNING: "Rendering",
-    VideoStatus.READY: "Ready",
-    VideoStatus.FAILED: "Failed",
-    VideoStatus.CANCELED: "Canceled",
-}
+
+def _counts(user_id: int) -> OverviewCounts:
+    with session_scope() as s:
+        return overview_counts(s, user_id=user_id)
 
 
 class OverviewState(rx.State):
@@ -31,11 +34,10 @@ class OverviewState(rx.State):
     @rx.event
     async def load(self):
         """Read the counts for the signed-in user."""
-        auth = await self.get_state(AuthState)
-        if auth._user_id is None:
-            return
-        with session_scope() as s:
-            counts = overview_counts(s, user_id=auth._user_id)
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        counts = await asyncio.to_thread(_counts, user_id)
         self.active_campaigns = counts.active_campaigns
         self.archived_campaigns = counts.archived_campaigns
         self.total_videos = counts.total_videos
@@ -44,6 +46,7 @@ class OverviewState(rx.State):
             for status, label in STATUS_LABELS.items()
         ]
         self.loaded = True
+        return None
 
 
 def _stat(label: str, value: rx.Var[int], href: str, link_text: str) -> rx.Component:
