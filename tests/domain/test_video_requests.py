@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_creator
-from viralshorts.domain import quotas, render_queue, video_requests, videos
+from viralshorts.domain import quotas, video_lifecycle, video_requests, videos
 from viralshorts.domain.video_requests import LanguageOption, VideoRequest
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.ports import Services
@@ -128,7 +128,7 @@ def _finished(session, services, user_id, campaign_id, status=VideoStatus.READY)
     video = _request(session, services, user_id, campaign_id)[0]
     kinds = (("video", "mp4"), ("thumbnail", "jpg"), ("captions", "srt"))
     keys = {f"{kind}_key": f"videos/{user_id}/{video.id}/h.{ext}" for kind, ext in kinds}
-    assert render_queue.complete_video(
+    assert video_lifecycle.complete(
         session, video_id=video.id, job_id=video.job_id, values={"duration_seconds": 20.0, **keys}
     )
     if status != VideoStatus.READY:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from tests.factories import make_creator
 from viralshorts import db as db_module
-from viralshorts.domain import quotas, render_queue, videos
+from viralshorts.domain import quotas, render_queue, video_lifecycle, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
 from viralshorts.integrations.ports import Services
@@ -111,9 +111,7 @@ def test_quota_exceeded_creates_nothing(session, services):
 
 def _finish_as_worker(session, services, video: Video) -> None:
     values = {"duration_seconds": 20.0, "video_key": f"videos/{video.user_id}/{video.id}/h.mp4"}
-    assert render_queue.complete_video(
-        session, video_id=video.id, job_id=video.job_id, values=values
-    )
+    assert video_lifecycle.complete(session, video_id=video.id, job_id=video.job_id, values=values)
     session.commit()
     render_queue.promote_waiting(session, services, user_id=video.user_id)
 
@@ -139,7 +137,7 @@ def test_completing_twice_counts_once(session, services):
     user_id, campaign_id = make_creator(session, "twice@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     _finish_as_worker(session, services, video)
-    again = render_queue.complete_video(session, video_id=video.id, job_id=video.job_id, values={})
+    again = video_lifecycle.complete(session, video_id=video.id, job_id=video.job_id, values={})
     session.commit()
     assert again is False
     assert quotas.usage_summary(session, user_id=user_id).videos_used == 1
@@ -174,7 +172,7 @@ def test_retry_a_failed_video_reserves_again_with_a_new_attempt(session, service
     video = _request(session, services, user_id, campaign_id)[0]
     with pytest.raises(ValidationError):
         videos.retry_video(session, services, user_id=user_id, video_id=video.id)
-    assert render_queue.end_video(
+    assert video_lifecycle.end(
         session, video_id=video.id, job_id=video.job_id, status=VideoStatus.FAILED, message="boom"
     )
     session.commit()

@@ -1,10 +1,11 @@
-"""The life of a render outside the pipeline: fair dispatch, final states, crash recovery.
+"""Fair dispatch onto the render queue and crash recovery (the status changes themselves are
+``video_lifecycle``'s).
 
 Fairness: at most ``render_per_user_concurrency`` of a user's videos are on the queue or running
 at once; the rest wait in the database as QUEUED with ``job_id == ""``. A waiting video is
 claimed with a conditional UPDATE (``WHERE job_id = ''``) before it is enqueued, so two
-dispatchers can never enqueue it twice. Every final state releases the quota reservation once
-(``quota_reserved`` is flipped by a conditional UPDATE) and promotes the user's next video.
+dispatchers can never enqueue it twice. When the queue does not answer, the claim is undone and
+the video waits for the periodic tick.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from viralshorts.domain import quotas
+from viralshorts.domain import video_lifecycle
+from viralshorts.domain.video_lifecycle import ACTIVE
 from viralshorts.integrations.ports import Services, render_job_id
-from viralshorts.models import RenderStep, User, Video, VideoStatus, utcnow
-
-ACTIVE = (VideoStatus.QUEUED, VideoStatus.RUNNING)
-WAITING_MESSAGE = "Waiting for a free slot"
+from viralshorts.models import User, Video, VideoStatus, utcnow
 
 
 def _is_postgres(session: Session) -> bool:
@@ -45,20 +44,6 @@ def _waiting_ids(session: Session, user_id: int, limit: int) -> list[tuple[int, 
     return [(vid, attempts) for vid, attempts in session.exec(query).all() if vid is not None]
 
 
-def _claim(session: Session, video_id: int, attempt: int) -> bool:
-    result = session.exec(
-        sa.update(Video)
-        .where(col(Video.id) == video_id, Video.job_id == "", Video.status == VideoStatus.QUEUED)
-        .values(
-            job_id=render_job_id(video_id, attempt),
-            attempts=attempt,
-            status_message="Waiting for a worker",
-            updated_at=utcnow(),
-        )
-    )
-    return result.rowcount == 1
-
-
 def _lock_user(session: Session, user_id: int) -> None:
     """Serialise dispatchers per user so the in-flight count they read stays true."""
     if _is_postgres(session):
@@ -78,113 +63,29 @@ def promote_waiting(session: Session, services: Services, *, user_id: int) -> li
     free = services.settings.render_per_user_concurrency - _in_flight(session, user_id)
     waiting = _waiting_ids(session, user_id, free) if free > 0 else []
     claimed = [
-        (vid, attempts + 1) for vid, attempts in waiting if _claim(session, vid, attempts + 1)
+        (vid, attempts + 1)
+        for vid, attempts in waiting
+        if video_lifecycle.claim_for_queue(session, video_id=vid, attempt=attempts + 1)
     ]
     session.commit()
-    for video_id, attempt in claimed:
-        _enqueue_or_unclaim(session, services, video_id, user_id, attempt)
+    _enqueue_claimed(session, services, user_id, claimed)
     return [video_id for video_id, _ in claimed]
 
 
-def _enqueue_or_unclaim(
-    session: Session, services: Services, video_id: int, user_id: int, attempt: int
+def _enqueue_claimed(
+    session: Session, services: Services, user_id: int, claimed: list[tuple[int, int]]
 ) -> None:
-    try:
-        services.queue.enqueue_render(video_id, user_id, attempt=attempt)
-    except Exception:
-        _unclaim(session, video_id, render_job_id(video_id, attempt))
-        session.commit()
-        raise
-
-
-def _unclaim(session: Session, video_id: int, job_id: str) -> bool:
-    result = session.exec(
-        sa.update(Video)
-        .where(col(Video.id) == video_id, Video.job_id == job_id, col(Video.status).in_(ACTIVE))
-        .values(
-            status=VideoStatus.QUEUED,
-            job_id="",
-            step=RenderStep.QUEUED,
-            progress=0,
-            status_message=WAITING_MESSAGE,
-            updated_at=utcnow(),
-        )
-    )
-    return result.rowcount == 1
-
-
-def release_video_quota(session: Session, *, video_id: int) -> bool:
-    """Give back the video's reserved quota exactly once; the caller commits."""
-    video = session.get(Video, video_id)
-    if video is None:
-        return False
-    result = session.exec(
-        sa.update(Video)
-        .where(col(Video.id) == video_id, col(Video.quota_reserved).is_(True))
-        .values(quota_reserved=False)
-    )
-    if result.rowcount != 1:
-        return False
-    quotas.release_reservation(session, user_id=video.user_id, period=video.quota_period)
-    return True
-
-
-def end_video(
-    session: Session,
-    *,
-    video_id: int,
-    job_id: str | None,
-    status: VideoStatus,
-    message: str,
-    from_statuses: tuple[VideoStatus, ...] = ACTIVE,
-) -> bool:
-    """Move an active video to FAILED or CANCELED (only if ``job_id`` still owns it).
-
-    Releases the reservation in the same transaction; the caller commits and then promotes.
-
-    Returns:
-        True when this call made the change (False: someone else already ended it).
-    """
-    conditions = [col(Video.id) == video_id, col(Video.status).in_(from_statuses)]
-    if job_id is not None:
-        conditions.append(Video.job_id == job_id)
-    values = {"status": status, "status_message": message[:300], "finished_at": utcnow()}
-    if status == VideoStatus.FAILED:
-        values["error"] = message
-    result = session.exec(sa.update(Video).where(*conditions).values(**values, updated_at=utcnow()))
-    if result.rowcount != 1:
-        return False
-    release_video_quota(session, video_id=video_id)
-    return True
-
-
-def complete_video(
-    session: Session, *, video_id: int, job_id: str, values: dict[str, object]
-) -> bool:
-    """Mark the video READY with ``values`` if ``job_id`` still owns it; commit its quota.
-
-    Returns:
-        True when this call made it READY (a second call, or a stale job, changes nothing).
-    """
-    result = session.exec(
-        sa.update(Video)
-        .where(col(Video.id) == video_id, Video.job_id == job_id, col(Video.status).in_(ACTIVE))
-        .values(**values, status=VideoStatus.READY, finished_at=utcnow(), updated_at=utcnow())
-    )
-    if result.rowcount != 1:
-        return False
-    video = session.get(Video, video_id, populate_existing=True)
-    charged = session.exec(
-        sa.update(Video)
-        .where(col(Video.id) == video_id, col(Video.quota_reserved).is_(True))
-        .values(quota_reserved=False)
-    )
-    if video is not None and charged.rowcount == 1:
-        seconds = float(video.duration_seconds or 0.0)
-        quotas.commit_reservation(
-            session, user_id=video.user_id, period=video.quota_period, render_seconds=seconds
-        )
-    return True
+    """Enqueue each claimed attempt; when the queue fails, every claim not yet enqueued goes
+    back to waiting (committed) before the error goes on, so the tick enqueues it later."""
+    for index, (video_id, attempt) in enumerate(claimed):
+        try:
+            services.queue.enqueue_render(video_id, user_id, attempt=attempt)
+        except Exception:
+            for left_id, left_attempt in claimed[index:]:
+                job_id = render_job_id(left_id, left_attempt)
+                video_lifecycle.back_to_waiting(session, video_id=left_id, job_id=job_id)
+            session.commit()
+            raise
 
 
 def _stale_running(session: Session, stale_before: object) -> list[Video]:
@@ -210,7 +111,7 @@ def recover_stale(session: Session, services: Services) -> list[int]:
     for video in _stale_running(session, stale_before):
         if services.queue.is_alive(video.job_id):
             continue
-        if _unclaim(session, video.id or 0, video.job_id):
+        if video_lifecycle.back_to_waiting(session, video_id=video.id or 0, job_id=video.job_id):
             recovered.append(video.id or 0)
     session.commit()
     return recovered

@@ -1,25 +1,26 @@
 """Video use cases: estimate, request, list, cancel, retry, edit and re-render, share links.
 
 Requests reserve quota and create QUEUED videos in one transaction; the fair dispatcher in
-``render_queue`` decides which of them go on the render queue now.
+``render_queue`` decides which of them go on the render queue now; every status change is
+``video_lifecycle``'s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from viralshorts.domain import quotas, render_queue, video_lifecycle
 from viralshorts.domain.video_requests import VideoRequest, script_errors, validate_request
-from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.errors import NotFoundError, ServiceUnavailableError, ValidationError
 from viralshorts.integrations.ports import Services
-from viralshorts.models import Campaign, RenderStep, Video, VideoStatus, utcnow
+from viralshorts.models import Campaign, Video, VideoStatus, utcnow
 
 __all__ = [
     "CostEstimate",
@@ -91,7 +92,7 @@ def _new_video(
         music=request.music,
         target_seconds=request.target_seconds,
         seed=seed,
-        status_message=render_queue.WAITING_MESSAGE,
+        status_message=video_lifecycle.WAITING_MESSAGE,
         quota_reserved=True,
         quota_period=period,
     )
@@ -106,6 +107,8 @@ def request_videos(
         ValidationError: a field breaks a rule (``field_errors`` says which).
         NotFoundError: the campaign is not the user's.
         QuotaExceededError: the plan has too few videos left this month.
+        ServiceUnavailableError: the render queue did not answer; the videos are saved with
+            their reservation and wait for the periodic tick (``params["video_ids"]``).
     """
     plan = quotas.plan_for(session, user_id=user_id)
     validate_request(session, services, user_id=user_id, request=request, plan=plan)
@@ -118,7 +121,7 @@ def request_videos(
     ]
     session.add_all(videos)
     session.commit()
-    render_queue.promote_waiting(session, services, user_id=user_id)
+    _dispatch(session, services, user_id=user_id, video_ids=[v.id or 0 for v in videos])
     for video in videos:
         session.refresh(video)
     return videos
@@ -151,11 +154,6 @@ def get_video(session: Session, *, user_id: int, video_id: int) -> Video:
     return video
 
 
-def _set(session: Session, video_id: int, where: list[Any], **values: Any) -> bool:
-    query = sa.update(Video).where(col(Video.id) == video_id, *where)
-    return session.exec(query.values(**values, updated_at=utcnow())).rowcount == 1
-
-
 def cancel_video(session: Session, services: Services, *, user_id: int, video_id: int) -> Video:
     """Cancel a queued video now, or ask a rendering one to stop (the worker stops ffmpeg).
 
@@ -164,7 +162,7 @@ def cancel_video(session: Session, services: Services, *, user_id: int, video_id
         ValidationError: the video is already finished.
     """
     video = get_video(session, user_id=user_id, video_id=video_id)
-    if render_queue.end_video(
+    if video_lifecycle.end(
         session,
         video_id=video_id,
         job_id=None,
@@ -173,14 +171,44 @@ def cancel_video(session: Session, services: Services, *, user_id: int, video_id
         from_statuses=(VideoStatus.QUEUED,),
     ):
         session.commit()
-        if video.job_id:
-            services.queue.cancel(video.job_id)
-        render_queue.promote_waiting(session, services, user_id=user_id)
-    elif _set(session, video_id, [Video.status == VideoStatus.RUNNING], cancel_requested=True):
+        # With the queue unreachable the job stays queued, but it no longer owns the video, so
+        # a worker skips it; the tick promotes the next video once the queue answers.
+        with contextlib.suppress(ServiceUnavailableError):
+            if video.job_id:
+                services.queue.cancel(video.job_id)
+            render_queue.promote_waiting(session, services, user_id=user_id)
+    elif video_lifecycle.request_cancel(session, video_id=video_id):
         session.commit()
     else:
-        raise ValidationError({"status": "This video is not queued or rendering any more."})
+        raise ValidationError(
+            {"status": "This video is not queued or rendering any more."},
+            field_codes={"status": "video_finished"},
+        )
     return get_video(session, user_id=user_id, video_id=video_id)
+
+
+def queue_unavailable(video_ids: list[int]) -> ServiceUnavailableError:
+    """The error for saved videos that wait because the render queue does not answer."""
+    count = len(video_ids)
+    saved = "Your video is saved" if count == 1 else f"Your {count} videos are saved"
+    return ServiceUnavailableError(
+        f"The render service is busy right now. {saved} and will start automatically as soon "
+        "as it answers.",
+        code="render_queue_unavailable",
+        params={"saved": count, "video_ids": list(video_ids)},
+    )
+
+
+def _dispatch(session: Session, services: Services, *, user_id: int, video_ids: list[int]) -> None:
+    """Promote the user's waiting videos; the saved ``video_ids`` wait if the queue is down.
+
+    Raises:
+        ServiceUnavailableError: the queue did not answer (everything is committed).
+    """
+    try:
+        render_queue.promote_waiting(session, services, user_id=user_id)
+    except ServiceUnavailableError as exc:
+        raise queue_unavailable(video_ids) from exc
 
 
 def _requeue(
@@ -191,19 +219,14 @@ def _requeue(
     **values: Any,
 ) -> Video:
     """Reserve quota again and put a finished video back in line."""
-    period = quotas.reserve_videos(session, user_id=video.user_id, count=1)
-    changed = _set(
-        session, video.id or 0, [col(Video.status).in_(from_statuses)],
-        status=VideoStatus.QUEUED, job_id="", error="", cancel_requested=False,
-        step=RenderStep.QUEUED, progress=0, finished_at=None,
-        status_message=render_queue.WAITING_MESSAGE, quota_reserved=True, quota_period=period,
-        **values,
-    )  # fmt: skip
-    if not changed:
+    if not video_lifecycle.requeue(session, video=video, from_statuses=from_statuses, **values):
         session.rollback()
-        raise ValidationError({"status": "This video changed in the meantime; reload it."})
+        raise ValidationError(
+            {"status": "This video changed in the meantime; reload it."},
+            field_codes={"status": "video_changed"},
+        )
     session.commit()
-    render_queue.promote_waiting(session, services, user_id=video.user_id)
+    _dispatch(session, services, user_id=video.user_id, video_ids=[video.id or 0])
     return get_video(session, user_id=video.user_id, video_id=video.id or 0)
 
 
@@ -211,7 +234,10 @@ def retry_video(session: Session, services: Services, *, user_id: int, video_id:
     """Render a FAILED or CANCELED video again (it needs quota again)."""
     video = get_video(session, user_id=user_id, video_id=video_id)
     if video.status not in (VideoStatus.FAILED, VideoStatus.CANCELED):
-        raise ValidationError({"status": "Only failed or canceled videos can be retried."})
+        raise ValidationError(
+            {"status": "Only failed or canceled videos can be retried."},
+            field_codes={"status": "video_not_retryable"},
+        )
     return _requeue(session, services, video, (VideoStatus.FAILED, VideoStatus.CANCELED))
 
 
@@ -220,8 +246,11 @@ def rerender_with_script(
 ) -> Video:
     """Store an edited script and render the video again from it."""
     video = get_video(session, user_id=user_id, video_id=video_id)
-    if video.status in render_queue.ACTIVE:
-        raise ValidationError({"status": "Wait for this video to finish before editing it."})
+    if video.status in video_lifecycle.ACTIVE:
+        raise ValidationError(
+            {"status": "Wait for this video to finish before editing it."},
+            field_codes={"status": "video_active"},
+        )
     plan = quotas.plan_for(session, user_id=user_id)
     cleaned, errors = script_errors(script, plan=plan, voice_speed=video.voice_speed)
     if errors:

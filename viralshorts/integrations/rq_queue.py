@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -16,6 +17,7 @@ from rq import Callback, Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.ports import render_job_id
 from viralshorts.settings import Settings
 
@@ -27,6 +29,17 @@ RESULT_TTL_SECONDS = 24 * 3600
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.READY_TO_ENQUEUE}
 # A forking worker refreshes its heartbeat at least every job-monitoring interval (30 s) + 60 s.
 _REMOTE_WORKER_SILENCE = timedelta(seconds=90)
+CONNECT_TIMEOUT_SECONDS = 5.0
+UNAVAILABLE_MESSAGE = "The render queue does not answer right now."
+
+
+@contextlib.contextmanager
+def _answering() -> Iterator[None]:
+    """Turn "Redis does not answer" into ServiceUnavailableError (nothing was enqueued)."""
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise ServiceUnavailableError(UNAVAILABLE_MESSAGE, code="render_queue_unavailable") from exc
 
 
 def _pid_running(pid: int) -> bool:
@@ -49,7 +62,9 @@ class RQJobQueue:
     @property
     def connection(self) -> redis.Redis:
         if self._connection is None:
-            self._connection = redis.Redis.from_url(self._settings.redis_url)
+            self._connection = redis.Redis.from_url(
+                self._settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
+            )
         return self._connection
 
     def queue(self, name: str = RENDER_QUEUE) -> Queue:
@@ -61,10 +76,14 @@ class RQJobQueue:
         return Retry(max=retries, interval=self._settings.retry_intervals or 0) if retries else None
 
     def enqueue_render(self, video_id: int, user_id: int, *, attempt: int = 1) -> str:
-        """Enqueue render attempt ``attempt`` of a video once; returns its job id."""
+        """Enqueue render attempt ``attempt`` of a video once; returns its job id.
+
+        Raises:
+            ServiceUnavailableError: Redis does not answer.
+        """
         job_id = render_job_id(video_id, attempt)
         # Idempotent by job id: a second call for the same attempt finds the job already there.
-        with contextlib.suppress(DuplicateJobError):
+        with _answering(), contextlib.suppress(DuplicateJobError):
             self.queue().enqueue(
                 RENDER_TASK,
                 video_id,
@@ -87,15 +106,28 @@ class RQJobQueue:
             return None
 
     def cancel(self, job_id: str) -> None:
-        """Take a waiting job off the queue; a running one stops through ``cancel_requested``."""
-        job = self._fetch(job_id)
-        if job is None or job.get_status() not in _WAITING:
-            return
-        with contextlib.suppress(InvalidJobOperation):  # cancelled or started in between
-            job.cancel()
+        """Take a waiting job off the queue; a running one stops through ``cancel_requested``.
+
+        Raises:
+            ServiceUnavailableError: Redis does not answer.
+        """
+        with _answering():
+            job = self._fetch(job_id)
+            if job is None or job.get_status() not in _WAITING:
+                return
+            with contextlib.suppress(InvalidJobOperation):  # cancelled or started in between
+                job.cancel()
 
     def is_alive(self, job_id: str) -> bool:
-        """True while the job waits, is scheduled for a retry, or runs on a live worker."""
+        """True while the job waits, is scheduled for a retry, or runs on a live worker.
+
+        Raises:
+            ServiceUnavailableError: Redis does not answer.
+        """
+        with _answering():
+            return self._is_alive(job_id)
+
+    def _is_alive(self, job_id: str) -> bool:
         job = self._fetch(job_id) if job_id else None
         if job is None:
             return False

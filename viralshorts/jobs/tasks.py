@@ -1,9 +1,10 @@
-"""RQ entry points. They take primitive ids and reload everything from the database.
+"""RQ entry points: the queue's glue around ``domain.rendering.attempt``.
 
 ``render_video`` runs one attempt. Errors that cannot get better by trying again (every
 ``ViralShortsError`` except ``IntegrationError(retryable=True)``) set ``job.retries_left = 0``
 before re-raising, so RQ does not burn retries on them and ``on_render_failure`` treats the
-failure as final.
+failure as final. ``on_render_failure`` turns RQ's exception types into a reason a creator can
+read and hands it to the domain.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from viralshorts.db import session_scope
+from viralshorts.domain.rendering import attempt
 from viralshorts.errors import IntegrationError, ViralShortsError
 from viralshorts.integrations.services import get_services
-from viralshorts.jobs.render_job import Attempt, claim, finish, remove_work_dirs, run_render
-from viralshorts.models import RenderStep, Video, VideoStatus
 
 __all__ = ["on_render_failure", "render_video"]
 
@@ -38,21 +37,12 @@ def render_video(video_id: int) -> str:
         The outcome: ``ready``, ``canceled``, ``skipped`` (not this job's to run) or ``missing``.
     """
     job = get_current_job()
-    job_id = job.id if job else ""
-    claimed = claim(video_id, job_id)
-    if isinstance(claimed, str):
-        return _outcome(job, claimed)
-    video, campaign = claimed
-    attempt = Attempt(video_id, video.user_id, video.job_id, get_services())
     try:
-        return _outcome(job, run_render(attempt, video, campaign))
+        outcome = attempt.run(get_services(), video_id=video_id, job_id=job.id if job else "")
     except Exception as exc:
         if job is not None and _is_final_error(exc):
             job.retries_left = 0
         raise
-
-
-def _outcome(job: Job | None, outcome: str) -> str:
     if job is not None:
         job.meta["outcome"] = outcome  # read by the worker's per-job log line; not saved
     return outcome
@@ -79,21 +69,11 @@ def on_render_failure(
     traceback: TracebackType | None,
 ) -> None:
     """RQ ``on_failure`` callback: runs after every failed attempt, acts on the final one."""
-    video_id = int(job.meta.get("video_id") or job.args[0])
-    user_id = int(job.meta.get("user_id") or 0)
-    services = get_services()
-    attempt = Attempt(video_id, user_id or _owner(video_id), job.id, services)
-    reason = failure_reason(exc_type, exc_value)
-    if job.retries_left:
-        message = f"Attempt failed ({reason[:200]}); trying again shortly."
-        if attempt.update(status=VideoStatus.QUEUED, status_message=message[:300]):
-            attempt.publish(VideoStatus.QUEUED, RenderStep.QUEUED, 0, message)
-        return
-    finish(attempt, VideoStatus.FAILED, reason)
-    remove_work_dirs(services, video_id)
-
-
-def _owner(video_id: int) -> int:
-    with session_scope() as session:
-        video = session.get(Video, video_id)
-        return video.user_id if video else 0
+    attempt.attempt_failed(
+        get_services(),
+        video_id=int(job.meta.get("video_id") or job.args[0]),
+        user_id=int(job.meta.get("user_id") or 0),
+        job_id=job.id,
+        reason=failure_reason(exc_type, exc_value),
+        final=not job.retries_left,
+    )

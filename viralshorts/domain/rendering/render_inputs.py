@@ -1,4 +1,5 @@
-"""The inputs of one render: the RenderSpec, with the creator's uploads and music on disk."""
+"""The inputs of one render: the RenderSpec, with the creator's uploads and music on disk and
+the length the creator's plan allows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from viralshorts.db import session_scope
+from viralshorts.domain import quotas
 from viralshorts.domain.rendering import pipeline
 from viralshorts.domain.video_requests import music_asset_id
 from viralshorts.integrations.ports import Services
@@ -43,6 +45,11 @@ def _music_path(services: Services, video: Video, dest: Path) -> Path | None:
     )
 
 
+def _plan_max_seconds(user_id: int) -> int:
+    with session_scope() as session:
+        return quotas.plan_for(session, user_id=user_id).max_seconds
+
+
 def build_spec(
     services: Services, video: Video, campaign: Campaign, work_dir: Path
 ) -> pipeline.RenderSpec:
@@ -64,4 +71,5 @@ def build_spec(
         background_source=str(video.background_source),
         user_media=_download_media(services, video, inputs),
         music_path=_music_path(services, video, inputs),
+        max_seconds=_plan_max_seconds(video.user_id),
     )

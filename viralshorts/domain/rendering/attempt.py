@@ -1,14 +1,16 @@
-"""One render attempt inside a worker: claim, inputs, pipeline, upload, READY.
+"""One render attempt inside a worker: start, inputs, pipeline, upload, READY.
 
-Everything is reloaded from the database by id. Every write is guarded by the job id that owns
-the video (``Video.job_id``), so a job that lost its video (cancelled, or re-enqueued after its
-worker died) can neither run nor finish it. Progress goes to the database (throttled) and to the
-user's pub/sub channel; a heartbeat thread touches ``heartbeat_at`` so crash recovery can tell
-a live render from a dead one.
+Everything is reloaded from the database by id. Every write goes through ``video_lifecycle``
+guarded by the job id that owns the video (``Video.job_id``), so a job that lost its video
+(cancelled, or re-enqueued after its worker died) can neither run nor finish it. Progress goes
+to the database (throttled) and to the user's progress channel; a heartbeat thread touches
+``heartbeat_at`` so crash recovery can tell a live render from a dead one. The queue's glue
+(``jobs/tasks.py``) calls ``run`` and, after a failed attempt, ``attempt_failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -16,22 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import select
 
 from viralshorts.db import session_scope
-from viralshorts.domain import render_queue
+from viralshorts.domain import render_queue, video_lifecycle
 from viralshorts.domain.rendering import pipeline
-from viralshorts.errors import CancelledError
+from viralshorts.domain.rendering.render_inputs import build_spec
+from viralshorts.errors import CancelledError, ServiceUnavailableError
 from viralshorts.integrations.ports import Services
-from viralshorts.jobs.render_inputs import build_spec
-from viralshorts.models import (
-    Campaign,
-    RenderStep,
-    Video,
-    VideoStatus,
-    utcnow,
-)
+from viralshorts.models import Campaign, RenderStep, Video, VideoStatus, utcnow
 
 DB_WRITE_INTERVAL = 0.5  # seconds: at most two progress writes per second
 CANCEL_CHECK_INTERVAL = 1.0
@@ -47,17 +42,12 @@ class Attempt:
     job_id: str
     services: Services
 
-    def owned(self) -> list[Any]:
-        """SQL conditions: this video, still owned by this job."""
-        return [col(Video.id) == self.video_id, Video.job_id == self.job_id]
-
-    def update(self, **values: Any) -> bool:
-        """Write ``values`` to the video if this attempt still owns it and it is active."""
+    def record_progress(self, **values: Any) -> bool:
+        """Write progress columns if this attempt still owns the video and it is active."""
         with session_scope() as session:
-            query = sa.update(Video).where(
-                *self.owned(), col(Video.status).in_(render_queue.ACTIVE)
+            return video_lifecycle.record_progress(
+                session, video_id=self.video_id, job_id=self.job_id, **values
             )
-            return session.exec(query.values(**values, updated_at=utcnow())).rowcount == 1
 
     def publish(self, status: str, step: str, percent: int, message: str) -> None:
         """Tell the user's browser how this video is doing."""
@@ -67,7 +57,7 @@ class Attempt:
 
 
 def work_dir_for(services: Services, job_id: str) -> Path:
-    """Scratch space of one job (kept between RQ retries so the pipeline's cache resumes)."""
+    """Scratch space of one job (kept between queue retries so the pipeline's cache resumes)."""
     return Path(services.settings.media_root) / ".work" / job_id
 
 
@@ -97,7 +87,7 @@ class ProgressReporter:
         if step == self._last_step and now - self._last_write < DB_WRITE_INTERVAL:
             return
         self._last_write, self._last_step = now, step
-        self._attempt.update(
+        self._attempt.record_progress(
             step=step, progress=percent, status_message=message[:300], heartbeat_at=utcnow()
         )
 
@@ -114,10 +104,17 @@ class CancelCheck:
         now = time.monotonic()
         if not self._cancelled and now - self._checked_at >= CANCEL_CHECK_INTERVAL:
             self._checked_at = now
-            with session_scope() as session:
-                query = select(Video.cancel_requested).where(*self._attempt.owned())
-                self._cancelled = session.exec(query).first() is not False
+            self._cancelled = _cancel_requested(self._attempt)
         return self._cancelled
+
+
+def _cancel_requested(attempt: Attempt) -> bool:
+    """True when the creator asked to stop, or the video is no longer this job's."""
+    with session_scope() as session:
+        query = select(Video.cancel_requested).where(
+            Video.id == attempt.video_id, Video.job_id == attempt.job_id
+        )
+        return session.exec(query).first() is not False
 
 
 class Heartbeat:
@@ -131,7 +128,7 @@ class Heartbeat:
     def _run(self) -> None:
         interval = self._attempt.services.settings.render_heartbeat_seconds
         while not self._stop.wait(interval):
-            self._attempt.update(heartbeat_at=utcnow())
+            self._attempt.record_progress(heartbeat_at=utcnow())
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -142,23 +139,14 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def claim(video_id: int, job_id: str) -> tuple[Video, Campaign] | str:
-    """Mark the video RUNNING for ``job_id``; returns it and its campaign, or why not."""
+def start(video_id: int, job_id: str) -> tuple[Video, Campaign] | str:
+    """Mark the video RUNNING for ``job_id``; returns it and its campaign, or why not
+    (``missing``: no such video or campaign; ``skipped``: not this job's to run)."""
     with session_scope() as session:
         video = session.get(Video, video_id)
         if video is None:
             return "missing"
-        if video.status not in render_queue.ACTIVE or (job_id and video.job_id != job_id):
-            return "skipped"
-        now = utcnow()
-        values = {"status": VideoStatus.RUNNING, "step": RenderStep.SCRIPT, "progress": 0}
-        values |= {"heartbeat_at": now, "updated_at": now, "status_message": "Starting"}
-        query = sa.update(Video).where(
-            col(Video.id) == video_id,
-            Video.job_id == video.job_id,
-            col(Video.status).in_(render_queue.ACTIVE),
-        )
-        if session.exec(query.values(started_at=video.started_at or now, **values)).rowcount != 1:
+        if not video_lifecycle.start_attempt(session, video=video, job_id=job_id):
             return "skipped"
         session.commit()
         session.refresh(video)
@@ -169,7 +157,7 @@ def claim(video_id: int, job_id: str) -> tuple[Video, Campaign] | str:
 def upload_outputs(attempt: Attempt, output: pipeline.RenderOutput) -> dict[str, str]:
     """Store the mp4, thumbnail and captions under deterministic keys; returns the keys."""
     attempt.publish(VideoStatus.RUNNING, RenderStep.UPLOAD, 97, "Saving your video")
-    attempt.update(step=RenderStep.UPLOAD, progress=97, status_message="Saving your video")
+    attempt.record_progress(step=RenderStep.UPLOAD, progress=97, status_message="Saving your video")
     base = f"videos/{attempt.user_id}/{attempt.video_id}/{output.render_hash}"
     sources = {
         "mp4": output.video_path,
@@ -210,12 +198,25 @@ def delete_replaced_files(services: Services, old: Video, keys: dict[str, str]) 
             services.storage.delete(key)
 
 
-def run_render(attempt: Attempt, video: Video, campaign: Campaign) -> str:
-    """Render, upload and finish the claimed video; returns ``ready`` or ``canceled``.
+def run(services: Services, *, video_id: int, job_id: str) -> str:
+    """Run one attempt of the video's render if ``job_id`` owns it.
 
-    Raises whatever the pipeline raises other than CancelledError (the task decides about
-    retries).
+    Returns:
+        The outcome: ``ready``, ``canceled``, ``skipped`` (not this job's to run) or ``missing``.
+
+    Raises whatever the pipeline raises other than CancelledError (the queue's glue decides
+    about retries and calls ``attempt_failed``).
     """
+    started = start(video_id, job_id)
+    if isinstance(started, str):
+        return started
+    video, campaign = started
+    attempt = Attempt(video_id, video.user_id, video.job_id, services)
+    return run_render(attempt, video, campaign)
+
+
+def run_render(attempt: Attempt, video: Video, campaign: Campaign) -> str:
+    """Render, upload and finish the started video; returns ``ready`` or ``canceled``."""
     work_dir = work_dir_for(attempt.services, attempt.job_id)
     remove_work_dirs(attempt.services, attempt.video_id, keep=work_dir.name)
     try:
@@ -239,9 +240,9 @@ def run_render(attempt: Attempt, video: Video, campaign: Campaign) -> str:
 def finish_ready(
     attempt: Attempt, video: Video, output: pipeline.RenderOutput, keys: dict[str, str]
 ) -> None:
-    """Mark READY exactly once (and commit the quota), then promote the user's next video."""
+    """Mark READY exactly once (and charge the quota), then promote the user's next video."""
     with session_scope() as session:
-        done = render_queue.complete_video(
+        done = video_lifecycle.complete(
             session,
             video_id=attempt.video_id,
             job_id=attempt.job_id,
@@ -257,7 +258,7 @@ def finish_ready(
 def finish(attempt: Attempt, status: VideoStatus, message: str) -> None:
     """End the video as FAILED or CANCELED (releasing its quota) and promote the next one."""
     with session_scope() as session:
-        ended = render_queue.end_video(
+        ended = video_lifecycle.end(
             session,
             video_id=attempt.video_id,
             job_id=attempt.job_id,
@@ -270,6 +271,30 @@ def finish(attempt: Attempt, status: VideoStatus, message: str) -> None:
     _promote(attempt)
 
 
-def _promote(attempt: Attempt) -> None:
+def attempt_failed(
+    services: Services, *, video_id: int, user_id: int, job_id: str, reason: str, final: bool
+) -> None:
+    """After a failed attempt: wait for the queue's next try, or (``final``) end FAILED."""
+    attempt = Attempt(video_id, user_id or _owner(video_id), job_id, services)
+    if final:
+        finish(attempt, VideoStatus.FAILED, reason)
+        return
+    message = f"Attempt failed ({reason[:200]}); trying again shortly."
     with session_scope() as session:
+        retrying = video_lifecycle.retry_later(
+            session, video_id=video_id, job_id=job_id, message=message
+        )
+    if retrying:
+        attempt.publish(VideoStatus.QUEUED, RenderStep.QUEUED, 0, message)
+
+
+def _owner(video_id: int) -> int:
+    with session_scope() as session:
+        video = session.get(Video, video_id)
+        return video.user_id if video else 0
+
+
+def _promote(attempt: Attempt) -> None:
+    # The video's own end is committed; with the queue unreachable the tick promotes later.
+    with session_scope() as session, contextlib.suppress(ServiceUnavailableError):
         render_queue.promote_waiting(session, attempt.services, user_id=attempt.user_id)
