@@ -15,37 +15,15 @@ from rq.registry import FailedJobRegistry
 
 from tests.factories import make_creator
 from tests.fakes.openai_server import API_KEY, FakeOpenAI
-from tests.jobs.worker_support import WorkerProcess, fast_settings, read_video, wait_for
+from tests.jobs.worker_support import read_video, wait_for
 from viralshorts.domain import quotas, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.integrations.redis_progress import progress_channel
-from viralshorts.integrations.services import build_services
 from viralshorts.models import VideoStatus
 
 pytestmark = pytest.mark.slow
 RENDER_TIMEOUT = 300
 FINAL = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELED)
-
-
-@pytest.fixture()
-def services(use_database, use_redis, tmp_path):
-    """Services of the test process; each test has its own media folder (ids restart at 1)."""
-    return build_services(fast_settings(tmp_path / "media"))
-
-
-@pytest.fixture()
-def workers(tmp_path, services):
-    started: list[WorkerProcess] = []
-
-    def start(**env: str) -> WorkerProcess:
-        log = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(log, services.settings.media_root, **env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def _request(session, services, user_id, campaign_id, count=1):

@@ -97,6 +97,65 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def horse(self) -> psutil.Process | None:
+        """The work horse: the worker's forked child that RQ put in a process group of its own
+        (the scheduler, also forked, stays in the worker's group)."""
+        for child in self.tree()[1:]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.ppid() == self.proc.pid and os.getpgid(child.pid) == child.pid:
+                    return child
+        return None
+
+    def horse_child(self, marker: str) -> tuple[psutil.Process, psutil.Process] | None:
+        """The horse and its child whose command line contains ``marker``, if both run."""
+        horse = self.horse()
+        if horse is None:
+            return None
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in horse.children(recursive=True):
+                if any(marker in part for part in child.cmdline()):
+                    return horse, child
+        return None
+
+
+ENCODER = "-progress"  # in the command line of the render's ffmpeg, not of its audio decoders
+PIPER = "viralshorts.integrations.piper_tts"
+
+
+def _mentions(process: psutil.Process, media_root: str) -> bool:
+    with contextlib.suppress(psutil.Error):
+        if any(media_root in part for part in process.cmdline()):
+            return True
+        return process.environ().get("MEDIA_ROOT") == media_root
+    return False
+
+
+def processes_using(media_root: Path, *, besides: list[WorkerProcess] = ()) -> list[str]:
+    """Processes whose command line or MEDIA_ROOT points at ``media_root`` and that are not
+    part of the running ``besides`` workers: orphans left by a killed worker."""
+    known = {p.pid for worker in besides for p in worker.tree()}
+    found = []
+    for process in psutil.process_iter():
+        if process.pid in known or process.pid == os.getpid() or gone(process):
+            continue
+        if _mentions(process, str(media_root)):
+            with contextlib.suppress(psutil.Error):
+                found.append(f"{process.pid} {' '.join(process.cmdline())[:200]}")
+    return found
+
+
+def partial_files(media_root: Path) -> list[str]:
+    """Temporary render files left anywhere under ``media_root``."""
+    return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*.partial.*"))
+
+
+def gone(process: psutil.Process) -> bool:
+    """True when ``process`` no longer runs (a zombie counts as gone)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
 
 def wait_for(
     predicate: Callable[[], Any], *, timeout: float, what: str, worker: WorkerProcess | None = None

@@ -369,20 +369,10 @@ def remove_dead_partials(out_path: Path) -> list[Path]:
     removed = []
     for path in out_path.parent.glob(f"{glob.escape(out_path.name)}.*.partial.*"):
         pid = path.name[len(out_path.name) + 1 :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not processes.is_running(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def _check_written(partial: Path, still: Path) -> None:

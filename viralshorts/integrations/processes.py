@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -89,6 +90,25 @@ def stop(proc: subprocess.Popen[Any]) -> None:
         if stream:
             with contextlib.suppress(OSError):
                 stream.close()
+
+
+def is_running(pid: int) -> bool:
+    """True while process ``pid`` exists on this machine and is not a zombie.
+
+    A process killed a moment ago may stay a zombie until its new parent reaps it; it holds
+    nothing and runs nothing any more.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): it exists
+    return state not in (b"Z", b"X")
 
 
 def killed_by_signal(returncode: int | None) -> bool:

@@ -15,6 +15,7 @@ from types import FrameType
 from viralshorts.db import reset_engines, session_scope
 from viralshorts.domain import render_queue
 from viralshorts.domain.rendering.step_cache import PruneResult, StepCache
+from viralshorts.integrations.processes import die_with_parent
 from viralshorts.integrations.services import get_services
 from viralshorts.logs import log_event
 from viralshorts.settings import Settings, get_settings
@@ -53,8 +54,13 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def run_ticker(interval: float) -> None:
-    """Tick every ``interval`` seconds until SIGTERM/SIGINT (the process's main function)."""
+def run_ticker(interval: float, parent_pid: int | None = None) -> None:
+    """Tick every ``interval`` seconds until SIGTERM/SIGINT (the process's main function).
+
+    With ``parent_pid`` (the worker) the process is killed by the kernel when that worker dies.
+    """
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     reset_engines()
     stop = threading.Event()
     _stop_on_signals(stop)
