@@ -22,14 +22,26 @@ from viralshorts.ui import (
 from viralshorts.ui.state import AuthState
 
 TITLE = "ViralShortsOps"
+# Files in assets/ are served from the site root; scripts/make_icons.py draws them.
+ICON_FILES = {"icon": "/favicon.ico", "svg": "/favicon.svg", "touch": "/icon-180.png"}
 
 
 def _title(page: str) -> str:
     return f"{page} · {TITLE}"
 
 
+def icon_links() -> list[rx.Component]:
+    """The ``<link>`` tags naming the site icon in every page's head."""
+    return [
+        rx.el.link(rel="icon", href=ICON_FILES["icon"], sizes="48x48"),
+        rx.el.link(rel="icon", href=ICON_FILES["svg"], type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href=ICON_FILES["touch"]),
+    ]
+
+
 def register(app: rx.App) -> None:
     """Add every page to ``app``."""
+    app.head_components.extend(icon_links())
     signed_in = AuthState.require_user
     app.add_page(landing.landing_page, route="/", title=f"{TITLE} — faceless short videos")
     app.add_page(
