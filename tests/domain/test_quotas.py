@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from viralshorts import db as db_module
 from viralshorts.domain import quotas
@@ -26,7 +26,7 @@ def test_plan_comes_from_the_subscription_and_defaults_to_free(session):
     pro_id = _user(session, "pro@example.com", plan="pro")
     assert quotas.plan_for(session, user_id=free_id).name == "free"
     assert quotas.plan_for(session, user_id=pro_id).videos_per_month == 300
-    lapsed = session.get(Subscription, 1)
+    lapsed = session.exec(select(Subscription).where(Subscription.user_id == pro_id)).one()
     lapsed.status = SubscriptionStatus.CANCELED
     session.add(lapsed)
     session.commit()

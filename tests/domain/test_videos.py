@@ -17,12 +17,14 @@ from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationErro
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services
 from viralshorts.models import MediaAsset, MediaKind, Video, VideoStatus, utcnow
-from viralshorts.settings import get_settings
+from viralshorts.settings import Settings, get_settings
 
 
 @pytest.fixture()
-def services(use_database, use_redis) -> Services:
-    return build_services(get_settings())
+def services(use_database, use_redis, tmp_path) -> Services:
+    """Services with a media folder of this test's own."""
+    current = get_settings().model_dump(include=set(Settings.model_fields))
+    return build_services(Settings(**{**current, "media_root": tmp_path / "media"}))
 
 
 def _queued_job_ids(services: Services) -> list[str]:

@@ -28,7 +28,7 @@ from viralshorts.domain.rendering.pipeline import (
     render,
     resolve_music,
 )
-from viralshorts.errors import CancelledError, ValidationError
+from viralshorts.errors import CancelledError, RenderError, ValidationError
 from viralshorts.integrations.ports import RenderPlan, Script, ScriptBrief, Services
 from viralshorts.integrations.services import build_services
 from viralshorts.settings import Settings, get_settings
@@ -118,28 +118,42 @@ def _counts(services: Services) -> tuple[int, int]:
     return services.script_writer.calls, services.renderer.renders
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    return _services(Settings(media_root=tmp_path_factory.mktemp("media"), openai_api_key=""))
+@pytest.fixture()
+def services(tmp_path: Path) -> Services:
+    """Services of one test, with its own media folder (cache) and fresh counters."""
+    return _services(Settings(media_root=tmp_path / "media", openai_api_key=""))
 
 
-@pytest.fixture(scope="module")
-def first(services: Services, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    recorder = Recorder()
-    output = _run(_spec(custom_script=CUSTOM), services, tmp_path_factory.mktemp("first"), recorder)
-    return {"output": output, "recorder": recorder, "cache": _cache_files(services),
-            "counts": _counts(services)}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def second(first: dict, services: Services, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def _rendered(services: Services, work_dir: Path, spec: RenderSpec) -> dict:
     recorder = Recorder()
     started = time.time() - 0.01  # file times and the clock may round differently
-    output = _run(
-        _spec(custom_script=CUSTOM), services, tmp_path_factory.mktemp("second"), recorder
-    )
+    output = _run(spec, services, work_dir, recorder)
     return {"output": output, "recorder": recorder, "cache": _cache_files(services),
             "counts": _counts(services), "started": started}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One render, the same again, then with stock asked for but not configured, in services
+    of their own (no other test touches this cache or these counters)."""
+    media = tmp_path_factory.mktemp("media")
+    services = _services(Settings(media_root=media, openai_api_key=""))
+    first = _rendered(services, tmp_path_factory.mktemp("first"), _spec(custom_script=CUSTOM))
+    first["narration_seconds"] = _narration_seconds(services)
+    second = _rendered(services, tmp_path_factory.mktemp("second"), _spec(custom_script=CUSTOM))
+    stock_spec = _spec(custom_script=CUSTOM, background_source="stock")
+    stock = _rendered(services, tmp_path_factory.mktemp("stock"), stock_spec)
+    return {"first": first, "second": second, "stock": stock, "cache_root": media / "cache"}
+
+
+@pytest.fixture()
+def first(rendered: dict) -> dict:
+    return rendered["first"]
+
+
+@pytest.fixture()
+def second(rendered: dict) -> dict:
+    return rendered["second"]
 
 
 def _narration_seconds(services: Services) -> float:
@@ -158,8 +172,8 @@ def test_video_is_a_verified_short(first: dict) -> None:
     assert boxes.index("moov") < boxes.index("mdat")
 
 
-def test_length_follows_the_narration(first: dict, services: Services) -> None:
-    narration = _narration_seconds(services)
+def test_length_follows_the_narration(first: dict) -> None:
+    narration = first["narration_seconds"]
     seconds = float(ffprobe_streams(first["output"].video_path)["format"]["duration"])
     assert seconds == pytest.approx(narration + TAIL_SECONDS, abs=0.8)
     assert first["output"].duration == pytest.approx(seconds, abs=0.1)
@@ -222,35 +236,48 @@ def test_the_writer_and_the_renderer_are_not_asked_again(first: dict, second: di
     assert second["counts"] == (1, 1)
 
 
-def test_each_step_has_its_cache_folder(first: dict, services: Services) -> None:
-    steps = {p.relative_to(services.settings.media_root / "cache").parts[0] for p in first["cache"]}
+def test_each_step_has_its_cache_folder(rendered: dict) -> None:
+    root = rendered["cache_root"]
+    steps = {p.relative_to(root).parts[0] for p in rendered["first"]["cache"]}
     assert {"script", "voice", "captions", "render"} <= steps
 
 
 def test_an_edited_script_skips_the_writer(services: Services, tmp_path: Path) -> None:
     edited = {"hook": "Cats purr to heal.", "lines": [{"text": "Really.", "keywords": []}],
               "title": "Purr", "description": "", "hashtags": []}  # fmt: skip
-    calls = services.script_writer.calls
     recorder = Recorder(cancel_at="backgrounds")
     with pytest.raises(CancelledError):
         _run(_spec(script=edited), services, tmp_path, recorder)
-    assert services.script_writer.calls == calls
+    assert services.script_writer.calls == 0
     assert "Cats purr to heal." in (tmp_path / "captions.srt").read_text(encoding="utf-8")
 
 
 def test_cancelling_stops_before_rendering(services: Services, tmp_path: Path) -> None:
-    renders = services.renderer.renders
     recorder = Recorder(cancel_at="script")
     with pytest.raises(CancelledError):
         _run(_spec(topic="octopus hearts"), services, tmp_path, recorder)
     assert recorder.steps() == ["script"]
-    assert services.renderer.renders == renders
+    assert services.renderer.renders == 0
     assert not (tmp_path / "video.mp4").exists()
 
 
 def test_an_unknown_voice_is_a_validation_error(services: Services, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="voice"):
         _run(_spec(voice="robot:zork"), services, tmp_path, Recorder())
+
+
+def test_a_narration_longer_than_the_plan_fails_after_voicing(
+    services: Services, tmp_path: Path
+) -> None:
+    recorder = Recorder()
+    with pytest.raises(RenderError) as caught:
+        _run(_spec(custom_script=CUSTOM, max_seconds=5), services, tmp_path, recorder)
+    assert caught.value.code == "narration_too_long"
+    assert caught.value.params["max_seconds"] == 5
+    assert caught.value.params["seconds"] > 6  # Piper says CUSTOM in about 8 s
+    assert "longer than the 5 s your plan allows" in str(caught.value)
+    assert recorder.steps() == ["script", "voice"]
+    assert services.renderer.renders == 0
 
 
 # ---------------------------------------------------------------- backgrounds and music
@@ -267,14 +294,10 @@ def test_bundled_tracks_are_listed_and_exist() -> None:
         resolve_music("bundled:polka")
 
 
-def test_stock_without_a_key_falls_back_to_generated(
-    first: dict, services: Services, tmp_path: Path
-) -> None:
-    recorder = Recorder()
-    spec = _spec(custom_script=CUSTOM, background_source="stock")
-    output = _run(spec, services, tmp_path, recorder)
-    assert "not configured" in recorder.messages()
-    assert output.render_hash == first["output"].render_hash  # the same generated video
+def test_stock_without_a_key_falls_back_to_generated(rendered: dict) -> None:
+    stock, first = rendered["stock"], rendered["first"]
+    assert "not configured" in stock["recorder"].messages()
+    assert stock["output"].render_hash == first["output"].render_hash  # the same generated video
 
 
 @pytest.fixture()
@@ -319,7 +342,8 @@ def test_headless_render_writes_video_captions_and_thumbnail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out" / "short.mp4"
-    services = build_services(offline_settings(get_settings(), stock=False))
+    settings = get_settings().model_copy(update={"media_root": tmp_path / "media"})
+    services = build_services(offline_settings(settings, stock=False))
     code = render_to_file(
         services, topic="paper planes", duration=5, out=str(out), voice="piper:joe",
         caption_style="bold", background="generated", seed=2,
