@@ -1,4 +1,8 @@
-"""The public landing page: what the product does, and the way in."""
+"""The public landing page: what the product does today, and the way in.
+
+Every sentence here must be true of the product as it is: no feature is described before it
+works (``tests/ui/test_landing_copy.py`` holds the line for publishing, analytics and plans).
+"""
 
 from __future__ import annotations
 
@@ -6,40 +10,53 @@ import reflex as rx
 
 FEATURES: list[tuple[str, str, str]] = [
     (
+        "megaphone",
+        "One campaign per channel idea",
+        "Keep a channel's niche, tone, language, voice, caption style and background "
+        "together, and make its videos from there.",
+    ),
+    (
         "sparkles",
         "AI-written scripts",
-        "Give a topic; get a hook, a tight script, a title, a description and hashtags. "
-        "Works offline with built-in templates, or with an OpenAI-compatible model.",
+        "Give a topic; get a hook, a short script, a title, a description and hashtags, "
+        "written by an AI model where the site has one turned on and by built-in English "
+        "templates where not. Or paste your own script.",
     ),
     (
         "mic",
-        "Neural voice and word-by-word captions",
-        "A natural Piper voice reads the script offline; captions highlight each word as it "
-        "is spoken and stay clear of each platform's buttons.",
+        "Natural voice and word-by-word captions",
+        "A natural Piper voice reads the script; the captions highlight each word as it is "
+        "spoken and stay clear of each platform's buttons.",
     ),
     (
-        "server",
-        "Rendered on workers",
-        "Vertical 1080x1920 videos are rendered on background workers with live progress, "
-        "retries and a clear reason when something fails.",
+        "image",
+        "Backgrounds and music",
+        "Moving generated backgrounds or your own uploaded clips and images behind the voice, "
+        "with a bundled music track or your own under it.",
     ),
     (
-        "send",
-        "Publish now or on a schedule",
-        "Post to YouTube Shorts, TikTok and Instagram Reels, or let each campaign's posting "
-        "schedule do it for you.",
+        "clapperboard",
+        "Vertical videos with live progress",
+        "Each video is rendered as a 1080x1920 MP4 while you watch its progress step by step; "
+        "if one fails you see why and can try again.",
     ),
     (
-        "chart_line",
-        "Analytics",
-        "Views, likes, comments and shares come back from each platform into one dashboard.",
-    ),
-    (
-        "wallet",
-        "Plans that fit",
-        "Start free; upgrade for more videos a month, longer videos and more connected accounts.",
+        "download",
+        "Preview, edit and download",
+        "Watch the video in your browser, edit its script and render it again, and download "
+        "the MP4, its thumbnail and its captions (.srt).",
     ),
 ]
+HEADLINE = "Make the videos for your faceless short-video channels"
+PITCH = (
+    "ViralShortsOps writes the script, voices it, captions it word by word and renders a "
+    "vertical video you can preview, edit and download, ready to post as a YouTube Short, a "
+    "TikTok or an Instagram Reel."
+)
+NOT_YET = (
+    "Not built yet: publishing to YouTube, TikTok and Instagram, analytics and paid plans. "
+    "Today you download your videos and post them yourself."
+)
 
 
 def _feature(icon: str, title: str, text: str) -> rx.Component:
@@ -73,14 +90,13 @@ def _header() -> rx.Component:
 def _hero() -> rx.Component:
     return rx.vstack(
         rx.heading(
-            "Run faceless short-video channels from one dashboard",
+            HEADLINE,
             size={"initial": "8", "sm": "9"},
             as_="h1",
             text_align="center",
         ),
         rx.text(
-            "ViralShortsOps writes the script, voices it, captions it word by word, renders a "
-            "vertical video and publishes it to YouTube Shorts, TikTok and Instagram Reels.",
+            PITCH,
             size="4",
             color_scheme="gray",
             text_align="center",
@@ -114,6 +130,16 @@ def landing_page() -> rx.Component:
                 spacing="4",
                 width="100%",
                 max_width="68rem",
+                margin_x="auto",
+                padding_x="1rem",
+                padding_bottom="2rem",
+            ),
+            rx.text(
+                NOT_YET,
+                color_scheme="gray",
+                size="2",
+                text_align="center",
+                max_width="44rem",
                 margin_x="auto",
                 padding_x="1rem",
                 padding_bottom="4rem",

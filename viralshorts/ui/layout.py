@@ -6,7 +6,7 @@ import reflex as rx
 
 from viralshorts.ui.state import AuthState
 
-# (label, route, lucide icon); the video engineer owns the Videos and Media pages.
+# (label, route, lucide icon). The sections in LATER are not built yet: a "Later" badge says so.
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Overview", "/app", "layout_dashboard"),
     ("Campaigns", "/app/campaigns", "megaphone"),
@@ -18,6 +18,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Billing", "/app/billing", "credit_card"),
 ]
 ADMIN_ITEM = ("Admin", "/app/admin", "shield")
+LATER = {"/app/calendar", "/app/accounts", "/app/analytics", "/app/billing"}
 
 # CSS props take rx.breakpoints; a plain dict only works for Radix props such as `columns`.
 DESKTOP_ONLY = rx.breakpoints(initial="none", sm="flex")
@@ -31,10 +32,24 @@ def _is_current(route: str) -> rx.Var[bool]:
     return path.startswith(route)
 
 
+def _later_badge(route: str) -> rx.Component:
+    if route not in LATER:
+        return rx.fragment()
+    return rx.badge(
+        "Later", size="1", variant="soft", color_scheme="gray", aria_label="not built yet"
+    )
+
+
 def _nav_link(label: str, route: str, icon: str) -> rx.Component:
     current = _is_current(route)
     return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2"), align="center", spacing="3"),
+        rx.hstack(
+            rx.icon(icon, size=18),
+            rx.text(label, size="2"),
+            _later_badge(route),
+            align="center",
+            spacing="3",
+        ),
         href=route,
         underline="none",
         color_scheme=rx.cond(current, "violet", "gray"),
@@ -130,7 +145,9 @@ def _sidebar() -> rx.Component:
 
 def _menu_item(label: str, route: str, icon: str) -> rx.Component:
     return rx.menu.item(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label), align="center", spacing="2"),
+        rx.hstack(
+            rx.icon(icon, size=16), rx.text(label), _later_badge(route), align="center", spacing="2"
+        ),
         on_click=rx.redirect(route),
     )
 

@@ -1,4 +1,8 @@
-"""Honest empty states for the sections that are not built yet: they say what will be there."""
+"""Honest pages for the sections that are not built yet.
+
+Each says what will be there and that it does not work today, so no one mistakes it for a
+working feature (the navigation marks these sections "Later" too).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ def calendar_page() -> rx.Component:
         "Calendar",
         empty_state(
             "calendar_days",
-            "Publishing is not configured yet",
-            "The calendar will show every scheduled and published post by day, from your "
-            "campaigns' posting schedules. Nothing is scheduled to publish yet.",
-            rx.link("Set posting days and times on a campaign", href="/app/campaigns"),
+            "The calendar is not built yet",
+            "Later it will show each campaign's planned and published posts by day. Posting "
+            "days and times saved on a campaign are kept for then; nothing is posted "
+            "automatically today.",
         ),
     )
 
@@ -25,9 +29,10 @@ def accounts_page() -> rx.Component:
         "Accounts",
         empty_state(
             "link",
-            "Publishing is not configured yet",
-            "Here you will connect YouTube, TikTok and Instagram accounts so videos can be "
-            "published to them. No account can be connected yet.",
+            "Connecting accounts is not built yet",
+            "Later you will connect YouTube, TikTok and Instagram accounts here so videos can be "
+            "posted to them. Until then, download a video from its page and post it yourself.",
+            rx.link("Go to your videos", href="/app/videos"),
         ),
     )
 
@@ -37,9 +42,9 @@ def analytics_page() -> rx.Component:
         "Analytics",
         empty_state(
             "chart_line",
-            "No analytics yet",
-            "Views, likes, comments and shares will appear here once videos are published to a "
-            "connected account. Nothing has been published yet.",
+            "Analytics are not built yet",
+            "Views, likes, comments and shares will appear here once videos can be posted from "
+            "this site. Nothing is posted from here today.",
         ),
     )
 
@@ -49,8 +54,8 @@ def billing_page() -> rx.Component:
         "Billing",
         empty_state(
             "credit_card",
-            "Billing is not configured yet",
-            "Plans and payments will be managed here. Until billing is set up, every account "
-            "uses the free plan's limits.",
+            "Billing is not built yet",
+            "Paid plans and payments will be managed here later. Today every account has the "
+            "free plan's limits.",
         ),
     )

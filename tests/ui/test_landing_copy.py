@@ -1,0 +1,47 @@
+"""What a visitor reads is true today: nothing promises publishing, analytics or plans."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from viralshorts.ui import landing, layout, placeholders
+
+PROMISES = re.compile(r"publish|analytic|upgrade|\bplans?\b|schedul|automatic", re.IGNORECASE)
+
+
+def test_the_landing_page_describes_only_what_works() -> None:
+    sentences = [landing.HEADLINE, landing.PITCH]
+    sentences += [f"{title}. {text}" for _, title, text in landing.FEATURES]
+    promised = [s for s in sentences if PROMISES.search(s)]
+    assert promised == []
+
+
+def test_the_landing_page_says_what_is_not_built_yet() -> None:
+    page = str(landing.landing_page())
+    assert landing.NOT_YET in page
+    for missing in ("publishing", "analytics", "paid plans"):
+        assert missing in landing.NOT_YET
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        placeholders.calendar_page,
+        placeholders.accounts_page,
+        placeholders.analytics_page,
+        placeholders.billing_page,
+    ],
+)
+def test_unbuilt_sections_say_they_are_not_built(page) -> None:
+    text = str(page())
+    assert "not built yet" in text
+    assert "not configured" not in text  # that would suggest an operator could switch it on
+
+
+def test_the_navigation_marks_unbuilt_sections() -> None:
+    assert {"/app/calendar", "/app/accounts", "/app/analytics", "/app/billing"} == layout.LATER
+    for label, route, icon in layout.NAV_ITEMS:
+        shown = str(layout._nav_link(label, route, icon))
+        assert ('"Later"' in shown) == (route in layout.LATER)
