@@ -11,10 +11,13 @@ import threading
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
+from tests.image_samples import bomb_png
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts import db
 from viralshorts.domain.accounts import end_all_sessions
+from viralshorts.errors import ValidationError
 from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStatus
 from viralshorts.ui import (
     admin,
@@ -198,3 +201,16 @@ def test_every_page_of_mine_builds() -> None:
     ]
     for page in pages:
         assert str(page())
+
+
+def test_an_uploaded_image_bomb_is_refused_with_its_name_and_the_limit(session, tmp_path) -> None:
+    user_id, _ = signed_in_cookie(session, "uploader@example.com")
+    bomb = bomb_png(tmp_path / "0.png", 16000, 16000)
+    with pytest.raises(ValidationError) as caught:
+        media._store(user_id, [("poster.png", bomb)])
+    assert caught.value.field_errors["file"].startswith(
+        "“poster.png”: Images can be at most 8000x8000 pixels"
+    )
+    assert "this one is 16000x16000" in caught.value.field_errors["file"]
+    assert caught.value.field_codes == {"file": "image_too_large"}
+    assert session.exec(select(MediaAsset)).all() == []
