@@ -246,3 +246,20 @@ def test_checking_a_bomb_costs_no_memory(tmp_path):
     assert measured["outcome"] == "image_too_large"
     assert measured["children_peak_kb"] < 100 * 1024
     assert measured["self_growth_kb"] < 50 * 1024
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "usable"),
+    [
+        (1080, 1920, True),
+        (8000, 6000, True),
+        (8000, 6001, False),
+        (8001, 10, False),
+        (16000, 16000, False),
+        (0, 0, False),
+        (None, None, False),
+        (-5, 10, False),
+    ],
+)
+def test_picture_limits(width, height, usable):
+    assert media_library.within_picture_limits(width, height) is usable

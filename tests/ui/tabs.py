@@ -81,7 +81,7 @@ class Tab:
         return await root.get_state(cls)
 
 
-def _ensure_app() -> None:
+def ensure_app() -> None:
     """Handlers need a registered app; a test module may already have made the only one."""
     try:
         RegistrationContext.get().app  # noqa: B018
@@ -92,7 +92,7 @@ def _ensure_app() -> None:
 @contextlib.asynccontextmanager
 async def open_tab(cookie: str) -> AsyncIterator[Tab]:
     """A tab whose every event carries ``cookie`` (``""`` for a signed-out visitor)."""
-    _ensure_app()
+    ensure_app()
     namespace = _Namespace()
     processor = BaseStateEventProcessor(
         backend_exception_handler=_raise, graceful_shutdown_timeout=1

@@ -83,10 +83,21 @@ def _looks_like_media(path: Path) -> bool:
     return head[4:8] == b"ftyp" or head.startswith(_MEDIA_MAGIC) or head[:2] == b"\xff\xfb"
 
 
+def within_picture_limits(width: int | None, height: int | None) -> bool:
+    """Whether a picture (image or video frame) of this size may be used.
+
+    False for a size ffprobe could not read (0 or ``None``): such a file was stored before
+    the limits existed and is not safe to decode.
+    """
+    if not width or not height or width < 0 or height < 0:
+        return False
+    return max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS
+
+
 def _refuse_picture_size(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise ValidationError({"file": DAMAGED}, field_codes={"file": "damaged"})
-    if max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS:
+    if within_picture_limits(width, height):
         return
     message = (
         f"Images can be at most {MAX_SIDE}x{MAX_SIDE} pixels ({MAX_PIXELS // 1_000_000} "
