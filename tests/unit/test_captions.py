@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from viralshorts.domain.rendering.caption_markup import readable_script
 from viralshorts.domain.rendering.captions import (
     CAPTION_STYLES,
     FONT_FAMILY,
@@ -23,7 +24,7 @@ from viralshorts.domain.rendering.captions import (
     resolve_word_timings,
 )
 from viralshorts.domain.rendering.timings import count_syllables
-from viralshorts.integrations.ports import SpeechResult, WordTiming
+from viralshorts.integrations.ports import Script, ScriptLine, SpeechResult, WordTiming
 
 TEXT = "Stop scrolling! Octopuses have three hearts, and their blood is blue."
 ACTIVE = re.compile(r"\{\\c&H[0-9A-F]{6}&\\fscx\d+\\fscy\d+\}")
@@ -271,3 +272,16 @@ def test_ass_override_blocks_are_only_ours() -> None:
         assert "\\" not in visible.replace("\\{", "").replace("\\}", ""), visible
     words = [w.upper() for w in [*SURVIVING, "x\\}y", "back\u2216slash", "a\\{open"]]
     assert _in_order(re.sub(r"(?<!\\)\{[^}]*\}", "", ass), words)
+
+
+def test_the_voice_is_never_given_markup_to_read() -> None:
+    script = Script(
+        hook="<img src=x onerror=alert(1)>Did you know?",
+        lines=[ScriptLine("{\\fs300}Cats\\Npurr <b>loudly</b>."), ScriptLine("<br/>")],
+        title="t",
+        description="",
+        hashtags=[],
+    )
+    spoken = readable_script(script)
+    assert spoken.narration == "Did you know? Cats purr loudly."
+    assert len(spoken.lines) == 1  # a line that was only markup says nothing

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from viralshorts.integrations.ports import WordTiming
+from viralshorts.integrations.ports import Script, WordTiming
 
 # A tag starts like one ("<b", "</", "<!"), so "3 < 5" is left alone; blocks may span words.
 _MARKUP = re.compile(r"<(?=[A-Za-z/!?])[^<>]*>|\{[^{}]*\}")
@@ -72,3 +72,15 @@ def readable_words(words: list[WordTiming]) -> list[WordTiming]:
         for word, text in zip(words, texts, strict=True)
         if text.strip()
     ]
+
+
+def readable_text(text: str) -> str:
+    """``text`` without markup or control characters, whitespace collapsed (for narration)."""
+    chars: _Chars = [(c, 0) for c in text if unicodedata.category(c) != "Cc"]
+    return " ".join("".join(c for c, _ in _without_markup(chars)).split())
+
+
+def readable_script(script: Script) -> Script:
+    """The script with markup removed from what is spoken, so the voice never reads tags."""
+    lines = [replace(line, text=readable_text(line.text)) for line in script.lines]
+    return replace(script, hook=readable_text(script.hook), lines=[ln for ln in lines if ln.text])

@@ -21,6 +21,7 @@ from viralshorts.domain.rendering.backgrounds import (
     stock_segments,
     upload_segments,
 )
+from viralshorts.domain.rendering.caption_markup import readable_script
 from viralshorts.domain.rendering.planning import Span, plan_spans
 from viralshorts.domain.rendering.step_cache import (
     StepCache,
@@ -351,7 +352,7 @@ def render(
     cache = StepCache(services.settings.media_root / "cache")
     progress = Progress(on_progress, is_cancelled)
     progress("script", 0.0, "Writing the script")
-    script = write_script(spec, services, cache)
+    script = readable_script(write_script(spec, services, cache))
     if not script.narration:
         raise RenderError("The script is empty: there is nothing to say.")
     plan = _plan(script, spec, services, cache=cache, progress=progress, work_dir=work_dir)
