@@ -9,6 +9,7 @@ import wave
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from tests.factories import make_creator
 from viralshorts.domain import quotas, render_queue, videos
@@ -17,7 +18,16 @@ from viralshorts.domain.rendering.pipeline import check_plan_length
 from viralshorts.errors import RenderError
 from viralshorts.integrations.ports import Services, SpeechResult
 from viralshorts.integrations.services import build_services
-from viralshorts.models import Campaign, Subscription, SubscriptionStatus, Video, VideoStatus
+from viralshorts.models import (
+    BackgroundSource,
+    Campaign,
+    MediaAsset,
+    MediaKind,
+    Subscription,
+    SubscriptionStatus,
+    Video,
+    VideoStatus,
+)
 from viralshorts.settings import Settings, get_settings
 
 
@@ -96,3 +106,24 @@ def test_a_job_that_lost_its_video_is_skipped(session, services):
     assert attempt.run(services, video_id=video.id, job_id="render-0-9") == "skipped"
     assert attempt.run(services, video_id=10**9, job_id="") == "missing"
     assert render_queue.promote_waiting(session, services, user_id=video.user_id) == []
+
+
+def test_uploads_stored_before_the_picture_limits_are_left_out(session, services, tmp_path):
+    video = _claimed_video(session, services, "bomb@example.com")
+    video.background_source = BackgroundSource.UPLOADS
+    session.add(video)
+    for name, width, height in (("ok", 1080, 1920), ("bomb", 20000, 20000), ("unread", 0, 0)):
+        source = tmp_path / f"{name}.png"
+        source.write_bytes(b"\x89PNG")
+        key = f"media/{video.user_id}/{name}.png"
+        services.storage.put_file(key, source, "image/png")
+        session.add(MediaAsset(
+            user_id=video.user_id, kind=MediaKind.IMAGE, filename=source.name, storage_key=key,
+            content_type="image/png", size_bytes=4, sha256=name, width=width, height=height,
+        ))  # fmt: skip
+    session.commit()
+    campaign = session.get(Campaign, video.campaign_id)
+    spec = render_inputs.build_spec(services, video, campaign, tmp_path / "work")
+    assert [path.stem for path in spec.user_media] == [
+        str(a.id) for a in session.exec(select(MediaAsset).where(MediaAsset.sha256 == "ok"))
+    ]

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from viralshorts.db import session_scope
 from viralshorts.domain import quotas
+from viralshorts.domain.media_library import within_picture_limits
 from viralshorts.domain.rendering import pipeline
 from viralshorts.domain.video_requests import music_asset_id
 from viralshorts.integrations.ports import Services
@@ -24,6 +25,9 @@ def _download_media(services: Services, video: Video, dest: Path) -> list[Path]:
             MediaAsset.user_id == video.user_id, col(MediaAsset.kind).in_(kinds)
         )
         assets = list(session.exec(query.order_by(col(MediaAsset.id))).all())
+    # An upload stored before the picture limits existed may be a decompression bomb: skip it
+    # rather than let ffprobe decode it in the work horse.
+    assets = [a for a in assets if within_picture_limits(a.width, a.height)]
     return [
         services.storage.download_to(a.storage_key, dest / f"{a.id}{Path(a.storage_key).suffix}")
         for a in assets
