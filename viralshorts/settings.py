@@ -6,15 +6,40 @@ that is the switch between the embedded offline default and the real outside ser
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import computed_field, model_validator
+from pydantic import SecretStr, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _read_or_create_key(path: Path) -> str:
+    """The key kept in ``path``, made (random, mode 0600) on first use.
+
+    The key is written to a private temporary file and linked into place, so two processes
+    starting together (web and worker) never read a half-written key and agree on one.
+    """
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(48))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 class Settings(BaseSettings):
@@ -26,7 +51,9 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
-    secret_key: str = DEV_SECRET_KEY
+    # Empty outside production: a random key is made once and kept in ``secret_key_file``.
+    secret_key: SecretStr = SecretStr("")
+    secret_key_file: Path = PROJECT_ROOT / "data" / "secret_key"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'viralshorts.db'}"
     redis_url: str = "redis://127.0.0.1:6379/0"
     media_root: Path = PROJECT_ROOT / "data" / "media"
@@ -38,35 +65,40 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 300
     login_max_failures_per_ip: int = 20
+    signup_max_attempts_per_ip: int = 10
+    signup_max_attempts_per_email: int = 3
+    signup_window_seconds: int = 3600
+    # Reverse proxies in front of the web app whose X-Forwarded-For we believe (0 = none).
+    trusted_proxy_hops: int = 0
 
     # Storage
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
     aws_access_key_id: str = ""
-    aws_secret_access_key: str = ""
+    aws_secret_access_key: SecretStr = SecretStr("")
     aws_region: str = "us-east-1"
     signed_url_ttl_seconds: int = 3600
 
     # OpenAI (or any OpenAI-compatible endpoint)
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4o-mini"
     openai_tts_model: str = "gpt-4o-mini-tts"
     openai_transcribe_model: str = "whisper-1"
 
     # Stock footage
-    pexels_api_key: str = ""
+    pexels_api_key: SecretStr = SecretStr("")
     pexels_api_base: str = "https://api.pexels.com"
 
     # Stripe
-    stripe_secret_key: str = ""
-    stripe_webhook_secret: str = ""
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = "https://api.stripe.com"
 
     # Google (sign-in and YouTube)
     google_client_id: str = ""
-    google_client_secret: str = ""
+    google_client_secret: SecretStr = SecretStr("")
     google_auth_base: str = "https://accounts.google.com"
     google_token_url: str = "https://oauth2.googleapis.com/token"
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
@@ -75,19 +107,19 @@ class Settings(BaseSettings):
 
     # GitHub sign-in
     github_client_id: str = ""
-    github_client_secret: str = ""
+    github_client_secret: SecretStr = SecretStr("")
     github_auth_base: str = "https://github.com"
     github_api_base: str = "https://api.github.com"
 
     # TikTok
     tiktok_client_key: str = ""
-    tiktok_client_secret: str = ""
+    tiktok_client_secret: SecretStr = SecretStr("")
     tiktok_auth_base: str = "https://www.tiktok.com"
     tiktok_api_base: str = "https://open.tiktokapis.com"
 
     # Meta / Instagram
     meta_app_id: str = ""
-    meta_app_secret: str = ""
+    meta_app_secret: SecretStr = SecretStr("")
     facebook_auth_base: str = "https://www.facebook.com"
     instagram_graph_base: str = "https://graph.facebook.com"
 
@@ -105,13 +137,25 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 500 * 1024 * 1024
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.app_env == "production" and self.secret_key in ("", DEV_SECRET_KEY):
+    def _secret_key_is_private(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.app_env == "production" and not key:
             raise ValueError(
                 "SECRET_KEY must be set to a long random value when APP_ENV=production"
             )
-        if self.app_env == "production" and len(self.secret_key) < 32:
+        if self.app_env == "production" and len(key) < MIN_SECRET_KEY_LENGTH:
             raise ValueError("SECRET_KEY must be at least 32 characters when APP_ENV=production")
+        if not key:
+            self.secret_key = SecretStr(_read_or_create_key(self.secret_key_file))
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket.strip():
+            raise ValueError(
+                "STORAGE_BACKEND=s3 needs S3_BUCKET (the bucket to keep videos in); "
+                "set it, or use STORAGE_BACKEND=local"
+            )
         return self
 
     @computed_field  # type: ignore[prop-decorator]
@@ -127,7 +171,7 @@ class Settings(BaseSettings):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def s3_enabled(self) -> bool:
-        return self.storage_backend == "s3" and bool(self.s3_bucket)
+        return self.storage_backend == "s3"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -159,6 +203,21 @@ class Settings(BaseSettings):
             if a in origin:
                 variants.add(origin.replace(a, b))
         return sorted(variants)
+
+    @property
+    def served_over_https(self) -> bool:
+        """True when people open the app over https (secure cookies, HSTS)."""
+        return urlsplit(self.public_base_url).scheme == "https"
+
+    @property
+    def media_origins(self) -> list[str]:
+        """Origins of presigned S3 media URLs (path-style), for the CSP; empty when local."""
+        if not self.s3_enabled:
+            return []
+        if self.s3_endpoint_url:
+            parts = urlsplit(self.s3_endpoint_url)
+            return [f"{parts.scheme}://{parts.netloc}"]
+        return [f"https://s3.{self.aws_region}.amazonaws.com", "https://s3.amazonaws.com"]
 
     @property
     def is_sqlite(self) -> bool:

@@ -355,3 +355,138 @@ def test_get_user(session: Session, user: User) -> None:
     assert accounts.get_user(session, user.id).email == "ada@example.com"
     with pytest.raises(NotFoundError):
         accounts.get_user(session, user.id + 1000)
+
+
+# ---------------------------------------------------------------- issue 7: limits and rules
+
+
+def _attempt_in_thread(database_url: str, limiter, barrier) -> str:
+    from viralshorts import db as db_module
+
+    with Session(db_module.get_engine(), expire_on_commit=False) as own:
+        barrier.wait()
+        try:
+            _login(own, limiter, password="wrong password!", ip="10.7.7.7")
+        except AuthenticationError:
+            return "evaluated"
+        except RateLimitedError:
+            return "limited"
+    return "signed in"
+
+
+def test_concurrent_bad_sign_ins_evaluate_at_most_the_limit(
+    session: Session, user: User, limiter, use_database
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    attempts = 30
+    barrier = threading.Barrier(attempts)
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        futures = [
+            pool.submit(_attempt_in_thread, use_database, limiter, barrier) for _ in range(attempts)
+        ]
+        outcomes = [f.result() for f in futures]
+    assert outcomes.count("evaluated") == get_settings().login_max_failures
+    assert outcomes.count("limited") == attempts - get_settings().login_max_failures
+
+
+def test_a_correct_password_gives_its_ip_attempt_back(
+    session: Session, user: User, limiter, monkeypatch
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_IP", "2")
+    get_settings.cache_clear()
+    for _ in range(5):  # five good sign-ins from one IP never use up its two failures
+        assert _login(session, limiter).id == user.id
+    with pytest.raises(AuthenticationError):
+        _login(session, limiter, password="wrong password!")
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        (" " * 10, "password_blank"),
+        ("\t" * 10, "password_control_characters"),
+        ("\x00" * 10, "password_control_characters"),
+        ("good password\x07", "password_control_characters"),
+        ("pass\u200bword-long", "password_control_characters"),
+        ("qwertyuiop", "password_common"),
+        ("Password123", "password_common"),
+        ("  1234567890 ", "password_common"),
+    ],
+)
+def test_sign_up_refuses_blank_control_and_common_passwords(
+    session: Session, password: str, code: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        accounts.sign_up(session, email="bob@example.com", password=password)
+    assert caught.value.field_codes == {"password": code}
+    assert list(caught.value.field_errors) == ["password"]
+
+
+def test_common_password_list_is_loaded_once_and_large() -> None:
+    first = accounts.common_passwords()
+    assert first is accounts.common_passwords()
+    assert len(first) >= 9000
+    assert {"password", "qwertyuiop", "1q2w3e4r5t"} <= first
+
+
+def test_sign_up_probes_are_rate_limited_per_ip(session: Session, user: User, limiter) -> None:
+    limit = get_settings().signup_max_attempts_per_ip
+    for n in range(limit):
+        with pytest.raises(ValidationError):  # probing other addresses, all taken or invalid
+            accounts.sign_up(
+                session,
+                email=f"not-an-email-{n}",
+                password=PASSWORD,
+                limiter=limiter,
+                ip="10.1.1.1",
+            )
+    with pytest.raises(RateLimitedError) as caught:
+        accounts.sign_up(
+            session, email="ada@example.com", password=PASSWORD, limiter=limiter, ip="10.1.1.1"
+        )
+    assert caught.value.code == "sign_up_rate_limited"
+    assert 0 < caught.value.retry_after <= get_settings().signup_window_seconds
+    other_ip = accounts.sign_up(
+        session, email="new@example.com", password=PASSWORD, limiter=limiter, ip="10.1.1.2"
+    )
+    assert other_ip.id is not None
+
+
+def test_sign_up_probes_of_one_email_are_rate_limited(
+    session: Session, user: User, limiter
+) -> None:
+    for n in range(get_settings().signup_max_attempts_per_email):
+        with pytest.raises(ValidationError, match="already exists"):
+            accounts.sign_up(
+                session,
+                email="ada@example.com",
+                password=PASSWORD,
+                limiter=limiter,
+                ip=f"10.2.{n}.1",
+            )
+    with pytest.raises(RateLimitedError):
+        accounts.sign_up(
+            session, email="ADA@example.com", password=PASSWORD, limiter=limiter, ip="10.3.0.1"
+        )
+
+
+def test_successful_sign_ups_are_not_counted(session: Session, limiter) -> None:
+    for n in range(get_settings().signup_max_attempts_per_ip + 2):
+        accounts.sign_up(
+            session, email=f"user{n}@example.com", password=PASSWORD, limiter=limiter, ip="10.4.4.4"
+        )
+
+
+def test_an_unreachable_limiter_is_service_unavailable(session: Session, user: User) -> None:
+    from viralshorts.errors import ServiceUnavailableError
+
+    dead = RedisRateLimiter(
+        get_settings().model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    )
+    with pytest.raises(ServiceUnavailableError) as caught:
+        _login(session, dead)
+    assert caught.value.code == "rate_limiter_unavailable"
+    with pytest.raises(ServiceUnavailableError):
+        accounts.sign_up(session, email="x@example.com", password=PASSWORD, limiter=dead)

@@ -8,7 +8,10 @@ One real HTTP server (in a thread) serves both:
 The authorize endpoint signs in whoever is set as ``users[provider]`` and redirects back with
 ``code`` and ``state`` (or ``error=access_denied`` when ``deny`` is set). The token endpoint
 checks client credentials, the redirect URI and the PKCE ``code_verifier`` against the S256
-challenge; a wrong one is ``400 {"error": "invalid_grant"}``. Codes are single-use.
+challenge. Token errors are answered the way each provider does: Google with HTTP 400 and a
+JSON ``{"error": "invalid_grant"}``; GitHub with HTTP **200** and ``error=bad_verification_code``,
+form-encoded unless the request asked for JSON (``Accept: application/json``). Codes are
+single-use.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+GITHUB_ERRORS = {
+    "invalid_client": "incorrect_client_credentials",
+    "invalid_grant": "bad_verification_code",
+}
 
 CLIENTS = {
     "google": ("google-client-id", "google-client-secret"),
@@ -68,6 +76,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _github_error(self, error: str) -> None:
+        # GitHub's token endpoint says "no" with HTTP 200; the body is form-encoded unless
+        # the client asks for JSON.
+        body = {"error": GITHUB_ERRORS[error], "error_description": "The code is wrong."}
+        if "application/json" in self.headers.get("Accept", ""):
+            self._json(200, body)
+            return
+        payload = urlencode(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _token_error(self, provider: str, status: int, error: str) -> None:
+        if provider == "github":
+            self._github_error(error)
+        else:
+            self._json(status, {"error": error, "error_description": "Bad code or verifier."})
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -131,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, provider: str, form: dict[str, str]) -> None:
         self.data.token_requests.append(form)
         if self._client_credentials(form) != CLIENTS[provider]:
-            self._json(401, {"error": "invalid_client"})
+            self._token_error(provider, 401, "invalid_client")
             return
         grant = self.data.codes.pop(form.get("code", ""), None)
         if (
@@ -141,9 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
             or grant["redirect_uri"] != form.get("redirect_uri")
             or s256(form.get("code_verifier", "")) != grant["challenge"]
         ):
-            self._json(
-                400, {"error": "invalid_grant", "error_description": "Bad code or verifier."}
-            )
+            self._token_error(provider, 400, "invalid_grant")
             return
         token = secrets.token_urlsafe(24)
         self.data.tokens[token] = (provider, grant["user"])

@@ -1,4 +1,4 @@
-"""/api/auth/finish and /api/auth/signed-out via Starlette's TestClient (PostgreSQL + Redis)."""
+"""/api/auth/finish and /api/auth/sign-out via Starlette's TestClient (PostgreSQL + Redis)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from viralshorts.domain import accounts
 from viralshorts.integrations.services import use_services
 from viralshorts.models import LoginSession, User
 from viralshorts.settings import get_settings
-from viralshorts.web.auth import user_from_request
+from viralshorts.web.auth import client_ip, user_from_request
 from viralshorts.web.routes import build_api
 
 
@@ -138,10 +138,13 @@ def test_finish_never_redirects_off_site(client: TestClient, user: User, next_ur
     assert response.headers["location"] == "/app"
 
 
-def test_signed_out_ends_the_session_and_clears_the_cookie(client: TestClient, user: User) -> None:
+SAME_ORIGIN = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+
+
+def test_sign_out_ends_the_session_and_clears_the_cookie(client: TestClient, user: User) -> None:
     client.get(f"/api/auth/finish?ticket={_ticket(user)}", follow_redirects=False)
     raw = client.cookies["vs_session"]
-    response = client.get("/api/auth/signed-out", follow_redirects=False)
+    response = client.post("/api/auth/sign-out", headers=SAME_ORIGIN, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in"
     cleared = _set_cookie(response)["vs_session"]
@@ -168,3 +171,69 @@ def test_unconfigured_oauth_provider_is_404(client: TestClient) -> None:
         assert response.status_code == 404
         assert "not configured" in response.text
     assert client.get("/api/auth/oauth/myspace/start").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no Origin at all
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null"},
+    ],
+)
+def test_sign_out_from_another_site_changes_nothing(
+    client: TestClient, user: User, headers: dict[str, str]
+) -> None:
+    client.get(f"/api/auth/finish?ticket={_ticket(user)}", follow_redirects=False)
+    raw = client.cookies["vs_session"]
+    response = client.post("/api/auth/sign-out", headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+    with session_scope() as session:
+        assert accounts.user_for_token(session, raw).id == user.id
+
+
+def test_a_plain_get_no_longer_signs_out(client: TestClient, user: User) -> None:
+    client.get(f"/api/auth/finish?ticket={_ticket(user)}", follow_redirects=False)
+    raw = client.cookies["vs_session"]
+    for path in ("/api/auth/sign-out", "/api/auth/signed-out"):
+        assert client.get(path, follow_redirects=False).status_code in (404, 405)
+    with session_scope() as session:
+        assert accounts.user_for_token(session, raw).id == user.id
+
+
+def _peer(forwarded: str) -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "headers": headers, "client": ("10.0.0.9", 5000)})
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "expected"),
+    [
+        ("0", "1.2.3.4", "10.0.0.9"),  # no trusted proxy: the header is the client's to forge
+        ("1", "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # what our one proxy saw, not what was sent
+        ("2", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
+        ("2", "1.2.3.4", "10.0.0.9"),  # fewer addresses than proxies: do not guess
+        ("1", "", "10.0.0.9"),
+    ],
+)
+def test_client_ip_believes_only_trusted_proxies(
+    configure, hops: str, forwarded: str, expected: str
+) -> None:
+    configure(TRUSTED_PROXY_HOPS=hops)
+    assert client_ip(_peer(forwarded)) == expected
+
+
+def test_sign_in_cookie_and_flow_survive_the_proxy_hops_setting(configure, user: User) -> None:
+    configure(TRUSTED_PROXY_HOPS="1")
+    with TestClient(build_api(), base_url="http://testserver") as proxied:
+        response = proxied.get(
+            "/api/auth/finish",
+            params={"ticket": _ticket(user)},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            follow_redirects=False,
+        )
+    assert response.status_code == 303
+    with session_scope() as session:
+        assert session.exec(select(LoginSession)).one().ip == "203.0.113.7"

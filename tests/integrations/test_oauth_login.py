@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -137,23 +138,61 @@ def test_unverified_email_is_refused(client: TestClient, fake) -> None:
     assert "vs_session" not in client.cookies
 
 
-def test_wrong_code_verifier_is_invalid_grant_at_the_fake(client: TestClient, fake) -> None:
+@pytest.mark.parametrize("provider", ["google", "github"])
+def test_a_wrong_code_verifier_goes_back_to_sign_in(client: TestClient, fake, provider) -> None:
+    callback = _consent(_start(client, provider))
+    flow = fake.data.codes[parse_qs(urlsplit(callback).query)["code"][0]]
+    flow["challenge"] = s256("not-the-verifier-" + "x" * 30)  # the verifier we send is wrong
+    response = client.get(callback, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?error=oauth_failed")
+    assert "vs_session" not in client.cookies
+    assert fake.data.token_requests[-1]["code_verifier"]  # our code really asked for a token
+
+
+def test_github_says_no_with_http_200_as_github_does(fake) -> None:
+    """The fake answers the way GitHub does, JSON only when asked for (what authlib asks)."""
+    form = {"grant_type": "authorization_code", "code": "nope", "client_id": CLIENTS["github"][0]}
+    form["client_secret"] = CLIENTS["github"][1]
+    url = f"{fake.base_url}/login/oauth/access_token"
+    plain = httpx.post(url, data=form)
+    assert plain.status_code == 200
+    assert parse_qs(plain.text)["error"] == ["bad_verification_code"]
+    asked = httpx.post(url, data=form, headers={"Accept": "application/json"})
+    assert (asked.status_code, asked.json()["error"]) == (200, "bad_verification_code")
+
+
+def test_a_github_token_refusal_goes_back_to_sign_in(client: TestClient, fake) -> None:
+    callback = _consent(_start(client, "github"))
+    fake.data.codes.clear()  # the code expired at GitHub: it answers 200 error=...
+    response = client.get(callback, follow_redirects=False)
+    assert response.headers["location"].startswith("/sign-in?error=oauth_failed")
+    assert fake.data.token_requests[-1]["code"]  # our code did ask
+    assert "vs_session" not in client.cookies
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_an_unreachable_token_url_goes_back_to_sign_in(client: TestClient, monkeypatch) -> None:
     callback = _consent(_start(client, "google"))
-    code = parse_qs(urlsplit(callback).query)["code"][0]
-    response = httpx.post(
-        f"{fake.base_url}/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": "http://testserver/api/auth/oauth/google/callback",
-            "client_id": CLIENTS["google"][0],
-            "client_secret": CLIENTS["google"][1],
-            "code_verifier": "not-the-verifier-" + "x" * 30,
-        },
-    )
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_grant"
-    assert s256("abc") == "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"  # RFC 7636 S256 shape
+    monkeypatch.setenv("GOOGLE_TOKEN_URL", f"http://127.0.0.1:{_closed_port()}/token")
+    get_settings.cache_clear()
+    response = client.get(callback, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?error=oauth_unreachable")
+    assert "next=%2Fapp%2Fvideos" in response.headers["location"]
+    assert "vs_session" not in client.cookies
+
+
+def test_the_oauth_error_codes_have_messages_on_the_sign_in_page() -> None:
+    from viralshorts.ui.auth_pages import OAUTH_ERRORS
+
+    for reason in ("oauth_cancelled", "oauth_failed", "oauth_unreachable", "oauth_no_email"):
+        assert OAUTH_ERRORS[reason]
 
 
 def test_callback_without_our_flow_cookie_is_refused(client: TestClient) -> None:

@@ -11,16 +11,18 @@ import httpx
 import pytest
 
 from viralshorts.errors import NotFoundError, ValidationError
-from viralshorts.integrations.storage_local import LocalStorage, disposition_for, verify
+from viralshorts.integrations.storage_local import LocalStorage, disposition_for, sign, verify
 from viralshorts.integrations.storage_s3 import S3Storage
 from viralshorts.settings import Settings
 
 BIN = Path(sys.executable).parent
+SECRET = "k" * 40
+KEY = "videos/1/2/abc.mp4"
 
 
 @pytest.fixture()
 def local(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(Settings(media_root=tmp_path / "media", secret_key="k" * 40))
+    return LocalStorage(Settings(media_root=tmp_path / "media", secret_key=SECRET))
 
 
 def _file(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -51,21 +53,57 @@ def test_local_refuses_unsafe_keys(local, tmp_path, key):
         local.put_file(key, _file(tmp_path, "s.bin", b"1"), "application/octet-stream")
 
 
-def test_local_signed_urls_verify_and_expire(local):
-    url = urlparse(local.signed_url("videos/1/2/abc.mp4", expires_in=60))
-    query = {k: v[0] for k, v in parse_qs(url.query).items()}
-    assert url.path == "/api/media/videos/1/2/abc.mp4"
-    exp, sig = int(query["exp"]), query["sig"]
-    secret = "k" * 40
-    assert verify(secret, "videos/1/2/abc.mp4", exp, "inline", sig)
-    assert not verify(secret, "videos/1/2/other.mp4", exp, "inline", sig)
-    assert not verify(secret, "videos/1/2/abc.mp4", exp + 1, "inline", sig)
-    assert not verify("another-secret", "videos/1/2/abc.mp4", exp, "inline", sig)
-    download = local.signed_url("videos/1/2/abc.mp4", expires_in=-1, download_name="my.mp4")
-    query = {k: v[0] for k, v in parse_qs(urlparse(download).query).items()}
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def test_local_signed_url_verifies_for_its_key_expiry_and_secret_only(local):
+    url = local.signed_url(KEY, expires_in=60)
+    assert urlparse(url).path == "/api/media/videos/1/2/abc.mp4"
+    exp, sig = int(_query(url)["exp"]), _query(url)["sig"]
+    assert verify(SECRET, KEY, exp, "inline", sig, max_ttl=3600)
+    assert not verify(SECRET, "videos/1/2/other.mp4", exp, "inline", sig, max_ttl=3600)
+    assert not verify(SECRET, KEY, exp + 1, "inline", sig, max_ttl=3600)
+    assert not verify("another-secret", KEY, exp, "inline", sig, max_ttl=3600)
+
+
+def test_a_correctly_signed_but_expired_url_is_refused():
+    exp = int(time.time()) - 1
+    signature = sign(SECRET, KEY, exp, "inline")
+    assert verify(SECRET, KEY, exp + 2, "inline", sign(SECRET, KEY, exp + 2, "inline"), max_ttl=60)
+    assert not verify(SECRET, KEY, exp, "inline", signature, max_ttl=60)
+
+
+def test_a_wrong_signature_is_refused_before_expiry():
+    exp = int(time.time()) + 30
+    good = sign(SECRET, KEY, exp, "inline")
+    assert verify(SECRET, KEY, exp, "inline", good, max_ttl=60)
+    wrong = ("0" if good[0] != "0" else "1") + good[1:]
+    assert not verify(SECRET, KEY, exp, "inline", wrong, max_ttl=60)
+    assert not verify(SECRET, KEY, exp, "inline", "", max_ttl=60)
+
+
+def test_a_signed_expiry_beyond_the_maximum_lifetime_is_refused():
+    far = int(time.time()) + 100 * 365 * 86400  # the year-5138 kind of link
+    assert not verify(SECRET, KEY, far, "inline", sign(SECRET, KEY, far, "inline"), max_ttl=3600)
+
+
+def test_signed_urls_never_outlive_the_configured_lifetime(tmp_path):
+    storage = LocalStorage(
+        Settings(media_root=tmp_path / "m", secret_key=SECRET, signed_url_ttl_seconds=120)
+    )
+    exp = int(_query(storage.signed_url(KEY, expires_in=10**9))["exp"])
+    assert exp <= int(time.time()) + 120
+
+
+def test_a_download_url_signs_its_file_name(local):
+    download = local.signed_url(KEY, expires_in=60, download_name="my.mp4")
+    query = _query(download)
     assert query["dl"] == "my.mp4"
-    disposition = disposition_for("my.mp4")
-    assert not verify(secret, "videos/1/2/abc.mp4", int(query["exp"]), disposition, query["sig"])
+    exp, sig = int(query["exp"]), query["sig"]
+    assert verify(SECRET, KEY, exp, disposition_for("my.mp4"), sig, max_ttl=3600)
+    assert not verify(SECRET, KEY, exp, disposition_for("other.mp4"), sig, max_ttl=3600)
+    assert not verify(SECRET, KEY, exp, "inline", sig, max_ttl=3600)
 
 
 def _free_port() -> int:

@@ -1,26 +1,54 @@
 """The signed media route: signature, expiry, missing files, Range requests, downloads."""
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from viralshorts.integrations.ports import Services
+from viralshorts.integrations.services import use_services
 from viralshorts.integrations.storage_local import LocalStorage, sign
 from viralshorts.settings import get_settings
 from viralshorts.web.routes import build_api
 
 DATA = bytes(range(256)) * 100
+
+
+def _secret() -> str:
+    return get_settings().secret_key.get_secret_value()
+
+
 KEY = "videos/7/9/cafe.mp4"
 
 
+def storage_only(storage: object) -> Services:
+    """A Services bundle whose only port is ``storage`` (the media route needs nothing else)."""
+    return Services(
+        settings=get_settings(),
+        storage=storage,  # type: ignore[arg-type]
+        script_writer=None,  # type: ignore[arg-type]
+        speech={},
+        transcriber=None,
+        stock=None,
+        rate_limiter=None,  # type: ignore[arg-type]
+        progress=None,  # type: ignore[arg-type]
+        queue=None,  # type: ignore[arg-type]
+        prober=None,  # type: ignore[arg-type]
+        renderer=None,  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture()
-def storage(tmp_path: Path) -> LocalStorage:
+def storage(tmp_path: Path) -> Iterator[LocalStorage]:
     storage = LocalStorage(get_settings())
     source = tmp_path / "v.mp4"
     source.write_bytes(DATA)
     storage.put_file(KEY, source, "video/mp4")
-    return storage
+    use_services(storage_only(storage))
+    yield storage
+    use_services(None)
 
 
 @pytest.fixture()
@@ -59,12 +87,28 @@ def test_tampered_or_expired_links_are_refused(storage, client):
     renamed = storage.signed_url(KEY, expires_in=60, download_name="a.mp4").replace("dl=a", "dl=b")
     assert client.get(renamed).status_code == 403
     exp = int(time.time()) - 5
-    expired = (
-        f"/api/media/{KEY}?exp={exp}&sig={sign(get_settings().secret_key, KEY, exp, 'inline')}"
-    )
+    expired = f"/api/media/{KEY}?exp={exp}&sig={sign(_secret(), KEY, exp, 'inline')}"
     assert client.get(expired).status_code == 403
 
 
 def test_missing_file_is_404(storage, client):
     url = storage.signed_url("videos/7/9/gone.mp4", expires_in=60)
     assert client.get(url).status_code == 404
+
+
+def test_a_signed_link_that_expires_too_far_ahead_is_refused(storage, client):
+    far = int(time.time()) + 100 * 365 * 86400
+    url = f"/api/media/{KEY}?exp={far}&sig={sign(_secret(), KEY, far, 'inline')}"
+    assert client.get(url).status_code == 403
+
+
+def test_a_non_numeric_expiry_is_refused(storage, client):
+    assert client.get(f"/api/media/{KEY}?exp=%C2%B2&sig=x").status_code == 403
+
+
+def test_no_route_serves_files_when_storage_is_not_local(client):
+    use_services(storage_only(object()))
+    try:
+        assert client.get(f"/api/media/{KEY}?exp=1&sig=x").status_code == 404
+    finally:
+        use_services(None)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from viralshorts.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
-from viralshorts.integrations.ports import OneTimeStore, RateLimiter
+from viralshorts.integrations.ports import OneTimeStore, RateLimiter, RateLimitTicket
 from viralshorts.models import AuditLog, LoginSession, OAuthAccount, Role, User, utcnow
 from viralshorts.settings import get_settings
 
@@ -31,6 +33,10 @@ DEFAULT_NEXT = "/app"
 _SLIDE_EVERY = timedelta(minutes=1)
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
+COMMON_PASSWORDS_FILE = (
+    Path(__file__).resolve().parent.parent / "resources" / "common_passwords.txt"
+)
+ACCOUNT_EXISTS = "An account with this email already exists."
 
 
 # ---------------------------------------------------------------- helpers
@@ -99,31 +105,98 @@ def safe_next_path(value: str | None) -> str:
 # ---------------------------------------------------------------- sign-up and sign-in
 
 
-def _signup_errors(email: str, password: str, display_name: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if len(email) > 320 or not _EMAIL_SHAPE.match(email):
-        errors["email"] = "Enter a valid email address."
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-case (read once, on first use)."""
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").split("\n")) - {""}
+
+
+def password_problem(password: str, email: str) -> tuple[str, str] | None:
+    """Why ``password`` may not be used, as ``(code, message)``; None when it is fine."""
     if not 10 <= len(password) <= 128:
-        errors["password"] = "Use 10 to 128 characters."
-    elif password.strip().lower() == email:
-        errors["password"] = "Don't use your email address as your password."
+        return "password_length", "Use 10 to 128 characters."
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in password):
+        return "password_control_characters", "Use letters, digits, spaces and symbols only."
+    if not password.strip():
+        return "password_blank", "Use something other than spaces."
+    folded = password.strip().lower()
+    if folded == email:
+        return "password_is_email", "Don't use your email address as your password."
+    if folded in common_passwords():
+        return "password_common", "This password is too common. Choose one that is harder to guess."
+    return None
+
+
+def _signup_errors(
+    email: str, password: str, display_name: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    errors: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    if len(email) > 320 or not _EMAIL_SHAPE.match(email):
+        errors["email"], codes["email"] = "Enter a valid email address.", "email_invalid"
+    problem = password_problem(password, email)
+    if problem is not None:
+        codes["password"], errors["password"] = problem
     if len(display_name.strip()) > 120:
-        errors["display_name"] = "Use at most 120 characters."
-    return errors
+        errors["display_name"], codes["display_name"] = "Use at most 120 characters.", "too_long"
+    return errors, codes
 
 
-def sign_up(session: Session, *, email: str, password: str, display_name: str = "") -> User:
+def _take_attempt(
+    limiter: RateLimiter, limits: list[tuple[str, int]], window: int, code: str
+) -> RateLimitTicket:
+    taken = limiter.take(limits, window_seconds=window)
+    if isinstance(taken, int):
+        raise RateLimitedError(taken, code=code)
+    return taken
+
+
+def _sign_up_limits(email: str, ip: str) -> list[tuple[str, int]]:
+    settings = get_settings()
+    return [
+        (f"signup:ip:{ip}", settings.signup_max_attempts_per_ip),
+        (f"signup:email:{_sha256(email)}", settings.signup_max_attempts_per_email),
+    ]
+
+
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    limiter: RateLimiter | None = None,
+    ip: str = "",
+) -> User:
     """Create a creator account with a password.
 
+    With a ``limiter`` (the sign-up page), refused attempts are counted per IP and per email,
+    so the "already exists" answer cannot be used to test many addresses; an attempt that
+    creates the account is not counted.
+
     Raises:
+        RateLimitedError: too many refused sign-ups from this IP or for this email.
         ValidationError: on a bad email/password/name, or an email that already has an account.
+        ServiceUnavailableError: the limiter does not answer.
     """
     email = normalise_email(email)
-    errors = _signup_errors(email, password, display_name)
+    ticket = None
+    if limiter is not None:
+        window = get_settings().signup_window_seconds
+        limits = _sign_up_limits(email, ip)
+        ticket = _take_attempt(limiter, limits, window, "sign_up_rate_limited")
+    user = _create_user(session, email, password, display_name)
+    if limiter is not None and ticket is not None:
+        limiter.give_back(ticket)
+    return user
+
+
+def _create_user(session: Session, email: str, password: str, display_name: str) -> User:
+    errors, codes = _signup_errors(email, password, display_name)
     if not errors and _find_user(session, email) is not None:
-        errors["email"] = "An account with this email already exists."
+        errors["email"], codes["email"] = ACCOUNT_EXISTS, "email_taken"
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(errors, field_codes=codes)
     user = User(
         email=email, display_name=display_name.strip(), password_hash=hash_password(password)
     )
@@ -131,7 +204,9 @@ def sign_up(session: Session, *, email: str, password: str, display_name: str = 
         with session.begin_nested():
             session.add(user)
     except IntegrityError:  # a concurrent sign-up won the unique index
-        raise ValidationError({"email": "An account with this email already exists."}) from None
+        raise ValidationError(
+            {"email": ACCOUNT_EXISTS}, field_codes={"email": "email_taken"}
+        ) from None
     _audit(session, user.id, "sign_up")
     return user
 
@@ -144,30 +219,28 @@ def _limit_keys(email: str, ip: str) -> list[tuple[str, int]]:
     ]
 
 
-def _raise_if_limited(limiter: RateLimiter, keys: list[tuple[str, int]]) -> None:
-    window = get_settings().login_window_seconds
-    wait = max(limiter.retry_after(k, limit=n, window_seconds=window) for k, n in keys)
-    if wait > 0:
-        raise RateLimitedError(wait)
-
-
 def authenticate(
     session: Session, limiter: RateLimiter, *, email: str, password: str, ip: str
 ) -> User:
     """Check an email and password, counting failures per email and per IP.
 
+    Each attempt is counted (atomically, against both limits) before the password is checked,
+    and given back when it succeeds; so however many attempts arrive at once, at most the
+    limit of them is ever evaluated.
+
     Raises:
-        RateLimitedError: too many recent failures (checked before the password).
+        RateLimitedError: too many recent failures (nothing is checked then).
         AuthenticationError: wrong email or password, or a disabled account (same message).
+        ServiceUnavailableError: the limiter does not answer.
     """
     email = normalise_email(email)
     keys = _limit_keys(email, ip)
-    _raise_if_limited(limiter, keys)
+    window = get_settings().login_window_seconds
+    ticket = _take_attempt(limiter, keys, window, "sign_in_rate_limited")
     user = _find_user(session, email)
     if not _password_matches(user, password) or user is None or user.disabled:
-        for key, _limit in keys:
-            limiter.hit(key, window_seconds=get_settings().login_window_seconds)
-        raise AuthenticationError(WRONG_CREDENTIALS)
+        raise AuthenticationError(WRONG_CREDENTIALS, code="wrong_credentials")
+    limiter.give_back(ticket)
     limiter.reset(keys[0][0])
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)

@@ -71,7 +71,7 @@ def make_client(settings: Settings) -> Any:
     from openai import OpenAI
 
     return OpenAI(
-        api_key=settings.openai_api_key,
+        api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url,
         max_retries=MAX_RETRIES,
         timeout=TIMEOUT_SECONDS,

@@ -61,7 +61,7 @@ class PexelsStockFootage:
     """The StockFootage port over the Pexels video API."""
 
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
-        self._key = settings.pexels_api_key
+        self._key = settings.pexels_api_key.get_secret_value()
         self._base = settings.pexels_api_base.rstrip("/")
         self._client = client or httpx.Client(
             timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True

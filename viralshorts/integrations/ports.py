@@ -6,10 +6,10 @@ used only by the entry points: web, worker, CLI) picks which and fills the ``Ser
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from viralshorts.settings import Settings
@@ -195,12 +195,81 @@ class MediaStorage(Protocol):
     def signed_url(self, key: str, *, expires_in: int, download_name: str = "") -> str: ...
 
 
-class RateLimiter(Protocol):
-    def retry_after(self, key: str, *, limit: int, window_seconds: int) -> int:
-        """Seconds until ``key`` may try again (0 when it may)."""
+@dataclass(frozen=True)
+class ServedFile:
+    """A stored file the web app streams itself, with the type to serve it as."""
+
+    path: Path
+    content_type: str
+
+
+@runtime_checkable
+class SelfServedStorage(Protocol):
+    """A MediaStorage whose signed URLs point at this app (the local folder), not elsewhere."""
+
+    def open_signed(self, key: str, *, exp: str, signature: str, download_name: str) -> ServedFile:
+        """The file for a signed URL's parts; PermissionDeniedError / NotFoundError otherwise."""
         ...
 
-    def hit(self, key: str, *, window_seconds: int) -> None: ...
+
+@dataclass(frozen=True)
+class OAuthIdentity:
+    """Who a sign-in provider says signed in; ``email`` is always one it has verified."""
+
+    account_id: str
+    email: str
+    display_name: str
+
+
+class OAuthSignIn(Protocol):
+    """Sign-in with Google/GitHub: the authorization code flow with PKCE (S256)."""
+
+    def is_configured(self, provider: str) -> bool: ...
+
+    def authorization_url(
+        self, provider: str, *, redirect_uri: str, code_verifier: str
+    ) -> tuple[str, str]:
+        """The provider's consent page URL and the ``state`` it carries."""
+        ...
+
+    async def identity(
+        self, provider: str, *, redirect_uri: str, code: str, code_verifier: str
+    ) -> OAuthIdentity | None:
+        """Redeem ``code``; None when the account has no verified email.
+
+        Raises IntegrationError when the provider refuses the code (``oauth_token_refused``)
+        or does not answer (``oauth_provider_unreachable``).
+        """
+        ...
+
+
+class SealedBox(Protocol):
+    """Encrypts small values for a round trip through the browser (the OAuth flow cookie)."""
+
+    def seal(self, data: bytes) -> str: ...
+
+    def open(self, sealed: str, *, max_age_seconds: int) -> bytes | None:
+        """The data, or None when it was tampered with, is not ours, or is too old."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateLimitTicket:
+    """One counted attempt, so it can be given back when it turns out fine."""
+
+    keys: tuple[str, ...]
+    member: str
+
+
+class RateLimiter(Protocol):
+    def take(
+        self, limits: Sequence[tuple[str, int]], *, window_seconds: int
+    ) -> RateLimitTicket | int:
+        """Atomically count one attempt against every ``(key, limit)``, or return the seconds
+        to wait (then nothing is counted); ServiceUnavailableError when unreachable."""
+        ...
+
+    def give_back(self, ticket: RateLimitTicket) -> None: ...
 
     def reset(self, key: str) -> None: ...
 

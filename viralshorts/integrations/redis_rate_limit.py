@@ -1,54 +1,110 @@
-"""The RateLimiter port on Redis: a sliding window of failures per key (a sorted set of times)."""
+"""The RateLimiter port on Redis: sliding windows of attempts per key (sorted sets of times).
+
+``take`` checks every key and counts the attempt in one Lua script, so concurrent attempts are
+counted one after another and never more than the limit get through. Times come from the
+injected ``clock`` (tests move it by hand); each key also expires with its window.
+"""
 
 from __future__ import annotations
 
 import math
 import secrets
 import time
+from collections.abc import Callable, Sequence
 
 import redis
 
+from viralshorts.errors import ServiceUnavailableError
+from viralshorts.integrations.ports import RateLimitTicket
 from viralshorts.settings import Settings
 
 KEY_PREFIX = "vs:ratelimit:"
 
+# KEYS: the limited keys. ARGV: now, window, member, then one limit per key.
+# Returns 0 (counted in every key) or the seconds until the blocking attempt leaves a window.
+_TAKE = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local limit = tonumber(ARGV[3 + i])
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now)
+  end
+end
+if wait > 0 then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('EXPIRE', key, math.ceil(window))
+end
+return '0'
+"""
+
+
+def _unavailable(exc: redis.RedisError) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        "The service is busy right now. Try again in a moment.",
+        code="rate_limiter_unavailable",
+        params={"reason": type(exc).__name__},
+    )
+
 
 class RedisRateLimiter:
-    """Counts hits per key inside a sliding window; keys expire with the window."""
+    """Counts attempts per key inside a sliding window; keys expire with the window."""
 
-    def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: redis.Redis | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._redis = client or redis.Redis.from_url(settings.redis_url)
+        self._clock = clock
+        self._take = self._redis.register_script(_TAKE)
 
-    def retry_after(self, key: str, *, limit: int, window_seconds: int) -> int:
-        """Seconds until ``key`` may try again (0 when it has fewer than ``limit`` hits).
+    def take(
+        self, limits: Sequence[tuple[str, int]], *, window_seconds: int
+    ) -> RateLimitTicket | int:
+        """Count one attempt against every ``(key, limit)``, or say how long to wait.
 
         Args:
-            key: what is being limited, e.g. ``login:email:a@b.c``.
-            limit: hits allowed inside the window.
+            limits: what is limited and how many attempts each allows, e.g.
+                ``[("login:email:a@b.c", 5), ("login:ip:10.0.0.1", 20)]``.
             window_seconds: length of the sliding window.
-        """
-        now = time.time()
-        full_key = KEY_PREFIX + key
-        pipe = self._redis.pipeline()
-        pipe.zremrangebyscore(full_key, 0, now - window_seconds)
-        pipe.zrange(full_key, 0, -1, withscores=True)
-        _, hits = pipe.execute()
-        if len(hits) < limit:
-            return 0
-        # The hit that must leave the window before one more is allowed.
-        blocking_hit_at = hits[len(hits) - limit][1]
-        return max(1, math.ceil(blocking_hit_at + window_seconds - now))
 
-    def hit(self, key: str, *, window_seconds: int) -> None:
-        """Record one hit for ``key`` now."""
-        now = time.time()
-        full_key = KEY_PREFIX + key
-        pipe = self._redis.pipeline()
-        pipe.zadd(full_key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
-        pipe.zremrangebyscore(full_key, 0, now - window_seconds)
-        pipe.expire(full_key, window_seconds)
-        pipe.execute()
+        Returns:
+            A ticket for ``give_back`` when the attempt was counted everywhere; else the
+            seconds to wait (nothing is counted then).
+
+        Raises:
+            ServiceUnavailableError: Redis does not answer.
+        """
+        member = f"{self._clock():.6f}:{secrets.token_hex(6)}"
+        keys = [KEY_PREFIX + key for key, _ in limits]
+        args = [self._clock(), window_seconds, member, *(limit for _, limit in limits)]
+        try:
+            wait = float(self._take(keys=keys, args=args))
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        return RateLimitTicket(keys=tuple(key for key, _ in limits), member=member)
+
+    def give_back(self, ticket: RateLimitTicket) -> None:
+        """Uncount an attempt that turned out fine (a correct password, a new account)."""
+        try:
+            pipe = self._redis.pipeline()
+            for key in ticket.keys:
+                pipe.zrem(KEY_PREFIX + key, ticket.member)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
 
     def reset(self, key: str) -> None:
-        """Forget every hit for ``key``."""
-        self._redis.delete(KEY_PREFIX + key)
+        """Forget every attempt for ``key``."""
+        try:
+            self._redis.delete(KEY_PREFIX + key)
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc

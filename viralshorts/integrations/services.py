@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from viralshorts.integrations.ports import (
     MediaStorage,
+    OAuthSignIn,
     ScriptWriter,
+    SealedBox,
     Services,
     SpeechSynthesizer,
     StockFootage,
@@ -109,3 +111,17 @@ def use_services(services: Services | None) -> None:
     """Install ``services`` for this process (tests; ``None`` rebuilds from settings next time)."""
     global _current  # noqa: PLW0603
     _current = services
+
+
+def build_oauth_sign_in(settings: Settings | None = None) -> OAuthSignIn:
+    """Google/GitHub sign-in over HTTP for ``settings`` (default: the process settings)."""
+    from viralshorts.integrations.oauth_http import AuthlibOAuthSignIn
+
+    return AuthlibOAuthSignIn(settings or get_settings())
+
+
+def build_sealed_box(purpose: str, settings: Settings | None = None) -> SealedBox:
+    """Encryption keyed from SECRET_KEY for one ``purpose`` (e.g. ``"oauth-flow"``)."""
+    from viralshorts.integrations.token_cipher import FernetBox
+
+    return FernetBox(settings or get_settings(), purpose=purpose)

@@ -17,7 +17,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
+from viralshorts.integrations.ports import ServedFile
 from viralshorts.settings import Settings
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
@@ -55,10 +56,17 @@ def disposition_for(download_name: str) -> str:
     return f"attachment:{download_name}" if download_name else "inline"
 
 
-def verify(secret: str, key: str, exp: int, disposition: str, signature: str) -> bool:
-    """True when ``signature`` matches and ``exp`` (unix seconds) is still in the future."""
+def verify(
+    secret: str, key: str, exp: int, disposition: str, signature: str, *, max_ttl: int
+) -> bool:
+    """True when ``signature`` matches and ``exp`` (unix seconds) is in the next ``max_ttl`` s.
+
+    An ``exp`` further ahead than any URL we make is refused even when signed, so a leaked or
+    forged long-lived link never works.
+    """
     expected = sign(secret, key, exp, disposition)
-    return hmac.compare_digest(expected, signature) and exp >= int(time.time())
+    now = int(time.time())
+    return hmac.compare_digest(expected, signature) and now <= exp <= now + max_ttl
 
 
 def _atomic_copy(source: Path, dest: Path) -> None:
@@ -79,7 +87,8 @@ class LocalStorage:
 
     def __init__(self, settings: Settings) -> None:
         self._root = Path(settings.media_root)
-        self._secret = settings.secret_key
+        self._secret = settings.secret_key.get_secret_value()
+        self._max_ttl = settings.signed_url_ttl_seconds
 
     def path_for(self, key: str) -> Path:
         """The file behind ``key`` (it may not exist)."""
@@ -106,8 +115,29 @@ class LocalStorage:
     def signed_url(self, key: str, *, expires_in: int, download_name: str = "") -> str:
         """A relative ``/api/media/...`` URL valid for ``expires_in`` seconds."""
         validate_key(key)
-        exp = int(time.time()) + expires_in
+        exp = int(time.time()) + min(expires_in, self._max_ttl)
         params = {"exp": exp, "sig": sign(self._secret, key, exp, disposition_for(download_name))}
         if download_name:
             params["dl"] = download_name
         return f"/api/media/{quote(key)}?{urlencode(params)}"
+
+    def open_signed(self, key: str, *, exp: str, signature: str, download_name: str) -> ServedFile:
+        """The file behind a URL made by ``signed_url``, once its signature and expiry check.
+
+        Raises:
+            PermissionDeniedError: the signature is wrong or the link has expired.
+            NotFoundError: the key is not a valid key or there is no such file.
+        """
+        disposition = disposition_for(download_name)
+        expires = int(exp) if exp.isascii() and exp.isdigit() else -1
+        if not verify(self._secret, key, expires, disposition, signature, max_ttl=self._max_ttl):
+            raise PermissionDeniedError(
+                "This link is invalid or has expired.", code="media_link_invalid"
+            )
+        try:
+            path = self.path_for(key)
+        except ValidationError:
+            raise NotFoundError("not found", code="media_not_found") from None
+        if not path.is_file():
+            raise NotFoundError("not found", code="media_not_found")
+        return ServedFile(path=path, content_type=content_type_for(key))

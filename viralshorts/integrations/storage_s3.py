@@ -44,7 +44,7 @@ class S3Storage:
                 endpoint_url=s.s3_endpoint_url or None,
                 region_name=s.aws_region,
                 aws_access_key_id=s.aws_access_key_id or None,
-                aws_secret_access_key=s.aws_secret_access_key or None,
+                aws_secret_access_key=s.aws_secret_access_key.get_secret_value() or None,
                 config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
             )
         return self._client

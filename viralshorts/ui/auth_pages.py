@@ -16,7 +16,12 @@ from viralshorts.domain.accounts import (
     safe_next_path,
     sign_up,
 )
-from viralshorts.errors import AuthenticationError, RateLimitedError, ValidationError
+from viralshorts.errors import (
+    AuthenticationError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from viralshorts.integrations.services import get_services
 from viralshorts.settings import get_settings
 from viralshorts.ui.state import AuthState
@@ -25,9 +30,13 @@ from viralshorts.web.auth import sign_in_tickets
 OAUTH_ERRORS = {
     "oauth_cancelled": "Sign-in was cancelled or took too long. Try again.",
     "oauth_failed": "The sign-in provider did not answer as expected. Try again.",
+    "oauth_unreachable": "We could not reach the sign-in provider. Try again in a moment.",
     "oauth_no_email": "Your account there has no verified email address.",
     "oauth_disabled": "This account is disabled.",
 }
+
+
+SERVICE_BUSY = "The service is busy right now. Try again in a moment."
 
 
 def _password_sign_in(email: str, password: str, ip: str) -> str:
@@ -38,9 +47,16 @@ def _password_sign_in(email: str, password: str, ip: str) -> str:
         return issue_sign_in_ticket(sign_in_tickets(), user=user)
 
 
-def _create_account(name: str, email: str, password: str) -> str:
+def _create_account(name: str, email: str, password: str, ip: str) -> str:
     with session_scope() as session:
-        user = sign_up(session, email=email, password=password, display_name=name)
+        user = sign_up(
+            session,
+            email=email,
+            password=password,
+            display_name=name,
+            limiter=get_services().rate_limiter,
+            ip=ip,
+        )
         return issue_sign_in_ticket(sign_in_tickets(), user=user)
 
 
@@ -87,13 +103,16 @@ class AuthFormState(rx.State):
         self._reset_errors()
         self.submitting = True
         yield
-        args = (form.get("email", ""), form.get("password", ""), self.router.session.client_ip)
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        args = (email, password, self.router.session.client_ip)
         try:
             ticket = await asyncio.to_thread(_password_sign_in, *args)
         except RateLimitedError as exc:
             self.form_error = f"Too many sign-in attempts. Try again in {exc.retry_after} s."
         except AuthenticationError as exc:
             self.form_error = str(exc)
+        except ServiceUnavailableError:
+            self.form_error = SERVICE_BUSY
         else:
             yield _go(f"/api/auth/finish?ticket={ticket}&next={self._next_param()}")
             return
@@ -105,9 +124,18 @@ class AuthFormState(rx.State):
         self._reset_errors()
         self.submitting = True
         yield
-        args = (form.get("name", ""), form.get("email", ""), form.get("password", ""))
+        args = (
+            str(form.get("name", "")),
+            str(form.get("email", "")),
+            str(form.get("password", "")),
+            self.router.session.client_ip,
+        )
         try:
             ticket = await asyncio.to_thread(_create_account, *args)
+        except RateLimitedError as exc:
+            self.form_error = f"Too many sign-up attempts. Try again in {exc.retry_after} s."
+        except ServiceUnavailableError:
+            self.form_error = SERVICE_BUSY
         except ValidationError as exc:
             errors = exc.field_errors
             self.name_error = errors.get("display_name", "")
@@ -189,17 +217,49 @@ def _oauth_buttons() -> rx.Component:
     )
 
 
+def _brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("sparkles", size=22, color=rx.color("violet", 9)),
+            rx.text("ViralShortsOps", weight="bold", size="4"),
+            align="center",
+            spacing="2",
+        ),
+        href="/",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        aria_label="ViralShortsOps home",
+    )
+
+
+def _back_home() -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon("arrow_left", size=14), rx.text("Back to home"), spacing="1"),
+        href="/",
+        size="2",
+        color_scheme="gray",
+    )
+
+
 def _card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
     return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.heading(title, size="6", as_="h1"),
-                rx.text(subtitle, color_scheme="gray", size="2"),
-                *children,
-                spacing="4",
+        rx.vstack(
+            _brand(),
+            rx.card(
+                rx.vstack(
+                    rx.heading(title, size="6", as_="h1"),
+                    rx.text(subtitle, color_scheme="gray", size="2"),
+                    *children,
+                    spacing="4",
+                    width="100%",
+                ),
+                size="3",
                 width="100%",
             ),
-            size="3",
+            _back_home(),
+            align="center",
+            spacing="4",
             width="100%",
             max_width="26rem",
         ),
@@ -264,7 +324,11 @@ def sign_up_page() -> rx.Component:
                 _field(
                     "Password", "password", "password", AuthFormState.password_error, "new-password"
                 ),
-                rx.text("At least 10 characters.", color_scheme="gray", size="1"),
+                # The hint gives way to the error, so one length message shows at a time.
+                rx.cond(
+                    AuthFormState.password_error == "",
+                    rx.text("At least 10 characters.", color_scheme="gray", size="1"),
+                ),
                 _submit("Create account"),
                 spacing="4",
                 width="100%",

@@ -57,7 +57,12 @@ def _end_all_sessions(user_id: int) -> None:
         end_all_sessions(session, user_id)
 
 
-_SIGNED_OUT_SCRIPT = "window.location.assign('/api/auth/signed-out')"
+# A POST from our own page (the route refuses other origins): the browser follows the 303 to
+# /sign-in with a full page load, so the websocket reconnects without the cookie.
+_SIGNED_OUT_SCRIPT = (
+    "(() => { const f = document.createElement('form'); f.method = 'post';"
+    " f.action = '/api/auth/sign-out'; document.body.appendChild(f); f.submit(); })()"
+)
 
 
 class AuthState(rx.State):

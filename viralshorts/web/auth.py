@@ -4,6 +4,8 @@ Reflex cannot set an HttpOnly cookie (``rx.Cookie`` is written by JavaScript), s
 the password inside an event, issues a 60 s single-use ticket and sends the browser to
 ``/api/auth/finish``; the OAuth callback ends the same way through ``signed_in_response``.
 Routes that do database work are plain ``def`` functions: Starlette runs them in a thread.
+Sign-out is a ``POST`` from our own origin (a form the page submits), so another site cannot
+sign a visitor out with a link or an image.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from viralshorts.db import session_scope
@@ -29,6 +31,7 @@ from viralshorts.integrations.services import get_services
 from viralshorts.models import User
 from viralshorts.settings import get_settings
 
+SIGN_OUT_PATH = "/api/auth/sign-out"
 EXPIRED_TICKET_PAGE = (
     "<!doctype html><title>Sign-in link expired</title>"
     "<p role='alert'>This sign-in link has expired or was already used.</p>"
@@ -45,8 +48,26 @@ def sign_in_tickets() -> OneTimeStore:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address of the request (behind a proxy, the proxy's)."""
-    return request.client.host if request.client else ""
+    """The client's address: the peer, or with ``TRUSTED_PROXY_HOPS=n`` the n-th address from
+    the right of X-Forwarded-For (what the n trusted proxies saw), as Reflex does."""
+    peer = request.client.host if request.client else ""
+    hops = get_settings().trusted_proxy_hops
+    if hops <= 0:
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+    return chain[-hops] if len(chain) >= hops else peer
+
+
+def same_origin(request: Request) -> bool:
+    """True when the browser says the request comes from one of our own pages.
+
+    Browsers send ``Origin`` on every POST; ``Sec-Fetch-Site`` is checked too when present.
+    """
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin", "")
+    return bool(origin) and origin.rstrip("/") in get_settings().allowed_origins
 
 
 def _cookie_options() -> dict[str, object]:
@@ -54,7 +75,7 @@ def _cookie_options() -> dict[str, object]:
         "path": "/",
         "httponly": True,
         "samesite": "lax",
-        "secure": get_settings().public_base_url.startswith("https://"),
+        "secure": get_settings().served_over_https,
     }
 
 
@@ -87,7 +108,10 @@ def finish(request: Request) -> Response:
 
 
 def signed_out(request: Request) -> Response:
-    """``GET /api/auth/signed-out``: end this browser's session, clear the cookie, go to sign-in."""
+    """``POST /api/auth/sign-out`` from our own pages: end this browser's session, clear the
+    cookie, go to sign-in. From anywhere else: 403, nothing changes."""
+    if not same_origin(request):
+        return PlainTextResponse("Sign out from the app's own page.", status_code=403)
     with session_scope() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/sign-in", status_code=303)
@@ -107,6 +131,6 @@ def auth_routes() -> list[Route]:
 
     return [
         Route("/api/auth/finish", finish, methods=["GET"]),
-        Route("/api/auth/signed-out", signed_out, methods=["GET"]),
+        Route(SIGN_OUT_PATH, signed_out, methods=["POST"]),
         *oauth_routes(),
     ]
