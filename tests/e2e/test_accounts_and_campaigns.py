@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import urllib.request
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -33,7 +35,62 @@ def test_landing_page_explains_and_leads_to_sign_up(page: Page, app_url: str) ->
     expect(page.get_by_role("button", name="Create account")).to_be_visible()
 
 
-def test_sign_up_sign_out_and_sign_in(page: Page, app_url: str) -> None:
+def _csp_violations(page: Page) -> list[str]:
+    """Every Content-Security-Policy report this page logs from now on (the list fills up)."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda msg: seen.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return seen
+
+
+def _headers(url: str, **extra: str) -> dict[str, str]:
+    request = urllib.request.Request(url, headers=extra)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return {name.lower(): value for name, value in response.headers.items()}
+
+
+@pytest.fixture()
+def watched_page(page: Page) -> Iterator[tuple[Page, list[str]]]:
+    violations = _csp_violations(page)
+    yield page, violations
+    assert violations == [], "\n".join(violations)
+
+
+def test_built_pages_send_the_security_headers(app_url: str) -> None:
+    for path in ("/", "/sign-in", "/app/videos", "/api/health"):
+        headers = _headers(f"{app_url}{path}")
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "'unsafe-inline'" not in headers["content-security-policy"].split("; ")[1]
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin", path
+    foreign = _headers(f"{app_url}/api/health", Origin="https://evil.example")
+    assert "access-control-allow-origin" not in foreign  # CORS only for PUBLIC_BASE_URL
+
+
+def test_sign_in_and_up_pages_lead_home_and_show_one_length_message(
+    watched_page: tuple[Page, list[str]], app_url: str
+) -> None:
+    page, _ = watched_page
+    page.goto(f"{app_url}/sign-up")
+    expect(page.get_by_text("At least 10 characters.")).to_be_visible()
+    page.get_by_label("Name").fill("Short")
+    page.get_by_label("Email").fill("short-password@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Use 10 to 128 characters.")).to_be_visible()
+    expect(page.get_by_text("At least 10 characters.")).to_have_count(0)
+    page.get_by_role("link", name="ViralShortsOps home").click()
+    page.wait_for_url(f"{app_url}/")
+    page.goto(f"{app_url}/sign-in")
+    page.get_by_role("link", name="Back to home").click()
+    page.wait_for_url(f"{app_url}/")
+
+
+def test_sign_up_sign_out_and_sign_in(watched_page: tuple[Page, list[str]], app_url: str) -> None:
+    page, _ = watched_page
     account = sign_up(page, app_url)
     expect(page.get_by_role("heading", name="Create your first campaign")).to_be_visible()
     expect(page.get_by_text(account.email)).to_be_visible()
