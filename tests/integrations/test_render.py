@@ -19,6 +19,7 @@ from viralshorts.errors import CancelledError, IntegrationError, RenderError
 from viralshorts.integrations.ffmpeg_tools import (
     FfmpegProber,
     FfmpegRenderer,
+    check_complete,
     frame_counts,
     partial_paths,
     probe_from_ffmpeg_log,
@@ -264,6 +265,17 @@ def test_an_ffmpeg_killed_from_outside_is_worth_another_try(
     assert caught.value.retryable and caught.value.code == "ffmpeg_killed"
     assert _ffmpeg_children() == []
     assert list(tmp_path.glob("v.mp4*")) == []
+
+
+def test_a_truncated_output_is_worth_another_try(rendered: dict, tmp_path: Path) -> None:
+    """What a second writer or a killed one leaves: the next attempt must run, not give up."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(rendered["plan"].out_path.read_bytes()[:-5000])
+    still = thumbnail_of(rendered["plan"].out_path)
+    with pytest.raises(IntegrationError, match="before the video was complete") as caught:
+        check_complete(cut, still)
+    assert caught.value.retryable and caught.value.code == "render_incomplete"
+    check_complete(rendered["plan"].out_path, still)  # a whole one passes
 
 
 def test_every_attempt_writes_partial_files_of_its_own(tmp_path: Path) -> None:

@@ -9,9 +9,12 @@ Videos are short (a custom script of a few seconds) to keep the whole run quick.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +47,40 @@ SCRIPT = (
     "Octopuses have three hearts and blue blood. Two hearts pump blood to the gills. "
     "The third one pumps it to the rest of the body."
 )
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@pytest.fixture()
+def subreaper():
+    """Make this test process the reaper of orphaned descendants, so the exit status of a
+    process whose parent was killed can be read (killed by the kernel, or finished its work)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("child subreapers are Linux only")
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    yield
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:  # orphans reparented to us and ended since
+            pass
+
+
+def _reaped(pid: int) -> int | None:
+    """The wait status of orphan ``pid`` once it has ended and was reparented to us."""
+    try:
+        found, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not reparented to us yet
+        return None
+    return status if found else None
+
+
+def _killed_by_the_kernel(pid: int, name: str) -> None:
+    """Assert that orphan ``pid`` died of SIGKILL (its parent-death signal), not of old age."""
+    status = wait_for(lambda: _reaped(pid), timeout=60, what=f"{name} to end")
+    killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert killed, f"{name} ended with wait status {status}"
 
 
 def _request(session, services, email: str):
@@ -107,6 +144,20 @@ def assert_ready_once(services, user_id: int, video_id: int, worker: WorkerProce
     return done
 
 
+def _scheduler_registered(connection) -> bool:
+    """The scheduler process writes its hash once it runs (it took the lock before)."""
+    return bool(connection.keys("rq:scheduler:*"))
+
+
+def _ticking(worker: WorkerProcess) -> bool:
+    """The tick process has connected to a server: it is past its start-up."""
+    for process in worker.tree()[1:]:
+        with contextlib.suppress(psutil.Error):
+            if "spawn_main" in " ".join(process.cmdline()) and process.net_connections("tcp"):
+                return True
+    return False
+
+
 def _charged_once(session, user_id: int) -> None:
     usage = quotas.usage_summary(session, user_id=user_id)
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)
@@ -123,7 +174,7 @@ def _charged_once(session, user_id: int) -> None:
     ids=["horse-during-encode", "ffmpeg", "horse-during-voice", "piper"],
 )
 def test_one_process_killed_alone_mid_render_still_gives_one_ready_video(
-    session, services, workers, victim: str, marker: str
+    subreaper, session, services, workers, victim: str, marker: str
 ) -> None:
     user_id, video = _request(session, services, f"{victim}-{len(marker)}@example.com")
     count = ReadyCount(services, user_id)
@@ -137,7 +188,9 @@ def test_one_process_killed_alone_mid_render_still_gives_one_ready_video(
             timeout=60, what="ffmpeg to be writing", worker=worker,
         )  # fmt: skip
     (horse if victim == "horse" else child).kill()
-    wait_for(lambda: gone(child), timeout=10, what="the child to die with its horse")
+    if victim == "horse":
+        _killed_by_the_kernel(child.pid, f"the {marker} child")
+    wait_for(lambda: gone(child), timeout=10, what="the child to die")
     done = assert_ready_once(services, user_id, video.id, worker, count)
     assert worker.proc.poll() is None  # the worker itself lived through it
     assert done.attempts == 1  # RQ retried the same job: no recovery was needed
@@ -146,7 +199,7 @@ def test_one_process_killed_alone_mid_render_still_gives_one_ready_video(
 
 
 def test_the_worker_killed_during_the_upload_leaves_nothing_and_the_video_is_ready_once(
-    session, services, workers
+    subreaper, session, services, workers
 ) -> None:
     user_id, video = _request(session, services, "upload@example.com")
     count = ReadyCount(services, user_id)
@@ -160,6 +213,7 @@ def test_the_worker_killed_during_the_upload_leaves_nothing_and_the_video_is_rea
     tree = first.tree()
     os.kill(first.proc.pid, signal.SIGKILL)  # the worker alone: the horse must follow it
     first.proc.wait(timeout=10)
+    _killed_by_the_kernel(horse.pid, "the work horse")
     wait_for(lambda: all(gone(p) for p in tree), timeout=10, what="the whole tree to die")
     second = workers()
     done = assert_ready_once(services, user_id, video.id, second, count)
@@ -169,19 +223,29 @@ def test_the_worker_killed_during_the_upload_leaves_nothing_and_the_video_is_rea
 
 
 def test_a_sigkilled_worker_takes_its_processes_along_and_a_new_one_schedules_at_once(
-    services, workers
+    subreaper, services, workers
 ) -> None:
     """Horse, scheduler and companion die with the worker; its scheduler lock does not
     outlive it, so a worker started straight after promotes a retry with back-off."""
     first = workers()
     connection = services.queue.connection
     wait_for(
-        lambda: connection.exists("rq:scheduler-lock:render") and len(first.tree()) >= 3,
-        timeout=60, what="the scheduler and the companion process", worker=first,
+        lambda: _scheduler_registered(connection) and _ticking(first),
+        timeout=60, what="the scheduler and the tick process to be at work", worker=first,
     )  # fmt: skip
     tree = first.tree()
+    # The scheduler and the tick process; multiprocessing's resource tracker ends by itself
+    # once nobody holds its pipe.
+    children = {
+        p.pid: " ".join(p.cmdline())[-60:]
+        for p in tree[1:]
+        if "resource_tracker" not in " ".join(p.cmdline())
+    }
+    assert len(children) == 2, tree
     os.kill(first.proc.pid, signal.SIGKILL)
     first.proc.wait(timeout=10)
+    for pid, name in children.items():
+        _killed_by_the_kernel(pid, name)
     wait_for(lambda: all(gone(p) for p in tree), timeout=10, what="the worker's children to die")
     assert processes_using(Path(services.settings.media_root)) == []
     second = workers()

@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry
 
 from tests.factories import make_creator
 from tests.fakes.openai_server import API_KEY, FakeOpenAI
-from tests.jobs.worker_support import read_video, wait_for
+from tests.jobs.worker_support import partial_files, processes_using, read_video, wait_for
 from viralshorts.domain import quotas, videos
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.integrations.redis_progress import progress_channel
@@ -179,5 +179,8 @@ def test_a_worker_killed_mid_render_is_recovered_and_finishes_exactly_once(
     assert done.status == VideoStatus.READY, done.error
     assert (done.attempts, done.job_id) == (2, f"render-{video.id}-2")
     assert len(_files(services, user_id, video.id)) == 3
+    media_root = Path(services.settings.media_root)
+    assert partial_files(media_root) == []
+    assert processes_using(media_root, besides=[second]) == []
     usage = quotas.usage_summary(session, user_id=user_id)
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)

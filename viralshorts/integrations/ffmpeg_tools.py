@@ -310,7 +310,7 @@ class FfmpegRenderer:
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
-            _check_written(partial, still)
+            check_complete(partial, still)
             still.replace(thumbnail_of(plan.out_path))
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnail
             on_progress(1.0)
@@ -375,8 +375,12 @@ def remove_dead_partials(out_path: Path) -> list[Path]:
     return removed
 
 
-def _check_written(partial: Path, still: Path) -> None:
-    """Refuse an output ffmpeg reported as done but that is incomplete (worth another try)."""
+def check_complete(partial: Path, still: Path) -> None:
+    """Refuse an output ffmpeg reported as done but that is incomplete (worth another try).
+
+    Raises:
+        IntegrationError: ``retryable=True``, code ``render_incomplete``.
+    """
     if not partial.is_file() or not still.is_file() or mp4_is_truncated(partial):
         raise IntegrationError(
             "The render stopped before the video was complete; trying again.",
