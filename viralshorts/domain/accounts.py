@@ -366,7 +366,7 @@ def sign_in_oauth(
         else _user_for_new_link(session, email, display_name)
     )
     if user is None or user.disabled:
-        raise AuthenticationError("This account is disabled.")
+        raise AuthenticationError("This account is disabled.", code="account_disabled")
     if link is None:
         session.add(
             OAuthAccount(

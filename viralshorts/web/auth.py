@@ -43,7 +43,9 @@ def sign_in_tickets() -> OneTimeStore:
     """The store of one-time sign-in tickets from the composition root."""
     tickets = get_services().tickets
     if tickets is None:
-        raise ConfigurationError("no store for sign-in tickets is configured")
+        raise ConfigurationError(
+            "no store for sign-in tickets is configured", code="ticket_store_missing"
+        )
     return tickets
 
 
