@@ -39,6 +39,7 @@ from viralshorts.settings import Settings
 POLL_SECONDS = 0.2
 THUMBNAIL_SIZE = (540, 960)
 THUMBNAIL_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
+PROBE_MAX_PIXELS = 48_000_000  # the media library's limit (8000 px a side, 48 MP in all)
 # FFmpeg's "fast" AAC coder: its own recommendation above 64 kb/s (commit fcb681ac), a third of
 # twoloop's CPU; on our soundtrack 39.6 dB SNR against twoloop's 25.3 dB.
 AAC_OPTIONS = {"aac_coder": "fast", "b:a": "128k", "ar": audio_mix.RATE, "ac": 2}
@@ -101,7 +102,10 @@ class FfmpegProber:
         return probe
 
     def _ffprobe_json(self, path: Path) -> MediaProbe:
-        args = [self._ffprobe or "ffprobe", "-v", "error", "-print_format", "json"]
+        # max_pixels: a picture larger than any we accept is reported 0x0 instead of decoded
+        # (a 16000x16000 PNG would otherwise cost ffprobe ~800 MB).
+        args = [self._ffprobe or "ffprobe", "-v", "error", "-max_pixels", str(PROBE_MAX_PIXELS)]
+        args += ["-print_format", "json"]
         done = _run([*args, "-show_format", "-show_streams", str(path)])
         if done.returncode != 0:
             raise _not_media(path, done.stderr)
@@ -242,7 +246,7 @@ def build_video(plan: RenderPlan) -> Any:
 
 
 def x264_options(preset: str, crf: int) -> dict[str, str | int]:
-    """The video encoder settings of every render, as ffmpeg output options (also the floors').
+    """The video encoder settings of every render, as ffmpeg output options (bench/render too).
 
     x264's defaults at 1080x1920 hold about 50 MB more than they need: 1.5 frame threads per
     core, and a threaded lookahead buffering frames for them. One frame thread per core and
