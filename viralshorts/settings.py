@@ -71,6 +71,22 @@ class Settings(BaseSettings):
     # Reverse proxies in front of the web app whose X-Forwarded-For we believe (0 = none).
     trusted_proxy_hops: int = 0
 
+    # Password reset and email change links (counted per email and per IP within the window)
+    password_reset_max_per_email: int = 3
+    password_reset_max_per_ip: int = 10
+    password_reset_window_seconds: int = 3600
+
+    # Email: SMTP when SMTP_HOST is set, else .eml files in a local outbox folder
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "ViralShortsOps <no-reply@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 20.0
+    # Empty = the "outbox" folder beside MEDIA_ROOT (data/outbox by default).
+    email_outbox_dir: str = ""
+
     # Storage
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str = ""
@@ -187,6 +203,18 @@ class Settings(BaseSettings):
     @property
     def github_login_enabled(self) -> bool:
         return bool(self.github_client_id and self.github_client_secret)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host.strip())
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where messages are written as ``.eml`` files when no SMTP server is configured."""
+        if self.email_outbox_dir.strip():
+            return Path(self.email_outbox_dir)
+        return self.media_root.parent / "outbox"
 
     @property
     def allowed_origins(self) -> list[str]:

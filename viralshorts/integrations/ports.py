@@ -354,6 +354,23 @@ class VideoRenderer(Protocol):
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None: ...
 
 
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One plain-text message for a person."""
+
+    to: str
+    subject: str
+    body: str
+
+
+class EmailSender(Protocol):
+    """Delivers email (an SMTP server, or the local outbox folder when none is configured)."""
+
+    def send(self, message: OutgoingEmail) -> None:
+        """Hand ``message`` over for delivery; raises IntegrationError when it cannot."""
+        ...
+
+
 # ---------------------------------------------------------------- the bundle the domain receives
 
 
@@ -375,3 +392,4 @@ class Services:
     # Defaulted so code that builds a Services by hand keeps working; build_services sets it.
     tickets: OneTimeStore | None = None
     progress_feed: ProgressFeed | None = None
+    email: EmailSender | None = None

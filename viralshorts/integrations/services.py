@@ -9,6 +9,7 @@ Adapters are imported inside the factories so a process only loads what it uses.
 from __future__ import annotations
 
 from viralshorts.integrations.ports import (
+    EmailSender,
     MediaStorage,
     OAuthSignIn,
     ScriptWriter,
@@ -70,6 +71,22 @@ def build_stock(settings: Settings) -> StockFootage | None:
     return PexelsStockFootage(settings)
 
 
+def build_email(settings: Settings) -> EmailSender:
+    """SMTP when ``SMTP_HOST`` is set, else the local outbox folder; sent off the request path."""
+    from viralshorts.integrations.email_background import BackgroundEmailSender
+
+    inner: EmailSender
+    if settings.email_enabled:
+        from viralshorts.integrations.email_smtp import SmtpEmailSender
+
+        inner = SmtpEmailSender(settings)
+    else:
+        from viralshorts.integrations.email_outbox import OutboxEmailSender
+
+        inner = OutboxEmailSender(settings.outbox_dir, sender=settings.smtp_from)
+    return BackgroundEmailSender(inner)
+
+
 def build_services(settings: Settings | None = None) -> Services:
     """Every adapter for ``settings`` (default: the process settings)."""
     settings = settings or get_settings()
@@ -93,6 +110,7 @@ def build_services(settings: Settings | None = None) -> Services:
         renderer=FfmpegRenderer(settings),
         tickets=RedisOneTimeStore(settings),
         progress_feed=RedisProgressFeed(settings),
+        email=build_email(settings),
     )
 
 

@@ -1,6 +1,14 @@
 """Every table, imported here so ``SQLModel.metadata`` knows them all."""
 
-from viralshorts.models.accounts import ApiKey, AuditLog, LoginSession, OAuthAccount, User
+from viralshorts.models.accounts import (
+    AccountToken,
+    AccountTokenPurpose,
+    ApiKey,
+    AuditLog,
+    LoginSession,
+    OAuthAccount,
+    User,
+)
 from viralshorts.models.base import UTCDateTime, utcnow
 from viralshorts.models.billing import Subscription, Usage, WebhookEvent
 from viralshorts.models.campaigns import Campaign, Schedule
@@ -20,6 +28,8 @@ from viralshorts.models.videos import MediaAsset, Video
 
 __all__ = [
     "AccountHealth",
+    "AccountToken",
+    "AccountTokenPurpose",
     "ApiKey",
     "AuditLog",
     "BackgroundSource",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,3 +88,26 @@ class AuditLog(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     ip: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AccountTokenPurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_CHANGE = "email_change"
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use emailed link (password reset, email change); only its SHA-256 is stored.
+
+    ``new_email`` is the address an email change confirms (empty for a password reset).
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    purpose: AccountTokenPurpose = Field(sa_type=sa.String(16))
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    new_email: str = Field(default="", max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
