@@ -296,6 +296,7 @@ def sign_in_page() -> rx.Component:
                     AuthFormState.password_error,
                     "current-password",
                 ),
+                rx.link("Forgot password?", href="/forgot-password", size="2"),
                 _submit("Sign in"),
                 spacing="4",
                 width="100%",

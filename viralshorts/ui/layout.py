@@ -16,6 +16,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Accounts", "/app/accounts", "link"),
     ("Analytics", "/app/analytics", "chart_line"),
     ("Billing", "/app/billing", "credit_card"),
+    ("Profile", "/app/profile", "circle_user"),
 ]
 ADMIN_ITEM = ("Admin", "/app/admin", "shield")
 LATER = {"/app/calendar", "/app/accounts", "/app/analytics", "/app/billing"}

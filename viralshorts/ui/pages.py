@@ -7,6 +7,7 @@ Add a page with one ``app.add_page(...)`` line in ``register``.
 import reflex as rx
 
 from viralshorts.ui import (
+    account_pages,
     admin,
     auth_pages,
     campaign_form,
@@ -55,6 +56,30 @@ def register(app: rx.App) -> None:
         route="/sign-up",
         title=_title("Create account"),
         on_load=auth_pages.ON_LOAD,
+    )
+    app.add_page(
+        account_pages.forgot_password_page,
+        route=account_pages.FORGOT_ROUTE,
+        title=_title("Forgot password"),
+        on_load=account_pages.ForgotPasswordState.load,
+    )
+    app.add_page(
+        account_pages.reset_password_page,
+        route=account_pages.RESET_ROUTE,
+        title=_title("New password"),
+        on_load=account_pages.ResetPasswordState.load,
+    )
+    app.add_page(
+        account_pages.confirm_email_page,
+        route=account_pages.CONFIRM_EMAIL_ROUTE,
+        title=_title("Confirm email"),
+        on_load=account_pages.ConfirmEmailState.load,
+    )
+    app.add_page(
+        account_pages.profile_page,
+        route=account_pages.PROFILE_ROUTE,
+        title=_title("Profile"),
+        on_load=[signed_in, account_pages.ProfileState.load],
     )
     app.add_page(
         overview.overview_page,
