@@ -7,7 +7,7 @@ from sqlmodel import select
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.accounts import end_all_sessions, hash_password, user_for_token
 from viralshorts.models import LoginSession, User
-from viralshorts.ui import account_pages, guards
+from viralshorts.ui import account_pages, guards, profile
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -40,15 +40,15 @@ async def test_forgot_password_refuses_forged_forms_and_answers_the_same(session
 async def test_profile_changes_the_password_and_keeps_this_session(session, use_redis):
     user_id, cookie = _with_password(session, "me@example.com")
     other, _ = signed_in_cookie(session, "someone@example.com")
-    state = account_pages.ProfileState
+    state = profile.ProfileState
     async with open_tab(cookie) as tab:
-        await tab.send(state, "load", account_pages.PROFILE_ROUTE)
+        await tab.send(state, "load", profile.ROUTE)
         assert (await tab.state(state)).has_password
         for forged in (["x"], {"current_password": 1, "new_password": NEW_PASSWORD}):
-            await tab.send(state, "change_password", account_pages.PROFILE_ROUTE, form=forged)
+            await tab.send(state, "change_password", profile.ROUTE, form=forged)
             assert (await tab.state(state)).password_form_error == guards.BAD_REQUEST
         form = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
-        await tab.send(state, "change_password", account_pages.PROFILE_ROUTE, form=form)
+        await tab.send(state, "change_password", profile.ROUTE, form=form)
         assert "other sessions were signed out" in (await tab.state(state)).password_message
     session.expire_all()
     assert user_for_token(session, cookie.split("=", 1)[1]).id == user_id
@@ -58,13 +58,13 @@ async def test_profile_changes_the_password_and_keeps_this_session(session, use_
 
 async def test_profile_handlers_send_an_ended_session_to_sign_in(session, use_redis):
     user_id, cookie = _with_password(session, "gone@example.com")
-    state = account_pages.ProfileState
+    state = profile.ProfileState
     async with open_tab(cookie) as tab:
-        await tab.send(state, "load", account_pages.PROFILE_ROUTE)
+        await tab.send(state, "load", profile.ROUTE)
         end_all_sessions(session, user_id)
         session.commit()
         form = {"new_email": "new@example.com", "current_password": PASSWORD}
-        sent = await tab.send(state, "change_email", account_pages.PROFILE_ROUTE, form=form)
+        sent = await tab.send(state, "change_email", profile.ROUTE, form=form)
         assert "/sign-in" in sent
         assert (await tab.state(state)).email_sent_to == ""
     assert session.get(User, user_id).email == "gone@example.com"

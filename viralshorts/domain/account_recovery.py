@@ -11,9 +11,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete
 
 from viralshorts.domain import account_emails
+from viralshorts.domain.account_tokens import claim_token, drop_tokens, issue_token, usable_token
 from viralshorts.domain.accounts import (
     ACCOUNT_EXISTS,
     _audit,
@@ -43,64 +44,7 @@ NO_PASSWORD_YET = (
 _Purpose = AccountTokenPurpose
 
 
-# ---------------------------------------------------------------- tokens
-
-
-def _issue_token(
-    session: Session,
-    user_id: int,
-    purpose: _Purpose,
-    lifetime: timedelta,
-    now: datetime,
-    **extra: str,
-) -> str:
-    # One live link per purpose: a new request replaces (and so invalidates) the previous one.
-    _drop_tokens(session, user_id, purpose)
-    raw = secrets.token_urlsafe(32)
-    session.add(
-        AccountToken(
-            user_id=user_id,
-            purpose=purpose,
-            token_hash=_sha256(raw),
-            created_at=now,
-            expires_at=now + lifetime,
-            **extra,
-        )
-    )
-    session.flush()
-    return raw
-
-
-def _drop_tokens(session: Session, user_id: int, purpose: _Purpose | None = None) -> None:
-    query = delete(AccountToken).where(col(AccountToken.user_id) == user_id)
-    if purpose is not None:
-        query = query.where(col(AccountToken.purpose) == purpose)
-    session.exec(query)
-
-
-def _usable_token(
-    session: Session, raw: str, purpose: _Purpose, now: datetime
-) -> AccountToken | None:
-    if not raw or len(raw) > 200:
-        return None
-    row = session.exec(
-        select(AccountToken).where(
-            AccountToken.token_hash == _sha256(raw), AccountToken.purpose == purpose
-        )
-    ).first()
-    if row is None or row.used_at is not None or now >= row.expires_at:
-        return None
-    return row
-
-
-def _claim(session: Session, row: AccountToken, now: datetime) -> bool:
-    """Mark the token used; False when a concurrent request used it first."""
-    result = session.exec(
-        update(AccountToken)
-        .where(col(AccountToken.id) == row.id, col(AccountToken.used_at).is_(None))
-        .values(used_at=now)
-    )
-    return result.rowcount == 1
+# ---------------------------------------------------------------- shared checks
 
 
 def _invalid_link() -> ValidationError:
@@ -117,7 +61,7 @@ def _email_taken_meanwhile() -> ValidationError:
 def _token_user(
     session: Session, raw: str, purpose: _Purpose, now: datetime
 ) -> tuple[AccountToken, User]:
-    row = _usable_token(session, raw, purpose, now)
+    row = usable_token(session, raw, purpose, now)
     user = session.get(User, row.user_id) if row is not None else None
     if row is None or user is None or user.disabled:
         raise _invalid_link()
@@ -174,7 +118,7 @@ def request_password_reset(
         session.flush()
         mailer.send(account_emails.no_account_for_reset(email))
         return
-    raw = _issue_token(session, user.id, _Purpose.PASSWORD_RESET, RESET_LINK_LIFETIME, now)
+    raw = issue_token(session, user.id, _Purpose.PASSWORD_RESET, RESET_LINK_LIFETIME, now)
     _audit(session, user.id, "password_reset_requested", ip=ip, account=True)
     session.flush()
     mailer.send(account_emails.reset_link(email, raw, RESET_LINK_LIFETIME))
@@ -182,7 +126,7 @@ def request_password_reset(
 
 def reset_link_is_usable(session: Session, token: str, *, now: datetime | None = None) -> bool:
     """True while a reset link can still set a password (the page checks before asking)."""
-    return _usable_token(session, token, _Purpose.PASSWORD_RESET, now or utcnow()) is not None
+    return usable_token(session, token, _Purpose.PASSWORD_RESET, now or utcnow()) is not None
 
 
 def reset_password(
@@ -209,11 +153,11 @@ def reset_password(
     if problem is not None:
         code, message = problem
         raise ValidationError({"password": message}, field_codes={"password": code})
-    if user.id is None or not _claim(session, row, now):
+    if user.id is None or not claim_token(session, row, now):
         raise _invalid_link()
     user.password_hash = hash_password(new_password)
     session.add(user)
-    _drop_tokens(session, user.id, _Purpose.PASSWORD_RESET)
+    drop_tokens(session, user.id, _Purpose.PASSWORD_RESET)
     ended = end_all_sessions(session, user.id)
     _audit(session, user.id, "password_reset", ip=ip, sessions=ended)
     session.flush()
@@ -274,7 +218,7 @@ def change_password(
         col(LoginSession.token_hash) != _sha256(keep_session_token),
     )
     ended = session.exec(others).rowcount
-    _drop_tokens(session, user_id, _Purpose.PASSWORD_RESET)
+    drop_tokens(session, user_id, _Purpose.PASSWORD_RESET)
     _audit(session, user_id, "password_changed", ip=ip, sessions=ended)
     session.flush()
     return ended
@@ -289,7 +233,6 @@ def _email_change_limits(user_id: int, ip: str) -> list[tuple[str, int]]:
 
 
 def _check_new_email(session: Session, user: User, new_email: str) -> None:
-    _check_email_shape(new_email, "new_email")
     if new_email == user.email:
         raise ValidationError(
             {"new_email": "This is already your email address."},
@@ -332,7 +275,7 @@ def request_email_change(
     _check_new_email(session, user, new_email)
     now = now or utcnow()
     lifetime = EMAIL_CHANGE_LINK_LIFETIME
-    raw = _issue_token(session, user_id, _Purpose.EMAIL_CHANGE, lifetime, now, new_email=new_email)
+    raw = issue_token(session, user_id, _Purpose.EMAIL_CHANGE, lifetime, now, new_email=new_email)
     _audit(session, user_id, "email_change_requested", ip=ip)
     session.flush()
     mailer.send(account_emails.confirm_new_email(new_email, raw, lifetime))
@@ -343,7 +286,7 @@ def pending_email_change(
     session: Session, token: str, *, now: datetime | None = None
 ) -> str | None:
     """The address a usable email-change link would confirm, else None."""
-    row = _usable_token(session, token, _Purpose.EMAIL_CHANGE, now or utcnow())
+    row = usable_token(session, token, _Purpose.EMAIL_CHANGE, now or utcnow())
     return row.new_email if row is not None else None
 
 
@@ -367,7 +310,7 @@ def confirm_email_change(
     row, user = _token_user(session, token, _Purpose.EMAIL_CHANGE, now)
     if _find_user(session, row.new_email) is not None:
         raise _email_taken_meanwhile()
-    if user.id is None or not _claim(session, row, now):
+    if user.id is None or not claim_token(session, row, now):
         raise _invalid_link()
     old_email = user.email
     try:
@@ -376,7 +319,7 @@ def confirm_email_change(
             session.add(user)
     except IntegrityError:  # another account signed up with the address a moment ago
         raise _email_taken_meanwhile() from None
-    _drop_tokens(session, user.id)
+    drop_tokens(session, user.id)
     _audit(session, user.id, "email_changed", ip=ip, old=old_email, new=user.email)
     session.flush()
     mailer.send(account_emails.email_changed_notice(old_email, user.email))

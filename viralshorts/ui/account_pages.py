@@ -1,4 +1,4 @@
-"""Forgot password, reset password, confirm a new email address, and the profile page.
+"""Forgot password, reset password from the emailed link, confirm a new email address.
 
 The links in the emails carry the token in the URL; a page reads it at load into a backend-only
 var and checks it before asking for anything. Every handler checks what the browser sent.
@@ -11,28 +11,27 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain import account_recovery as recovery
 from viralshorts.domain.account_emails import CONFIRM_EMAIL_PATH, RESET_PATH
-from viralshorts.domain.accounts import get_user, normalise_email
+from viralshorts.domain.accounts import normalise_email
 from viralshorts.errors import RateLimitedError, ServiceUnavailableError, ValidationError
 from viralshorts.integrations.ports import EmailSender, RateLimiter
 from viralshorts.integrations.services import build_email, get_services
 from viralshorts.ui.auth_pages import SERVICE_BUSY, _card, _field
-from viralshorts.ui.guards import BAD_REQUEST, session_user, text
-from viralshorts.ui.layout import app_shell, card
-from viralshorts.ui.state import AuthState
+from viralshorts.ui.guards import BAD_REQUEST, text
 
 FORGOT_ROUTE = "/forgot-password"
 RESET_ROUTE = RESET_PATH
 CONFIRM_EMAIL_ROUTE = CONFIRM_EMAIL_PATH
-PROFILE_ROUTE = "/app/profile"
 MAX_FIELD = 1000  # longer than any email or password we accept
 
 
-def _mailer() -> EmailSender:
+def mailer() -> EmailSender:
+    """The process's email sender (built from the settings if a test left it out)."""
     services = get_services()
     return services.email or build_email(services.settings)
 
 
-def _limiter() -> RateLimiter:
+def limiter() -> RateLimiter:
+    """The process's rate limiter."""
     return get_services().rate_limiter
 
 
@@ -41,7 +40,7 @@ def _limiter() -> RateLimiter:
 
 def _ask_reset(email: str, ip: str) -> None:
     with session_scope() as s:
-        recovery.request_password_reset(s, email=email, ip=ip, limiter=_limiter(), mailer=_mailer())
+        recovery.request_password_reset(s, email=email, ip=ip, limiter=limiter(), mailer=mailer())
 
 
 def _reset_link_ok(token: str) -> bool:
@@ -51,7 +50,7 @@ def _reset_link_ok(token: str) -> bool:
 
 def _set_new_password(token: str, password: str, ip: str) -> None:
     with session_scope() as s:
-        recovery.reset_password(s, token=token, new_password=password, limiter=_limiter(), ip=ip)
+        recovery.reset_password(s, token=token, new_password=password, limiter=limiter(), ip=ip)
 
 
 def _pending_email(token: str) -> str:
@@ -61,45 +60,16 @@ def _pending_email(token: str) -> str:
 
 def _confirm_email(token: str, ip: str) -> str:
     with session_scope() as s:
-        return recovery.confirm_email_change(s, token=token, mailer=_mailer(), ip=ip).email
+        return recovery.confirm_email_change(s, token=token, mailer=mailer(), ip=ip).email
 
 
-def _has_password(user_id: int) -> bool:
-    with session_scope() as s:
-        return bool(get_user(s, user_id).password_hash)
-
-
-def _change_password(user_id: int, current: str, new: str, keep: str, ip: str) -> int:
-    with session_scope() as s:
-        return recovery.change_password(
-            s,
-            user_id=user_id,
-            current_password=current,
-            new_password=new,
-            keep_session_token=keep,
-            limiter=_limiter(),
-            ip=ip,
-        )
-
-
-def _ask_email_change(user_id: int, new_email: str, current: str, ip: str) -> str:
-    with session_scope() as s:
-        return recovery.request_email_change(
-            s,
-            user_id=user_id,
-            new_email=new_email,
-            current_password=current,
-            limiter=_limiter(),
-            mailer=_mailer(),
-            ip=ip,
-        )
-
-
-def _form_text(form: object, name: str) -> str | None:
+def form_text(form: object, name: str) -> str | None:
+    """A text field of a submitted form, or None when the form or the value is forged."""
     return text(form.get(name, ""), max_length=MAX_FIELD) if isinstance(form, dict) else None
 
 
-def _wait_message(exc: RateLimitedError) -> str:
+def wait_message(exc: RateLimitedError) -> str:
+    """What to tell a person who tried too often."""
     return f"Too many attempts. Try again in {exc.retry_after} s."
 
 
@@ -124,7 +94,7 @@ class ForgotPasswordState(rx.State):
     async def send_link(self, form: dict):
         """Ask for a reset link for the typed email."""
         self.email_error = self.form_error = self.sent_to = ""
-        email = _form_text(form, "email")
+        email = form_text(form, "email")
         if email is None:
             self.form_error = BAD_REQUEST
             return
@@ -135,7 +105,7 @@ class ForgotPasswordState(rx.State):
         except ValidationError as exc:
             self.email_error = exc.field_errors.get("email", BAD_REQUEST)
         except RateLimitedError as exc:
-            self.form_error = _wait_message(exc)
+            self.form_error = wait_message(exc)
         except ServiceUnavailableError:
             self.form_error = SERVICE_BUSY
         else:
@@ -168,7 +138,7 @@ class ResetPasswordState(rx.State):
     async def set_password(self, form: dict):
         """Set the new password; every session of the account ends."""
         self.password_error = self.form_error = ""
-        password = _form_text(form, "password")
+        password = form_text(form, "password")
         if password is None:
             self.form_error = BAD_REQUEST
             return
@@ -220,117 +190,23 @@ class ConfirmEmailState(rx.State):
         self.submitting = False
 
 
-# ---------------------------------------------------------------- profile
-
-
-class ProfileState(rx.State):
-    """Change password and change email for the signed-in user."""
-
-    has_password: bool = True
-    current_password_error: str = ""
-    new_password_error: str = ""
-    password_message: str = ""
-    password_form_error: str = ""
-    saving_password: bool = False
-    new_email_error: str = ""
-    email_password_error: str = ""
-    email_sent_to: str = ""
-    email_form_error: str = ""
-    saving_email: bool = False
-
-    def _clear_password(self) -> None:
-        self.current_password_error = self.new_password_error = ""
-        self.password_message = self.password_form_error = ""
-
-    def _clear_email(self) -> None:
-        self.new_email_error = self.email_password_error = ""
-        self.email_sent_to = self.email_form_error = ""
-
-    @rx.event
-    async def load(self):
-        """Read whether the account has a password (social sign-in accounts may not)."""
-        self._clear_password()
-        self._clear_email()
-        self.saving_password = self.saving_email = False
-        user_id, leave = await session_user(self)
-        if user_id is None:
-            return leave
-        self.has_password = await asyncio.to_thread(_has_password, user_id)
-        return None
-
-    @rx.event
-    async def change_password(self, form: dict):
-        """Check the current password, set the new one, end the other sessions."""
-        self._clear_password()
-        user_id, leave = await session_user(self)
-        if user_id is None:
-            yield leave
-            return
-        current, new = _form_text(form, "current_password"), _form_text(form, "new_password")
-        if current is None or new is None:
-            self.password_form_error = BAD_REQUEST
-            return
-        self.saving_password = True
-        yield
-        keep = (await self.get_state(AuthState))._session_token()
-        try:
-            args = (user_id, current, new, keep, self.router.session.client_ip)
-            await asyncio.to_thread(_change_password, *args)
-        except ValidationError as exc:
-            self.current_password_error = exc.field_errors.get("current_password", "")
-            self.new_password_error = exc.field_errors.get("new_password", "")
-        except RateLimitedError as exc:
-            self.password_form_error = _wait_message(exc)
-        except ServiceUnavailableError:
-            self.password_form_error = SERVICE_BUSY
-        else:
-            self.password_message = "Password changed. Your other sessions were signed out."
-        self.saving_password = False
-
-    @rx.event
-    async def change_email(self, form: dict):
-        """Send a confirmation link to the new address."""
-        self._clear_email()
-        user_id, leave = await session_user(self)
-        if user_id is None:
-            yield leave
-            return
-        new_email, current = _form_text(form, "new_email"), _form_text(form, "current_password")
-        if new_email is None or current is None:
-            self.email_form_error = BAD_REQUEST
-            return
-        self.saving_email = True
-        yield
-        try:
-            args = (user_id, new_email, current, self.router.session.client_ip)
-            self.email_sent_to = await asyncio.to_thread(_ask_email_change, *args)
-        except ValidationError as exc:
-            self.new_email_error = exc.field_errors.get("new_email", "")
-            self.email_password_error = exc.field_errors.get("current_password", "")
-        except RateLimitedError as exc:
-            self.email_form_error = _wait_message(exc)
-        except ServiceUnavailableError:
-            self.email_form_error = SERVICE_BUSY
-        self.saving_email = False
-
-
 # ---------------------------------------------------------------- components
 
 
-def _alert(message: rx.Var[str]) -> rx.Component:
+def alert(message: rx.Var[str]) -> rx.Component:
     return rx.cond(
         message != "",
         rx.callout(message, icon="triangle_alert", color_scheme="red", width="100%", role="alert"),
     )
 
 
-def _notice(*children: rx.Component | rx.Var | str) -> rx.Component:
+def notice(*children: rx.Component | rx.Var | str) -> rx.Component:
     return rx.callout(
         rx.text(*children), icon="mail_check", color_scheme="green", width="100%", role="status"
     )
 
 
-def _submit(label: str, busy: rx.Var[bool]) -> rx.Component:
+def submit_button(label: str, busy: rx.Var[bool]) -> rx.Component:
     return rx.button(
         label,
         type="submit",
@@ -342,30 +218,7 @@ def _submit(label: str, busy: rx.Var[bool]) -> rx.Component:
     )
 
 
-def _profile_field(
-    form: str, label: str, name: str, input_type: str, error: rx.Var[str], *, autocomplete: str
-) -> rx.Component:
-    # Two forms on one page both ask for the current password: ids carry the form's name.
-    field_id = f"{form}-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, font_weight="500", font_size="0.9rem"),
-        rx.input(
-            id=field_id,
-            name=name,
-            type=input_type,
-            auto_complete=autocomplete,
-            size="3",
-            width="100%",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-error",
-        ),
-        rx.cond(error != "", rx.text(error, id=f"{field_id}-error", color_scheme="red", size="2")),
-        spacing="1",
-        width="100%",
-    )
-
-
-def _hint(error: rx.Var[str]) -> rx.Component:
+def length_hint(error: rx.Var[str]) -> rx.Component:
     return rx.cond(error == "", rx.text("At least 10 characters.", color_scheme="gray", size="1"))
 
 
@@ -374,10 +227,10 @@ def forgot_password_page() -> rx.Component:
     return _card(
         "Forgot your password?",
         "Type the email you sign in with; we will send a link to choose a new password.",
-        _alert(state.form_error),
+        alert(state.form_error),
         rx.cond(
             state.sent_to != "",
-            _notice(
+            notice(
                 "If an account uses ",
                 rx.text.strong(state.sent_to),
                 ", a link to reset its password is on its way. It works once, for 30 minutes.",
@@ -386,7 +239,7 @@ def forgot_password_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 _field("Email", "email", "email", state.email_error, "email"),
-                _submit("Send reset link", state.submitting),
+                submit_button("Send reset link", state.submitting),
                 spacing="4",
                 width="100%",
             ),
@@ -402,8 +255,8 @@ def _reset_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             _field("New password", "password", "password", state.password_error, "new-password"),
-            _hint(state.password_error),
-            _submit("Set new password", state.submitting),
+            length_hint(state.password_error),
+            submit_button("Set new password", state.submitting),
             spacing="4",
             width="100%",
         ),
@@ -431,7 +284,7 @@ def reset_password_page() -> rx.Component:
             rx.cond(
                 state.done,
                 rx.vstack(
-                    _notice("Your password is changed and you are signed out everywhere."),
+                    notice("Your password is changed and you are signed out everywhere."),
                     rx.link("Sign in with your new password", href="/sign-in", size="3"),
                     width="100%",
                 ),
@@ -446,14 +299,14 @@ def confirm_email_page() -> rx.Component:
     return _card(
         "Confirm your new email",
         "Your account's email changes only when you confirm here.",
-        _alert(state.form_error),
+        alert(state.form_error),
         rx.cond(
             ~state.checked,
             rx.center(rx.spinner(size="3"), width="100%", aria_label="Checking the link"),
             rx.cond(
                 state.done,
                 rx.vstack(
-                    _notice("Your email is now ", rx.text.strong(state.new_email), "."),
+                    notice("Your email is now ", rx.text.strong(state.new_email), "."),
                     rx.link("Go to the app", href="/app", size="3"),
                     width="100%",
                 ),
@@ -475,96 +328,3 @@ def confirm_email_page() -> rx.Component:
             ),
         ),
     )
-
-
-def _password_card() -> rx.Component:
-    state = ProfileState
-    form = rx.form(
-        rx.vstack(
-            _profile_field(
-                "password",
-                "Current password",
-                "current_password",
-                "password",
-                state.current_password_error,
-                autocomplete="current-password",
-            ),
-            _profile_field(
-                "password",
-                "New password",
-                "new_password",
-                "password",
-                state.new_password_error,
-                autocomplete="new-password",
-            ),
-            _hint(state.new_password_error),
-            _submit("Change password", state.saving_password),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=state.change_password,
-        reset_on_submit=True,
-        width="100%",
-    )
-    no_password = rx.text(
-        "You sign in with Google or GitHub, so this account has no password. To add one, use ",
-        rx.link("Forgot password?", href=FORGOT_ROUTE),
-        " with your email.",
-        size="2",
-    )
-    return card(
-        rx.heading("Password", size="4", as_="h2"),
-        _alert(state.password_form_error),
-        rx.cond(state.password_message != "", _notice(state.password_message)),
-        rx.cond(state.has_password, form, no_password),
-        max_width="32rem",
-    )
-
-
-def _email_card() -> rx.Component:
-    state = ProfileState
-    password_field = _profile_field(
-        "email",
-        "Password",
-        "current_password",
-        "password",
-        state.email_password_error,
-        autocomplete="current-password",
-    )
-    return card(
-        rx.heading("Email", size="4", as_="h2"),
-        rx.text("You sign in with ", rx.text.strong(AuthState.user_email), ".", size="2"),
-        _alert(state.email_form_error),
-        rx.cond(
-            state.email_sent_to != "",
-            _notice(
-                "We sent a link to ",
-                rx.text.strong(state.email_sent_to),
-                ". Your email changes when you open it (within 24 hours).",
-            ),
-        ),
-        rx.form(
-            rx.vstack(
-                _profile_field(
-                    "email",
-                    "New email",
-                    "new_email",
-                    "email",
-                    state.new_email_error,
-                    autocomplete="email",
-                ),
-                rx.cond(state.has_password, password_field),
-                _submit("Send confirmation link", state.saving_email),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=state.change_email,
-            reset_on_submit=True,
-            width="100%",
-        ),
-        max_width="32rem",
-    )
-
-
-def profile_page() -> rx.Component:
-    return app_shell("Profile", _email_card(), _password_card())

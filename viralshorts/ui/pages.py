@@ -16,6 +16,7 @@ from viralshorts.ui import (
     media,
     overview,
     placeholders,
+    profile,
     video_detail,
     video_new,
     videos,
@@ -76,10 +77,10 @@ def register(app: rx.App) -> None:
         on_load=account_pages.ConfirmEmailState.load,
     )
     app.add_page(
-        account_pages.profile_page,
-        route=account_pages.PROFILE_ROUTE,
+        profile.profile_page,
+        route=profile.ROUTE,
         title=_title("Profile"),
-        on_load=[signed_in, account_pages.ProfileState.load],
+        on_load=[signed_in, profile.ProfileState.load],
     )
     app.add_page(
         overview.overview_page,
