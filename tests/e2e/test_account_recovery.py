@@ -24,19 +24,26 @@ def _outbox(env: E2EEnvironment) -> Path:
     return Path(env.env["MEDIA_ROOT"]).parent / "outbox"
 
 
-def _link_emailed_to(env: E2EEnvironment, to: str, path: str) -> str:
-    """The link to ``path`` in the newest message to ``to`` (polled with a generous deadline)."""
+def _message_to(env: E2EEnvironment, to: str, containing: str) -> str:
+    """The body of the newest message to ``to`` containing ``containing`` (polled with a
+    generous deadline: the app sends off the request path)."""
     deadline = time.monotonic() + 30
-    pattern = re.compile(re.escape(path) + r"\?token=\S+")
     while time.monotonic() < deadline:
         for eml in sorted(_outbox(env).glob("*.eml"), reverse=True):
             message = message_from_bytes(eml.read_bytes(), policy=policy.default)
             body = message.get_body(preferencelist=("plain",)).get_content()
-            found = pattern.search(body)
-            if message["To"] == to and found:
-                return env.base_url + found.group(0)
+            if message["To"] == to and containing in body:
+                return body
         time.sleep(0.2)
-    raise AssertionError(f"no message to {to} with a {path} link in {_outbox(env)}")
+    raise AssertionError(f"no message to {to} with {containing!r} in {_outbox(env)}")
+
+
+def _link_emailed_to(env: E2EEnvironment, to: str, path: str) -> str:
+    """The link to ``path`` in the newest message to ``to`` that has one."""
+    body = _message_to(env, to, f"{path}?token=")
+    found = re.search(re.escape(path) + r"\?token=\S+", body)
+    assert found is not None
+    return env.base_url + found.group(0)
 
 
 def _signed_in_elsewhere(browser: Browser, app_url: str, email: str, password: str) -> Page:
@@ -99,3 +106,28 @@ def test_profile_changes_the_password_and_keeps_only_this_session(
     page.get_by_role("link", name="Campaigns").first.click()
     page.wait_for_url(f"{app_url}/app/campaigns")
     expect(page.get_by_role("heading", name="Campaigns", level=1)).to_be_visible()
+
+
+def test_profile_changes_the_email_through_a_link_to_the_new_address(
+    page: Page, app_url: str, e2e_environment: E2EEnvironment
+) -> None:
+    account = sign_up(page, app_url)
+    new_email = "moved-" + account.email
+    page.goto(f"{app_url}/app/profile")
+    page.get_by_label("New email", exact=True).fill(new_email)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    page.get_by_role("button", name="Send confirmation link").click()
+    expect(page.get_by_role("status")).to_contain_text(f"We sent a link to {new_email}")
+
+    page.goto(_link_emailed_to(e2e_environment, new_email, "/confirm-email"))
+    expect(page.get_by_text(f"New email: {new_email}")).to_be_visible()
+    page.get_by_role("button", name="Confirm new email").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Your email is now {new_email}")
+    # The old address is told; from now on the account signs in with the new one.
+    notice = _message_to(e2e_environment, account.email, "was changed to")
+    assert new_email in notice
+
+    _, fresh = new_page(page.context.browser)
+    sign_in(fresh, app_url, new_email, account.password)
+    fresh.wait_for_url(f"{app_url}/app**")
+    expect(fresh.get_by_role("heading", name="Overview", level=1)).to_be_visible()
