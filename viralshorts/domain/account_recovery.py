@@ -7,7 +7,6 @@ commits) and the ports it needs; ``now`` may be given to move the clock in tests
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -98,8 +97,8 @@ def request_password_reset(
     """Email a reset link (valid 30 minutes, once) to ``email`` if an account uses it.
 
     The answer and the work are the same either way, so the page cannot tell who has an
-    account: the request is counted, a token is made, and one message goes to the address
-    (a link, or a note that no account uses it). The mailer sends off the request path.
+    account: the request is counted, the request is written to the audit log, and one message
+    goes to the address (a link, or a note that no account uses it), sent off the request path.
 
     Raises:
         ValidationError: ``email`` is not an email address.
@@ -113,7 +112,6 @@ def request_password_reset(
     now = now or utcnow()
     user = _find_user(session, email)
     if user is None or user.id is None or user.disabled:
-        secrets.token_urlsafe(32)  # the same token work as for an account
         _audit(session, None, "password_reset_requested", ip=ip, account=False)
         session.flush()
         mailer.send(account_emails.no_account_for_reset(email))
