@@ -7,7 +7,10 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"viralshorts", "worker", "tests", "__future__"}
+# Our own top-level modules: the package, worker.py, the tests, and the scripts/ helpers.
+OURS = {"viralshorts", "worker", "tests", "__future__"} | {
+    path.stem for path in (ROOT / "scripts").glob("*.py")
+}
 
 
 def _normalised(name: str) -> str:
