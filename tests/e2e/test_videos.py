@@ -1,8 +1,10 @@
 """The video flow in a real browser against the production build and a real worker.
 
-One render only (15 s, generated background): request → live progress to 100 without a reload →
-preview plays and seeks → title edit → MP4 download. Plus the upload of a renamed text file, and
-another user (on a phone) who gets "Video not found". Everything shares one browser.
+One render (15 s, generated background): request → live progress to 100 without a reload →
+preview plays and seeks → title edit → the three downloads (clicked, as a person does) → re-render
+with an edited script, whose new video plays in the preview without a reload. Plus the upload of a
+renamed text file, and another user (on a phone) who gets "Video not found". Everything shares one
+browser.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 RENDER_TIMEOUT_MS = 300_000
 TOPIC = "Why owls can turn their heads so far"
 NEW_TITLE = "Owls turn their heads 270 degrees"
+NEW_HOOK = "An owl can look straight behind itself."
+# What each download must start with (MP4 box type at offset 4, JPEG magic, the first SRT cue).
+DOWNLOADS = (
+    ("Download MP4", ".mp4", 4, b"ftyp"),
+    ("Download thumbnail", ".jpg", 0, b"\xff\xd8\xff"),
+    ("Download captions (.srt)", ".srt", 0, b"1\n00:00:"),
+)
 
 # Records every value a progress bar shows, so the test can prove the page updated live.
 WATCH_PROGRESS_JS = """() => {
@@ -128,6 +137,55 @@ def _edit_title_and_download(page: Page, app_url: str) -> str:
     return page.url
 
 
+def _download_all_three(page: Page) -> None:
+    for name, suffix, offset, magic in DOWNLOADS:
+        with page.expect_download() as info:
+            page.get_by_role("link", name=name).click()
+        download = info.value
+        assert download.failure() is None, f"{name}: {download.failure()}"
+        assert download.suggested_filename.endswith(suffix), download.suggested_filename
+        data = download.path().read_bytes()[:64]
+        assert data[offset : offset + len(magic)] == magic, f"{name} gave {data!r}"
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        assert re.search(r"/app/videos/\d+/?$", page.url), f"{name} navigated to {page.url}"
+
+
+def _rerender_says_what_it_costs(page: Page) -> None:
+    expect(page.locator("#rerender-cost")).to_contain_text("quota")
+
+
+def _video_src(page: Page) -> str:
+    return page.locator("video").evaluate("v => v.currentSrc || v.src")
+
+
+def _rerender_and_play_without_reload(page: Page) -> None:
+    old_src = _video_src(page)
+    old_file = re.sub(r"\?.*$", "", old_src)
+    page.evaluate("window.__noReload = true")
+    page.get_by_label("Hook", exact=True).fill(NEW_HOOK)
+    page.get_by_role("button", name="Re-render with this script").click()
+    notice = page.get_by_text("Rendering again with your script.")
+    expect(notice).to_be_visible()
+    badge = page.get_by_text("Ready", exact=True).first
+    expect(badge).to_have_count(0, timeout=30_000)
+    expect(badge).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(notice).to_have_count(0)
+    page.wait_for_function(
+        "old => { const v = document.querySelector('video');"
+        " return v && (v.currentSrc || v.src).split('?')[0] !== old; }",
+        arg=old_file,
+        timeout=30_000,
+    )
+    page.wait_for_function("document.querySelector('video').readyState >= 2", timeout=30_000)
+    video = page.locator("video")
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video').currentTime > 0.5", timeout=30_000)
+    assert page.evaluate("window.__noReload") is True, "the page reloaded"
+    new_src = _video_src(page)
+    response = page.request.get(new_src)
+    assert response.status == 200, f"the new preview answers {response.status}"
+
+
 def test_request_watch_preview_edit_and_download(
     browser: Browser, app_url: str, worker_process: subprocess.Popen[bytes]
 ) -> None:
@@ -140,6 +198,9 @@ def test_request_watch_preview_edit_and_download(
         _watch_it_render(page)
         _preview_plays_and_seeks(page)
         video_url = _edit_title_and_download(page, app_url)
+        _download_all_three(page)
+        _rerender_says_what_it_costs(page)
+        _rerender_and_play_without_reload(page)
     finally:
         context.close()
 

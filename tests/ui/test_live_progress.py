@@ -17,6 +17,8 @@ from reflex.istate.manager.memory import StateManagerMemory
 from reflex_base.event import Event
 from reflex_base.event.processor import BaseStateEventProcessor
 
+from tests.ui.reflex_app import APP
+from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session
 from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.redis_progress import progress_channel
 from viralshorts.integrations.services import build_services, use_services
@@ -27,7 +29,6 @@ from viralshorts.ui.state import AuthState
 from viralshorts.ui.videos import VideosState
 
 TOKEN = "tab-1"
-APP = rx.App()
 # Pub/sub channels are server-wide (not per Redis DB index): ids no other run uses.
 USER_ID, VIDEO_ID = 987_654, 876_543
 
@@ -36,8 +37,18 @@ def _raise(exc: Exception) -> None:
     raise exc
 
 
+# The tab's session cookie; the handlers check the session again on every event.
+_TAB_COOKIE: dict[str, str] = {"cookie": ""}
+
+
 def _event(handler: str, path: str, **payload: object) -> Event:
-    router = {"pathname": path, "query": {}, "asPath": path, "token": TOKEN}
+    router = {
+        "pathname": path,
+        "query": {},
+        "asPath": path,
+        "token": TOKEN,
+        "headers": dict(_TAB_COOKIE),
+    }
     return Event(
         name=f"{VideosState.get_full_name()}.{handler}", payload=payload, router_data=router
     )
@@ -68,8 +79,12 @@ async def _wait_for_subscriber(client) -> None:
 
 
 def _seed(session, status: str = VideoStatus.RUNNING) -> None:
-    session.add(User(id=USER_ID, email="live@example.com"))
+    user = User(id=USER_ID, email="live@example.com")
+    session.add(user)
     session.commit()
+    token = create_login_session(session, user=user, user_agent="pytest", ip="127.0.0.1")
+    session.commit()
+    _TAB_COOKIE["cookie"] = f"{SESSION_COOKIE}={token}"
     campaign = Campaign(user_id=USER_ID, name="Owls", niche="owl facts")
     session.add(campaign)
     session.commit()

@@ -6,15 +6,20 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from reflex_components_core.core._upload import UploadChunk
 
 from viralshorts.domain import media_library
+from viralshorts.domain import videos as video_domain
 from viralshorts.errors import ValidationError
 from viralshorts.integrations.redis_progress import parse_progress
+from viralshorts.integrations.storage_local import LocalStorage
 from viralshorts.models import MediaAsset, Video
 from viralshorts.models.enums import MediaKind, RenderStep, VideoStatus
+from viralshorts.settings import get_settings
 from viralshorts.ui.media import (
     asset_row,
     format_duration,
@@ -218,3 +223,23 @@ def test_every_live_progress_page_supplies_the_hooks() -> None:
         assert issubclass(page, LiveProgress)
         missing = [hook for hook in PAGE_HOOKS if not callable(getattr(page, hook, None))]
         assert missing == [], f"{page.__name__} lacks {missing}"
+
+
+def test_every_download_link_is_signed_as_a_download_with_a_good_name(tmp_path: Path) -> None:
+    settings = get_settings().model_copy(update={"media_root": tmp_path})
+    services = SimpleNamespace(settings=settings, storage=LocalStorage(settings))
+    base = "videos/1/7/abc"
+    video = _video(
+        title="Owls: Why?",
+        video_key=f"{base}.mp4",
+        thumbnail_key=f"{base}.jpg",
+        captions_key=f"{base}.srt",
+    )
+    links = video_domain.media_links(services, video)
+    names = {key: parse_qs(urlsplit(url).query).get("dl", [""])[0] for key, url in links.items()}
+    assert names == {
+        "mp4": "",
+        "download": "owls-why-7.mp4",
+        "thumbnail": "owls-why-7.jpg",
+        "srt": "owls-why-7.srt",
+    }

@@ -85,6 +85,7 @@ class VideoRow(TypedDict):
     active: bool
     can_cancel: bool
     can_retry: bool
+    can_delete: bool
     ready: bool
     created: str
 
@@ -106,6 +107,7 @@ def _derive(row: VideoRow) -> VideoRow:
     row["active"] = active
     row["can_cancel"] = active
     row["can_retry"] = status in (VideoStatus.FAILED, VideoStatus.CANCELED)
+    row["can_delete"] = status in FINAL_STATUSES
     row["ready"] = status == VideoStatus.READY
     if row["ready"]:
         row["percent"] = 100
@@ -129,6 +131,7 @@ def video_row(video: Video, campaign_name: str) -> VideoRow:
         active=False,
         can_cancel=False,
         can_retry=False,
+        can_delete=False,
         ready=False,
         created=video.created_at.strftime("%Y-%m-%d %H:%M UTC"),
     )

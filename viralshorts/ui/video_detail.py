@@ -1,7 +1,9 @@
-"""/app/videos/[video_id]: preview, details, downloads, script edit and re-render, live status."""
+"""/app/videos/[video_id]: preview, details, downloads, script edit and re-render, live status,
+retry and delete."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Callable
@@ -11,16 +13,22 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
+from viralshorts.domain import video_requests
 from viralshorts.domain import videos as video_domain
-from viralshorts.errors import NotFoundError, ValidationError, ViralShortsError
+from viralshorts.errors import (
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+    ViralShortsError,
+)
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Video
+from viralshorts.ui.guards import BAD_REQUEST, record_id, session_user, text
 from viralshorts.ui.layout import app_shell, card, error_callout
 from viralshorts.ui.progress import (
     LiveProgress,
     VideoRow,
     apply_update,
-    current_user_id,
     merge_rows,
     progress_bar,
     stepper,
@@ -43,10 +51,14 @@ class Links(TypedDict):
 NO_LINKS = Links(mp4="", download="", thumbnail="", srt="")
 
 
+EDIT_FIELDS = ("title", "description", "hashtags", "hook", "lines")
+MAX_FIELD_LENGTH = 10_000
+RERENDER_NOTICE = "Rendering again with your script."
+
+
 def video_id_from_path(path: str) -> int | None:
-    """The id in ``/app/videos/<id>`` (None when the last part is not a number)."""
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return int(last) if last.isdigit() else None
+    """The id in ``/app/videos/<id>`` (None when the last part is not a database id)."""
+    return record_id(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def split_hashtags(text: str) -> list[str]:
@@ -90,6 +102,11 @@ def load_detail(user_id: int, video_id: int) -> dict[str, Any] | None:
         return {
             "row": video_row(video, _campaign_name(session, user_id, video.campaign_id)),
             "links": _links(video),
+            # The stored MP4's key names its render: a new key means new links for the player.
+            "video_key": video.video_key,
+            "target_seconds": video.target_seconds,
+            "voice_speed": video.voice_speed,
+            "cost_note": video_domain.rerender_cost_note(session, user_id=user_id),
             "title": video.title,
             "description": video.description,
             "hashtags": " ".join(video.hashtags),
@@ -113,7 +130,14 @@ class VideoDetailState(LiveProgress, rx.State):
     details_notice: str = ""
     script_error: str = ""
     script_notice: str = ""
+    cost_note: str = ""
+    length_note: str = ""
+    action_error: str = ""
+    confirm_delete: bool = False
     _video_id: int = 0
+    _video_key: str = ""
+    _target_seconds: int = 0
+    _voice_speed: float = 1.0
 
     def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
         return functools.partial(load_detail, user_id, self._video_id)
@@ -125,16 +149,31 @@ class VideoDetailState(LiveProgress, rx.State):
         loaded: VideoRow = snapshot["row"]
         current = [self.row] if self.row is not None and self.row["id"] == loaded["id"] else []
         # Signed URLs change on every read, and a new src restarts the player: keep the ones
-        # shown while the video's status stays the same.
-        unchanged = bool(current) and current[0]["status"] == loaded["status"]
-        if not (unchanged and self.links["mp4"]):
+        # shown while the same render is stored; a re-render stores a new key (and deletes
+        # the old files), so its links replace them.
+        same_render = bool(current) and snapshot["video_key"] == self._video_key
+        if not (same_render and self.links["mp4"]):
             self.links = snapshot["links"]
+        self._video_key = snapshot["video_key"]
+        self.cost_note = snapshot["cost_note"]
         self.row = merge_rows(current, [loaded])[0]
+        self._clear_finished_notice()
 
     def _apply_progress(self, update: dict[str, Any]) -> bool:
         if self.row is not None and update["video_id"] == self.row["id"]:
             self.row = apply_update(self.row, update)
+            self._clear_finished_notice()
         return False
+
+    def _clear_finished_notice(self) -> None:
+        if self.row is not None and not self.row["active"]:
+            self.script_notice = ""
+
+    def _update_length_note(self) -> None:
+        narration = " ".join([self.hook, self.lines])
+        self.length_note = video_requests.script_length_note(
+            narration, target_seconds=self._target_seconds, voice_speed=self._voice_speed
+        )
 
     def _has_active(self) -> bool:
         return self.row is not None and self.row["active"]
@@ -145,81 +184,174 @@ class VideoDetailState(LiveProgress, rx.State):
     @rx.event
     async def load_page(self):
         """Load the video named in the URL and start following its progress."""
-        user_id = await current_user_id(self)
+        user_id, leave = await session_user(self)
         if user_id is None:
-            return None
+            return leave
         self._video_id = video_id_from_path(self.router.url.path) or 0
-        self.row, self.links = None, NO_LINKS
-        snapshot = load_detail(user_id, self._video_id)
+        self.row, self.links, self._video_key = None, NO_LINKS, ""
+        self.details_errors, self.details_notice, self.action_error = {}, "", ""
+        self.script_error, self.script_notice, self.confirm_delete = "", "", False
+        snapshot = None
+        if self._video_id:
+            snapshot = await asyncio.to_thread(load_detail, user_id, self._video_id)
         self._apply_snapshot(snapshot)
-        self.details_errors, self.details_notice = {}, ""
-        self.script_error, self.script_notice = "", ""
         if snapshot is None:
             return None
-        for name in ("title", "description", "hashtags", "hook", "lines"):
+        for name in EDIT_FIELDS:
             setattr(self, name, snapshot[name])
+        self._target_seconds = snapshot["target_seconds"]
+        self._voice_speed = snapshot["voice_speed"]
+        self._update_length_note()
         return VideoDetailState.watch_progress
 
     @rx.event
     def set_text(self, name: str, value: str):
         """Remember what was typed in one of the edit fields."""
-        if name in ("title", "description", "hashtags", "hook", "lines"):
-            setattr(self, name, value)
+        typed = text(value, max_length=MAX_FIELD_LENGTH)
+        if name not in EDIT_FIELDS or typed is None:
+            return
+        setattr(self, name, typed)
+        if name in ("hook", "lines"):
+            self._update_length_note()
+
+    async def _user_for_action(self) -> tuple[int | None, Any]:
+        """The signed-in owner of a video this page shows, or why not (a redirect or a message)."""
+        user_id, leave = await session_user(self)
+        if user_id is None:
+            return None, leave
+        if not self._video_id or not self.found:
+            self.action_error = "This video does not exist, or it is not yours."
+            return None, None
+        return user_id, None
+
+    async def _reload(self, user_id: int) -> None:
+        self._apply_snapshot(await asyncio.to_thread(load_detail, user_id, self._video_id))
 
     @rx.event
     async def save_details(self):
         """Save title, description and hashtags."""
-        user_id = await current_user_id(self)
+        self.details_errors, self.details_notice, self.action_error = {}, "", ""
+        user_id, leave = await self._user_for_action()
         if user_id is None:
-            return
-        self.details_errors, self.details_notice = {}, ""
+            return leave
+        update = functools.partial(
+            _save_details, user_id, self._video_id, self.title, self.description, self.hashtags
+        )
         try:
-            with session_scope() as session:
-                video_domain.update_metadata(
-                    session,
-                    user_id=user_id,
-                    video_id=self._video_id,
-                    title=self.title.strip(),
-                    description=self.description.strip(),
-                    hashtags=split_hashtags(self.hashtags),
-                )
+            await asyncio.to_thread(update)
         except ValidationError as exc:
             self.details_errors = exc.field_errors
-            return
+            return None
+        except ViralShortsError as exc:
+            self.action_error = str(exc)
+            return None
         self.details_notice = "Details saved."
-        self._apply_snapshot(load_detail(user_id, self._video_id))
+        await self._reload(user_id)
+        return None
 
     @rx.event
     async def rerender(self):
         """Render the video again from the edited script."""
-        user_id = await current_user_id(self)
+        self.script_error, self.script_notice, self.action_error = "", "", ""
+        user_id, leave = await self._user_for_action()
         if user_id is None:
-            return None
-        self.script_error, self.script_notice = "", ""
+            return leave
+        script = script_from_text(
+            self.hook,
+            self.lines,
+            title=self.title,
+            description=self.description,
+            hashtags=split_hashtags(self.hashtags),
+        )
         try:
-            with session_scope() as session:
-                video_domain.rerender_with_script(
-                    session,
-                    get_services(),
-                    user_id=user_id,
-                    video_id=self._video_id,
-                    script=script_from_text(
-                        self.hook,
-                        self.lines,
-                        title=self.title,
-                        description=self.description,
-                        hashtags=split_hashtags(self.hashtags),
-                    ),
-                )
+            await asyncio.to_thread(_rerender, user_id, self._video_id, script)
         except ValidationError as exc:
             self.script_error = " ".join(exc.field_errors.values())
             return None
+        except ServiceUnavailableError as exc:
+            self.script_notice = str(exc)  # saved and queued; it starts when the queue answers
         except ViralShortsError as exc:
             self.script_error = str(exc)
             return None
-        self.script_notice = "Rendering again with your script."
-        self._apply_snapshot(load_detail(user_id, self._video_id))
+        else:
+            self.script_notice = RERENDER_NOTICE
+        await self._reload(user_id)
         return VideoDetailState.watch_progress
+
+    @rx.event
+    async def retry(self):
+        """Queue a failed or canceled video again and follow it live."""
+        self.action_error = ""
+        user_id, leave = await self._user_for_action()
+        if user_id is None:
+            return leave
+        try:
+            await asyncio.to_thread(_act, video_domain.retry_video, user_id, self._video_id)
+        except ServiceUnavailableError as exc:
+            self.action_error = str(exc)
+        except ViralShortsError as exc:
+            self.action_error = _message(exc)
+            return None
+        await self._reload(user_id)
+        return VideoDetailState.watch_progress
+
+    @rx.event
+    def ask_delete(self):
+        """Show the "delete for good?" step."""
+        self.confirm_delete, self.action_error = True, ""
+
+    @rx.event
+    def keep_video(self):
+        """Hide the confirm step again."""
+        self.confirm_delete = False
+
+    @rx.event
+    async def delete(self):
+        """Delete this video and its files, then go back to the list."""
+        self.action_error = ""
+        user_id, leave = await self._user_for_action()
+        if user_id is None:
+            return leave
+        if not self.confirm_delete:
+            self.action_error = BAD_REQUEST
+            return None
+        self.confirm_delete = False
+        try:
+            await asyncio.to_thread(_act, video_domain.delete_video, user_id, self._video_id)
+        except ViralShortsError as exc:
+            self.action_error = _message(exc)
+            return None
+        return rx.redirect(LIST_ROUTE)
+
+
+def _message(exc: ViralShortsError) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.field_errors.values())
+    return str(exc)
+
+
+def _save_details(user_id: int, video_id: int, title: str, description: str, hashtags: str) -> None:
+    with session_scope() as session:
+        video_domain.update_metadata(
+            session,
+            user_id=user_id,
+            video_id=video_id,
+            title=title.strip(),
+            description=description.strip(),
+            hashtags=split_hashtags(hashtags),
+        )
+
+
+def _rerender(user_id: int, video_id: int, script: dict[str, Any]) -> None:
+    with session_scope() as session:
+        video_domain.rerender_with_script(
+            session, get_services(), user_id=user_id, video_id=video_id, script=script
+        )
+
+
+def _act(action: Callable[..., Any], user_id: int, video_id: int) -> None:
+    with session_scope() as session:
+        action(session, get_services(), user_id=user_id, video_id=video_id)
 
 
 # ----------------------------------------------------------------------------- components
@@ -254,6 +386,29 @@ def _text_field(label: str, name: str, multiline: bool = False) -> rx.Component:
     )
 
 
+def _actions(row: rx.Var[VideoRow]) -> rx.Component:
+    confirm = rx.hstack(
+        rx.text("Delete this video and its files for good?", size="2", weight="medium"),
+        rx.button("Yes, delete", color_scheme="red", on_click=VideoDetailState.delete),
+        rx.button("Keep it", variant="soft", on_click=VideoDetailState.keep_video),
+        align="center",
+        wrap="wrap",
+        role="group",
+        aria_label="Confirm delete",
+    )
+    buttons = rx.hstack(
+        rx.cond(row["can_retry"], rx.button("Retry", on_click=VideoDetailState.retry)),
+        rx.cond(
+            row["can_delete"],
+            rx.button(
+                "Delete", variant="soft", color_scheme="red", on_click=VideoDetailState.ask_delete
+            ),
+        ),
+        spacing="3",
+    )
+    return rx.cond(VideoDetailState.confirm_delete, confirm, buttons)
+
+
 def _status(row: rx.Var[VideoRow]) -> rx.Component:
     return card(
         rx.hstack(
@@ -268,7 +423,14 @@ def _status(row: rx.Var[VideoRow]) -> rx.Component:
             row["error"] != "",
             rx.text("Why it failed: ", row["error"], color_scheme="red", size="2"),
         ),
+        error_callout(VideoDetailState.action_error),
+        _actions(row),
     )
+
+
+def _download(label: str, href: rx.Var[str]) -> rx.Component:
+    # A plain <a>: rx.el.a is React Router's Link, which routes /api/... inside the app (404).
+    return rx.el.elements.a(label, href=href, download=True)
 
 
 def _preview() -> rx.Component:
@@ -284,9 +446,9 @@ def _preview() -> rx.Component:
             style={"width": "100%", "max_width": "360px", "aspect_ratio": "9 / 16"},
         ),
         rx.hstack(
-            rx.el.a("Download MP4", href=links["download"], download=True),
-            rx.el.a("Download thumbnail", href=links["thumbnail"], download=True),
-            rx.el.a("Download captions (.srt)", href=links["srt"], download=True),
+            _download("Download MP4", links["download"]),
+            _download("Download thumbnail", links["thumbnail"]),
+            _download("Download captions (.srt)", links["srt"]),
             spacing="4",
             wrap="wrap",
         ),
@@ -295,7 +457,7 @@ def _preview() -> rx.Component:
 
 def _details_form() -> rx.Component:
     return card(
-        rx.heading("Details", size="4", as_="h2"),
+        rx.heading("Details", size="4", as_="h3"),
         _text_field("Title", "title"),
         _text_field("Description", "description", multiline=True),
         _text_field("Hashtags", "hashtags"),
@@ -307,12 +469,20 @@ def _details_form() -> rx.Component:
     )
 
 
+def _note(message: rx.Var[str], note_id: str) -> rx.Component:
+    return rx.cond(
+        message != "", rx.text(message, id=note_id, size="2", color_scheme="amber", role="note")
+    )
+
+
 def _script_form() -> rx.Component:
     return card(
-        rx.heading("Script", size="4", as_="h2"),
+        rx.heading("Script", size="4", as_="h3"),
         _text_field("Hook", "hook"),
         _text_field("Script lines (one per line)", "lines", multiline=True),
+        _note(VideoDetailState.length_note, "script-length"),
         error_callout(VideoDetailState.script_error),
+        rx.text(VideoDetailState.cost_note, id="rerender-cost", size="2", color_scheme="gray"),
         rx.hstack(
             rx.button(
                 "Re-render with this script",

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from typing import Any
 
 import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
-from viralshorts.domain import media_library
+from viralshorts.domain import media_library, video_requests, voice_catalogue
 from viralshorts.domain import videos as video_domain
 from viralshorts.domain.rendering import pipeline
-from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
+from viralshorts.errors import (
+    NotFoundError,
+    QuotaExceededError,
+    ServiceUnavailableError,
+    ValidationError,
+)
+from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign
 from viralshorts.models.enums import MediaKind
-from viralshorts.settings import get_settings
+from viralshorts.ui import guards
+from viralshorts.ui.fields import options, select_control
 from viralshorts.ui.layout import app_shell, card, error_callout
-from viralshorts.ui.progress import current_user_id
 
 ROUTE = "/app/videos/new"
 FIELDS = (
@@ -34,34 +42,50 @@ FIELDS = (
     "music",
 )
 BACKGROUND_LABELS = {
+    "generated": "Generated motion",
     "uploads": "My uploads",
     "stock": "Stock footage",
-    "generated": "Generated motion",
 }
 
 Option = dict[str, str]
 
 
-def _options(mapping: dict[str, str]) -> list[Option]:
-    return [{"value": value, "label": label} for value, label in mapping.items()]
+MAX_FIELD_LENGTH = 10_000
+LIST_ROUTE = "/app/videos"
 
 
 def _whole_number(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
+    # Six digits is more than any count or length allows; the domain checks the range.
+    number = guards.whole_number(text.strip())
+    return number if number is not None and number < 1_000_000 else None
 
 
 def _decimal(text: str) -> float | None:
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
-def _as_text(value: str | float) -> str:
+def _as_text(value: object) -> str | None:
+    """What the browser sent for one field as form text; None when it is not a field value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    typed = str(value)
+    return typed if len(typed) <= MAX_FIELD_LENGTH else None
+
+
+def form_from_browser(form_data: object) -> dict[str, str] | None:
+    """The submitted form as text by field name; None when it is not a form of ours."""
+    if not isinstance(form_data, dict):
+        return None
+    form = {name: _as_text(form_data.get(name)) for name in FIELDS}
+    return None if any(value is None for value in form.values()) else form  # type: ignore[return-value]
 
 
 def parse_request(form: dict[str, str]) -> video_domain.VideoRequest:
@@ -75,7 +99,7 @@ def parse_request(form: dict[str, str]) -> video_domain.VideoRequest:
         "count": _whole_number(form.get("count", "")),
         "target_seconds": _whole_number(form.get("target_seconds", "")),
     }
-    speed = _decimal(form.get("voice_speed", ""))
+    speed = _decimal(form.get("voice_speed", "").strip())
     errors = {name: "Enter a whole number." for name, value in numbers.items() if value is None}
     if numbers["campaign_id"] is None:
         errors["campaign_id"] = "Choose a campaign."
@@ -107,16 +131,72 @@ def _music_options(session: Any, user_id: int) -> list[Option]:
     ]
 
 
-def _campaign_defaults(campaign: Campaign) -> dict[str, str]:
+def _campaign_defaults(campaign: Campaign, voices: dict[str, str]) -> dict[str, str]:
     look = campaign.look if campaign.look in BACKGROUND_LABELS else "generated"
+    # A campaign saved with a voice this site no longer has starts on one it has.
+    voice = campaign.voice if campaign.voice in voices else next(iter(voices), campaign.voice)
     return {
         "campaign_id": str(campaign.id),
         "language": campaign.language,
-        "voice": campaign.voice,
+        "voice": voice,
         "voice_speed": f"{campaign.voice_speed:g}",
         "caption_style": campaign.caption_style,
         "background_source": look,
     }
+
+
+def _language_choices(services: Services) -> list[Option]:
+    languages = video_requests.language_options(services)
+    labels = {language.code: language.label for language in languages}
+    return options(labels, {lang.code: lang.note for lang in languages if not lang.available})
+
+
+def load_form(user_id: int) -> dict[str, Any]:
+    """The form's choices for ``user_id`` (reads the database and the services)."""
+    services = get_services()
+    voices = voice_catalogue.offered_voices(services)
+    with session_scope() as session:
+        campaigns = campaign_domain.list_campaigns(session, user_id=user_id)
+        music = _music_options(session, user_id)
+    return {
+        "stock_enabled": services.settings.pexels_enabled,
+        "backgrounds": options(
+            BACKGROUND_LABELS, campaign_domain.unavailable_backgrounds(services.settings)
+        ),
+        "languages": _language_choices(services),
+        "voices": options(voices),
+        "music": music,
+        "campaigns": [{"value": str(c.id), "label": c.name} for c in campaigns],
+        "defaults": {str(c.id): _campaign_defaults(c, voices) for c in campaigns},
+    }
+
+
+def estimate_line(user_id: int, form: dict[str, str]) -> str:
+    """The cost line for the form as it stands (reads the database)."""
+    try:
+        request = parse_request(form)
+        with session_scope() as session:
+            estimate = video_domain.estimate_cost(session, user_id=user_id, request=request)
+    except ValidationError:
+        return "Enter how many videos you want to see what this uses."
+    return estimate.message
+
+
+def length_note(form: dict[str, str]) -> str:
+    """A warning when the pasted script reads much shorter or longer than the target."""
+    target = _whole_number(form.get("target_seconds", ""))
+    speed = _decimal(form.get("voice_speed", "").strip())
+    if target is None or speed is None:
+        return ""
+    return video_requests.script_length_note(
+        form.get("custom_script", ""), target_seconds=target, voice_speed=speed
+    )
+
+
+def _request_videos(user_id: int, form: dict[str, str]) -> None:
+    request = parse_request(form)
+    with session_scope() as session:
+        video_domain.request_videos(session, get_services(), user_id=user_id, request=request)
 
 
 class NewVideoState(rx.State):
@@ -126,10 +206,12 @@ class NewVideoState(rx.State):
     campaigns: list[Option] = []
     languages: list[Option] = []
     voices: list[Option] = []
-    caption_styles: list[Option] = []
+    caption_styles: list[Option] = options(campaign_domain.CAPTION_STYLES)
     music_options: list[Option] = []
+    backgrounds: list[Option] = []
     stock_enabled: bool = False
     cost_line: str = ""
+    length_note: str = ""
     field_errors: dict[str, str] = {}
     quota_error: str = ""
     submitting: bool = False
@@ -138,79 +220,74 @@ class NewVideoState(rx.State):
     @rx.event
     async def load_page(self):
         """Fill the options, pick the campaign from ``?campaign=`` and estimate the cost."""
-        user_id = await current_user_id(self)
+        user_id, leave = await guards.session_user(self)
         if user_id is None:
-            return
-        settings = get_settings()
-        self.stock_enabled = settings.pexels_enabled
-        self.languages = _options(campaign_domain.LANGUAGES)
-        self.voices = _options(campaign_domain.voice_options(settings))
-        self.caption_styles = _options(campaign_domain.CAPTION_STYLES)
+            return leave
+        loaded = await asyncio.to_thread(load_form, user_id)
+        self.stock_enabled, self.languages = loaded["stock_enabled"], loaded["languages"]
+        self.voices, self.music_options = loaded["voices"], loaded["music"]
+        self.backgrounds = loaded["backgrounds"]
+        self.campaigns, self._defaults_by_campaign = loaded["campaigns"], loaded["defaults"]
         self.field_errors, self.quota_error, self.submitting = {}, "", False
-        with session_scope() as session:
-            campaigns = campaign_domain.list_campaigns(session, user_id=user_id)
-            self.music_options = _music_options(session, user_id)
-        self.campaigns = [{"value": str(c.id), "label": c.name} for c in campaigns]
-        self._defaults_by_campaign = {str(c.id): _campaign_defaults(c) for c in campaigns}
         wanted = self.router.url.query_parameters.get("campaign", "")
         first = self.campaigns[0]["value"] if self.campaigns else ""
         chosen = wanted if wanted in self._defaults_by_campaign else first
         self.form = {"topic": "", "custom_script": "", "count": "1", "target_seconds": "30"}
         self.form.update({"music": "none", **self._defaults_by_campaign.get(chosen, {})})
-        self._estimate(user_id)
-
-    def _estimate(self, user_id: int) -> None:
-        try:
-            request = parse_request(self.form)
-            with session_scope() as session:
-                estimate = video_domain.estimate_cost(session, user_id=user_id, request=request)
-        except ValidationError:
-            self.cost_line = "Enter how many videos you want to see what this uses."
-            return
-        self.cost_line = estimate.message
+        self.length_note = ""
+        self.cost_line = await asyncio.to_thread(estimate_line, user_id, dict(self.form))
+        return None
 
     @rx.event
     async def set_field(self, name: str, value: str | float | None):
         """Remember what was typed in one field (the cost line follows the count)."""
-        if name not in FIELDS:
-            return
-        # Number inputs send numbers (or null when empty); the form keeps text.
-        value = "" if value is None else _as_text(value)
-        self.form[name] = value
+        typed = _as_text(value)
+        if not isinstance(name, str) or name not in FIELDS or typed is None:
+            return None
+        self.form[name] = typed
         self.field_errors = {k: v for k, v in self.field_errors.items() if k != name}
         if name == "campaign_id":
-            self.form.update(self._defaults_by_campaign.get(value, {}))
+            self.form.update(self._defaults_by_campaign.get(typed, {}))
+        if name in ("custom_script", "target_seconds", "voice_speed", "campaign_id"):
+            self.length_note = length_note(self.form)
         if name in ("count", "campaign_id", "target_seconds"):
-            user_id = await current_user_id(self)
-            if user_id is not None:
-                self._estimate(user_id)
+            user_id, leave = await guards.session_user(self)
+            if user_id is None:
+                return leave
+            self.cost_line = await asyncio.to_thread(estimate_line, user_id, dict(self.form))
+        return None
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]):
         """Validate, reserve quota and queue the videos; then go to the list."""
-        user_id = await current_user_id(self)
-        if user_id is None or self.submitting:
+        if self.submitting:
+            return
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            yield leave
+            return
+        form = form_from_browser(form_data)
+        if form is None:
+            self.quota_error = guards.BAD_REQUEST
             return
         self.submitting, self.field_errors, self.quota_error = True, {}, ""
         yield
         try:
-            form = {k: "" if v is None else _as_text(v) for k, v in form_data.items()}
-            self._request_videos(user_id, form)
+            await asyncio.to_thread(_request_videos, user_id, form)
         except ValidationError as exc:
             self.field_errors = exc.field_errors
             # A rule about no single field still has to be seen.
             self.quota_error = " ".join(m for k, m in exc.field_errors.items() if k not in FIELDS)
         except (QuotaExceededError, NotFoundError) as exc:
             self.quota_error = str(exc)
+        except ServiceUnavailableError as exc:
+            # The videos are saved and start when the queue answers: say so, and go on.
+            yield rx.toast.warning(str(exc))
+            yield rx.redirect(LIST_ROUTE)
         else:
-            yield rx.redirect("/app/videos")
+            yield rx.redirect(LIST_ROUTE)
         finally:
             self.submitting = False
-
-    def _request_videos(self, user_id: int, form: dict[str, str]) -> None:
-        request = parse_request(form)
-        with session_scope() as session:
-            video_domain.request_videos(session, get_services(), user_id=user_id, request=request)
 
 
 # ----------------------------------------------------------------------------- components
@@ -258,36 +335,19 @@ def _input(name: str, **props: Any) -> rx.Component:
     )
 
 
-def _select(name: str, options: rx.Var[list[Option]]) -> rx.Component:
-    return rx.el.select(
-        rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
-        id=f"vn-{name}",
-        name=name,
-        value=NewVideoState.form[name],
-        on_change=_on_change(name),
-        style=INPUT_STYLE,
+def _select(name: str, choices: rx.Var[list[Option]]) -> rx.Component:
+    return select_control(
+        f"vn-{name}",
+        name,
+        choices,
+        NewVideoState.form[name],
+        _on_change(name),
+        invalid=NewVideoState.field_errors.contains(name),
     )
 
 
 def _background_select() -> rx.Component:
-    return rx.el.select(
-        rx.el.option(BACKGROUND_LABELS["generated"], value="generated"),
-        rx.el.option(BACKGROUND_LABELS["uploads"], value="uploads"),
-        rx.el.option(
-            rx.cond(
-                NewVideoState.stock_enabled,
-                BACKGROUND_LABELS["stock"],
-                "Stock footage (not configured)",
-            ),
-            value="stock",
-            disabled=~NewVideoState.stock_enabled,
-        ),
-        id="vn-background_source",
-        name="background_source",
-        value=NewVideoState.form["background_source"],
-        on_change=_on_change("background_source"),
-        style=INPUT_STYLE,
-    )
+    return _select("background_source", NewVideoState.backgrounds)
 
 
 def _stock_hint() -> rx.Component:
@@ -319,6 +379,10 @@ def _what_fields() -> rx.Component:
                 style=INPUT_STYLE,
             ),
             "Leave empty and we write one from the topic.",
+        ),
+        rx.cond(
+            NewVideoState.length_note != "",
+            rx.text(NewVideoState.length_note, id="script-length", size="2", color_scheme="amber"),
         ),
         rx.grid(
             _field("Number of videos", "count", _input("count", type="number", min=1, max=20)),

@@ -1,7 +1,8 @@
-"""/app/videos: the creator's videos with live progress, filters, cancel and retry."""
+"""/app/videos: the creator's videos with live progress, filters, cancel, retry and delete."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -11,15 +12,15 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import videos as video_domain
-from viralshorts.errors import ViralShortsError
+from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
+from viralshorts.ui.guards import BAD_REQUEST, record_id, session_user, text
 from viralshorts.ui.layout import app_shell, error_callout
 from viralshorts.ui.progress import (
     STATUS_LABELS,
     LiveProgress,
     VideoRow,
     apply_update,
-    current_user_id,
     merge_rows,
     progress_bar,
     stepper,
@@ -29,8 +30,15 @@ from viralshorts.ui.progress import (
 ROUTE = "/app/videos"
 
 
-def _int_or_none(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+def campaign_filter_value(value: object) -> str:
+    """The campaign filter as sent (an id, or "" for all); anything else means all."""
+    typed = text(value, max_length=12)
+    return typed if typed is not None and record_id(typed) is not None else ""
+
+
+def status_filter_value(value: object) -> str:
+    """The status filter as sent (a status, or "" for any); anything else means any."""
+    return value if isinstance(value, str) and value in STATUS_LABELS else ""
 
 
 def load_list(
@@ -43,8 +51,8 @@ def load_list(
         videos = video_domain.list_videos(
             session,
             user_id=user_id,
-            campaign_id=_int_or_none(campaign_filter),
-            status=status_filter or None,
+            campaign_id=record_id(campaign_filter),
+            status=status_filter_value(status_filter) or None,
         )
         rows = [video_row(v, names.get(v.campaign_id, "")) for v in videos]
     options = [{"id": str(c.id), "name": c.name} for c in campaigns]
@@ -59,6 +67,7 @@ class VideosState(LiveProgress, rx.State):
     campaign_filter: str = ""
     status_filter: str = ""
     action_error: str = ""
+    confirm_delete_id: int = 0
 
     def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
         return functools.partial(load_list, user_id, self.campaign_filter, self.status_filter)
@@ -82,55 +91,99 @@ class VideosState(LiveProgress, rx.State):
     def _on_page(self, path: str) -> bool:
         return path.rstrip("/") == ROUTE
 
-    async def _reload(self) -> None:
-        user_id = await current_user_id(self)
-        if user_id is not None:
-            self._apply_snapshot(load_list(user_id, self.campaign_filter, self.status_filter))
+    async def _reload(self, user_id: int) -> None:
+        loaded = await asyncio.to_thread(
+            load_list, user_id, self.campaign_filter, self.status_filter
+        )
+        self._apply_snapshot(loaded)
 
     @rx.event
     async def load_page(self):
         """Read the filters from the URL, load the rows, start the live loop."""
+        user_id, leave = await session_user(self)
+        if user_id is None:
+            return leave
         params = self.router.url.query_parameters
-        self.campaign_filter = params.get("campaign", "")
-        self.status_filter = params.get("status", "")
-        self.action_error = ""
-        await self._reload()
+        self.campaign_filter = campaign_filter_value(params.get("campaign", ""))
+        self.status_filter = status_filter_value(params.get("status", ""))
+        self.action_error, self.confirm_delete_id = "", 0
+        await self._reload(user_id)
         return VideosState.watch_progress
 
     @rx.event
     async def set_campaign_filter(self, value: str):
         """Show only one campaign's videos ("" = all)."""
-        self.campaign_filter = value
-        await self._reload()
+        user_id, leave = await session_user(self)
+        if user_id is None:
+            return leave
+        self.campaign_filter = campaign_filter_value(value)
+        await self._reload(user_id)
+        return None
 
     @rx.event
     async def set_status_filter(self, value: str):
-        """Show only videos with one status ("" = all)."""
-        self.status_filter = value
-        await self._reload()
+        """Show only videos with one status ("" = any)."""
+        user_id, leave = await session_user(self)
+        if user_id is None:
+            return leave
+        self.status_filter = status_filter_value(value)
+        await self._reload(user_id)
+        return None
 
     @rx.event
     async def cancel(self, video_id: int):
         """Cancel a queued or running video."""
-        await self._act(video_domain.cancel_video, video_id)
+        return await self._act(video_domain.cancel_video, video_id)
 
     @rx.event
     async def retry(self, video_id: int):
         """Queue a failed or canceled video again and follow it live."""
-        await self._act(video_domain.retry_video, video_id)
-        return VideosState.watch_progress
+        leave = await self._act(video_domain.retry_video, video_id)
+        return leave or VideosState.watch_progress
 
-    async def _act(self, action: Callable[..., Any], video_id: int) -> None:
-        user_id = await current_user_id(self)
-        if user_id is None:
-            return
+    @rx.event
+    def ask_delete(self, video_id: int):
+        """Show the "delete for good?" step on one card."""
         self.action_error = ""
+        self.confirm_delete_id = record_id(video_id) or 0
+
+    @rx.event
+    def keep_video(self):
+        """Hide the confirm step again."""
+        self.confirm_delete_id = 0
+
+    @rx.event
+    async def delete(self, video_id: int):
+        """Delete a finished video (after its confirm step) and its files."""
+        if record_id(video_id) is None or record_id(video_id) != self.confirm_delete_id:
+            self.action_error = BAD_REQUEST
+            return None
+        self.confirm_delete_id = 0
+        return await self._act(video_domain.delete_video, video_id)
+
+    async def _act(self, action: Callable[..., Any], video_id: object) -> Any:
+        """Run ``action`` on one of the user's videos; a bad id or refusal becomes a message."""
+        user_id, leave = await session_user(self)
+        if user_id is None:
+            return leave
+        self.action_error = ""
+        target = record_id(video_id)
+        if target is None:
+            self.action_error = BAD_REQUEST
+            return None
         try:
-            with session_scope() as session:
-                action(session, get_services(), user_id=user_id, video_id=video_id)
+            await asyncio.to_thread(_run_action, action, user_id, target)
+        except ValidationError as exc:
+            self.action_error = " ".join(exc.field_errors.values())
         except ViralShortsError as exc:
             self.action_error = str(exc)
-        await self._reload()
+        await self._reload(user_id)
+        return None
+
+
+def _run_action(action: Callable[..., Any], user_id: int, video_id: int) -> None:
+    with session_scope() as session:
+        action(session, get_services(), user_id=user_id, video_id=video_id)
 
 
 def _filters() -> rx.Component:
@@ -161,8 +214,25 @@ def _filters() -> rx.Component:
     )
 
 
-def _row_actions(row: rx.Var[VideoRow]) -> rx.Component:
+def _confirm_delete(row: rx.Var[VideoRow]) -> rx.Component:
     return rx.hstack(
+        rx.text("Delete for good?", size="2", weight="medium"),
+        rx.button(
+            "Yes, delete",
+            color_scheme="red",
+            aria_label="Yes, delete " + row["title"].to(str),
+            on_click=VideosState.delete(row["id"]),
+        ),
+        rx.button("Keep it", variant="soft", on_click=VideosState.keep_video),
+        spacing="3",
+        align="center",
+        role="group",
+        aria_label="Confirm delete",
+    )
+
+
+def _row_actions(row: rx.Var[VideoRow]) -> rx.Component:
+    buttons = rx.hstack(
         rx.cond(
             row["can_cancel"],
             rx.button(
@@ -182,10 +252,21 @@ def _row_actions(row: rx.Var[VideoRow]) -> rx.Component:
                 on_click=VideosState.retry(row["id"]),
             ),
         ),
+        rx.cond(
+            row["can_delete"],
+            rx.button(
+                "Delete",
+                variant="soft",
+                color_scheme="red",
+                aria_label="Delete " + row["title"].to(str),
+                on_click=VideosState.ask_delete(row["id"]),
+            ),
+        ),
         rx.link("Open", href=ROUTE + "/" + row["id"].to_string()),
         spacing="3",
         align="center",
     )
+    return rx.cond(VideosState.confirm_delete_id == row["id"], _confirm_delete(row), buttons)
 
 
 def video_card(row: rx.Var[VideoRow]) -> rx.Component:
@@ -194,7 +275,7 @@ def video_card(row: rx.Var[VideoRow]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link(
-                    rx.heading(row["title"], size="4"),
+                    rx.heading(row["title"], size="4", as_="h2"),
                     href=ROUTE + "/" + row["id"].to_string(),
                 ),
                 rx.badge(row["status_label"], color_scheme=row["status_color"].to(str)),
