@@ -37,6 +37,12 @@ def run_migrations_online() -> None:
     url = _database_url()
     engine = make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            # Batch mode drops and recreates tables; with foreign keys on, dropping a table
+            # would cascade-delete the rows that refer to it. Only takes effect outside a
+            # transaction, so it runs before Alembic begins one.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

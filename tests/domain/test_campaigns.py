@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from tests.factories import new_user
 from viralshorts.domain import campaigns as camp
 from viralshorts.domain.campaigns import CampaignInput
 from viralshorts.domain.dashboard import list_users, overview_counts
 from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
-from viralshorts.models import AuditLog, Campaign, Role, Schedule, User, Video, VideoStatus
+from viralshorts.models import AuditLog, Campaign, Role, Schedule, Video, VideoStatus
 from viralshorts.settings import Settings
 
 
 def make_user(session: Session, email: str, role: Role = Role.CREATOR) -> int:
-    user = User(email=email, role=role)
-    session.add(user)
-    session.flush()
+    user = new_user(session, email, role=role)
     assert user.id is not None
     return user.id
 
@@ -242,7 +241,15 @@ def test_overview_counts_come_from_the_database(session: Session, alice: int, bo
     camp.archive_campaign(session, user_id=alice, campaign_id=second.id)
     camp.create_campaign(session, user_id=bob, data=good_input())
     for status in (VideoStatus.READY, VideoStatus.READY, VideoStatus.FAILED):
-        session.add(Video(user_id=alice, campaign_id=first.id, topic="t", status=status))
+        session.add(
+            Video(
+                workspace_id=first.workspace_id,
+                user_id=alice,
+                campaign_id=first.id,
+                topic="t",
+                status=status,
+            )
+        )
     session.flush()
     counts = overview_counts(session, user_id=alice)
     assert (counts.active_campaigns, counts.archived_campaigns) == (1, 1)

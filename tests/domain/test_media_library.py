@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import new_user
 from tests.image_samples import bomb_png
 from viralshorts.domain import media_library
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.services import build_services
-from viralshorts.models import MediaKind, User
+from viralshorts.models import MediaKind
 from viralshorts.settings import get_settings
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
@@ -61,10 +62,7 @@ def services(use_database):
 
 
 def _user(session, email="media@example.com") -> int:
-    user = User(email=email)
-    session.add(user)
-    session.commit()
-    return user.id
+    return new_user(session, email).id
 
 
 def test_clip_image_and_music_are_recognised_by_content(session, services, samples):
@@ -214,6 +212,7 @@ from types import SimpleNamespace
 from viralshorts.domain import media_library
 from viralshorts.integrations.ffmpeg_tools import FfmpegProber
 from viralshorts.settings import get_settings
+from tests.factories import new_user
 
 settings = get_settings()
 services = SimpleNamespace(settings=settings, prober=FfmpegProber(settings), storage=None)

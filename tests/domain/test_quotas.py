@@ -5,18 +5,26 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
+from tests.factories import new_user
 from viralshorts import db as db_module
 from viralshorts.domain import quotas
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import QuotaExceededError
-from viralshorts.models import Subscription, SubscriptionStatus, User
+from viralshorts.models import Subscription, SubscriptionStatus
 
 
 def _user(session: Session, email: str = "q@example.com", plan: str | None = None) -> int:
-    user = User(email=email)
-    session.add(user)
-    session.commit()
+    user = new_user(session, email)
     if plan:
-        session.add(Subscription(user_id=user.id, plan=plan, status=SubscriptionStatus.ACTIVE))
+        workspace_id = personal_workspace_id(session, user.id)
+        session.add(
+            Subscription(
+                workspace_id=workspace_id,
+                user_id=user.id,
+                plan=plan,
+                status=SubscriptionStatus.ACTIVE,
+            )
+        )
         session.commit()
     return user.id
 

@@ -89,7 +89,14 @@ def test_the_render_spec_carries_the_plans_cap(session, services, tmp_path):
     campaign = session.get(Campaign, video.campaign_id)
     spec = render_inputs.build_spec(services, video, campaign, tmp_path / "work")
     assert spec.max_seconds == 60
-    session.add(Subscription(user_id=video.user_id, plan="pro", status=SubscriptionStatus.ACTIVE))
+    session.add(
+        Subscription(
+            workspace_id=video.workspace_id,
+            user_id=video.user_id,
+            plan="pro",
+            status=SubscriptionStatus.ACTIVE,
+        )
+    )
     session.commit()
     assert render_inputs.build_spec(services, video, campaign, tmp_path / "w2").max_seconds == 90
 
@@ -118,7 +125,8 @@ def test_uploads_stored_before_the_picture_limits_are_left_out(session, services
         key = f"media/{video.user_id}/{name}.png"
         services.storage.put_file(key, source, "image/png")
         session.add(MediaAsset(
-            user_id=video.user_id, kind=MediaKind.IMAGE, filename=source.name, storage_key=key,
+            workspace_id=video.workspace_id, user_id=video.user_id, kind=MediaKind.IMAGE,
+            filename=source.name, storage_key=key,
             content_type="image/png", size_bytes=4, sha256=name, width=width, height=height,
         ))  # fmt: skip
     session.commit()

@@ -13,6 +13,7 @@ from tests.factories import make_creator
 from viralshorts import db as db_module
 from viralshorts.domain import quotas, render_queue, video_lifecycle, videos
 from viralshorts.domain.videos import VideoRequest
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services
@@ -80,8 +81,20 @@ def test_music_must_be_the_users_own_music_asset(session, services):
     user_id, campaign_id = make_creator(session, "m@example.com")
     other_id, _ = make_creator(session, "m2@example.com")
     fields = {"filename": "x", "content_type": "audio/mpeg", "size_bytes": 1, "sha256": "0" * 64}
-    mine = MediaAsset(user_id=user_id, kind=MediaKind.MUSIC, storage_key="media/a.mp3", **fields)
-    theirs = MediaAsset(user_id=other_id, kind=MediaKind.MUSIC, storage_key="media/b.mp3", **fields)
+    mine = MediaAsset(
+        workspace_id=personal_workspace_id(session, user_id),
+        user_id=user_id,
+        kind=MediaKind.MUSIC,
+        storage_key="media/a.mp3",
+        **fields,
+    )
+    theirs = MediaAsset(
+        workspace_id=personal_workspace_id(session, other_id),
+        user_id=other_id,
+        kind=MediaKind.MUSIC,
+        storage_key="media/b.mp3",
+        **fields,
+    )
     session.add_all([mine, theirs])
     session.commit()
     with pytest.raises(ValidationError):
@@ -259,7 +272,11 @@ def test_recovery_requeues_a_running_video_whose_job_is_gone(session, services):
 
 def test_concurrent_dispatchers_never_exceed_the_limit_or_enqueue_twice(session, services):
     user_id, campaign_id = make_creator(session, "race@example.com")
-    waiting = [Video(user_id=user_id, campaign_id=campaign_id, topic=f"t{i}") for i in range(6)]
+    workspace_id = personal_workspace_id(session, user_id)
+    waiting = [
+        Video(workspace_id=workspace_id, user_id=user_id, campaign_id=campaign_id, topic=f"t{i}")
+        for i in range(6)
+    ]
     session.add_all(waiting)
     session.commit()
     barrier = threading.Barrier(6)

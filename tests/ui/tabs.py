@@ -19,8 +19,9 @@ from reflex_base.registry import RegistrationContext
 from reflex_base.utils.exceptions import ReflexRuntimeError
 from sqlmodel import Session
 
+from tests.factories import new_user
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session
-from viralshorts.models import Role, User
+from viralshorts.models import Role
 from viralshorts.ui.state import AuthState
 
 TOKEN = "tab-under-test"
@@ -33,9 +34,7 @@ def _raise(exc: Exception) -> None:
 
 def signed_in_cookie(session: Session, email: str, *, admin: bool = False) -> tuple[int, str]:
     """A user with a live login session; returns ``(user id, Cookie header)``."""
-    user = User(email=email, role=Role.ADMIN if admin else Role.CREATOR)
-    session.add(user)
-    session.commit()
+    user = new_user(session, email, role=Role.ADMIN if admin else Role.CREATOR)
     token = create_login_session(session, user=user, user_agent="pytest", ip="127.0.0.1")
     session.commit()
     assert user.id is not None

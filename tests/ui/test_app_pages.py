@@ -17,6 +17,7 @@ from tests.image_samples import bomb_png
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts import db
 from viralshorts.domain.accounts import end_all_sessions
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import ValidationError
 from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStatus
 from viralshorts.ui import (
@@ -33,7 +34,12 @@ from viralshorts.ui.progress import STATUS_LABELS
 
 
 def _campaign(session, user_id: int, name: str = "Owls") -> Campaign:
-    campaign = Campaign(user_id=user_id, name=name, niche=f"{name} facts")
+    campaign = Campaign(
+        workspace_id=personal_workspace_id(session, user_id),
+        user_id=user_id,
+        name=name,
+        niche=f"{name} facts",
+    )
     session.add(campaign)
     session.commit()
     return campaign
@@ -41,6 +47,7 @@ def _campaign(session, user_id: int, name: str = "Owls") -> Campaign:
 
 def _asset(session, user_id: int) -> MediaAsset:
     asset = MediaAsset(
+        workspace_id=personal_workspace_id(session, user_id),
         user_id=user_id,
         kind=MediaKind.IMAGE,
         filename="owl.png",
@@ -78,7 +85,13 @@ async def test_overview_names_statuses_as_the_video_list_does(session) -> None:
     user_id, cookie = signed_in_cookie(session, "counts@example.com")
     campaign = _campaign(session, user_id)
     session.add(
-        Video(user_id=user_id, campaign_id=campaign.id, topic="Owls", status=VideoStatus.RUNNING)
+        Video(
+            workspace_id=campaign.workspace_id,
+            user_id=user_id,
+            campaign_id=campaign.id,
+            topic="Owls",
+            status=VideoStatus.RUNNING,
+        )
     )
     session.commit()
     async with open_tab(cookie) as tab:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.accounts import end_all_sessions
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.models import Campaign
 from viralshorts.ui import guards
 from viralshorts.ui.campaign_form import CampaignFormState, edit_campaign_page, new_campaign_page
@@ -66,7 +67,9 @@ async def test_forged_arguments_get_a_message_not_a_traceback(session, handler, 
 
 async def test_someone_elses_campaign_looks_missing_and_cannot_be_saved(session) -> None:
     owner, _ = signed_in_cookie(session, "owner@example.com")
-    campaign = Campaign(user_id=owner, name="Mine", niche="mine")
+    campaign = Campaign(
+        workspace_id=personal_workspace_id(session, owner), user_id=owner, name="Mine", niche="mine"
+    )
     session.add(campaign)
     session.commit()
     _, cookie = signed_in_cookie(session, "intruder@example.com")

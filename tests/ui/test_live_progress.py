@@ -17,12 +17,13 @@ from reflex.istate.manager.memory import StateManagerMemory
 from reflex_base.event import Event
 from reflex_base.event.processor import BaseStateEventProcessor
 
+from tests.factories import new_campaign, new_user
 from tests.ui.reflex_app import APP
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session
 from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.redis_progress import progress_channel
 from viralshorts.integrations.services import build_services, use_services
-from viralshorts.models import Campaign, User, Video
+from viralshorts.models import Video
 from viralshorts.models.enums import RenderStep, VideoStatus
 from viralshorts.settings import get_settings
 from viralshorts.ui.state import AuthState
@@ -79,18 +80,15 @@ async def _wait_for_subscriber(client) -> None:
 
 
 def _seed(session, status: str = VideoStatus.RUNNING) -> None:
-    user = User(id=USER_ID, email="live@example.com")
-    session.add(user)
-    session.commit()
+    user = new_user(session, "live@example.com", id=USER_ID)
     token = create_login_session(session, user=user, user_agent="pytest", ip="127.0.0.1")
     session.commit()
     _TAB_COOKIE["cookie"] = f"{SESSION_COOKIE}={token}"
-    campaign = Campaign(user_id=USER_ID, name="Owls", niche="owl facts")
-    session.add(campaign)
-    session.commit()
+    campaign = new_campaign(session, USER_ID, name="Owls", niche="owl facts")
     session.add(
         Video(
             id=VIDEO_ID,
+            workspace_id=campaign.workspace_id,
             user_id=USER_ID,
             campaign_id=campaign.id,
             topic="Owls",
@@ -156,7 +154,8 @@ async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session,
 
         ready = session.get(Video, VIDEO_ID)
         started = Video(
-            user_id=USER_ID, campaign_id=ready.campaign_id, topic="Owl calls",
+            workspace_id=ready.workspace_id, user_id=USER_ID,
+            campaign_id=ready.campaign_id, topic="Owl calls",
             status=VideoStatus.RUNNING, step=RenderStep.SCRIPT, progress=2,
         )  # fmt: skip
         session.add(started)

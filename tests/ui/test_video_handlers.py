@@ -21,6 +21,7 @@ from reflex_base.event.processor import BaseStateEventProcessor
 
 from tests.factories import make_creator
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session, end_session
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.models import User, Video
 from viralshorts.models.enums import RenderStep, VideoStatus
 from viralshorts.ui.guards import BAD_REQUEST
@@ -119,6 +120,7 @@ async def _tab(token: str) -> AsyncIterator[Tab]:
 
 def _video(session, user_id: int, campaign_id: int, status: str, **values: Any) -> Video:
     video = Video(
+        workspace_id=personal_workspace_id(session, user_id),
         user_id=user_id,
         campaign_id=campaign_id,
         topic="Owls",

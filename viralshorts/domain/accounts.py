@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from viralshorts.domain.workspaces import create_personal_workspace
 from viralshorts.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
 from viralshorts.integrations.ports import OneTimeStore, RateLimiter, RateLimitTicket
 from viralshorts.models import AuditLog, LoginSession, OAuthAccount, Role, User, utcnow
@@ -207,6 +208,7 @@ def _create_user(session: Session, email: str, password: str, display_name: str)
         raise ValidationError(
             {"email": ACCOUNT_EXISTS}, field_codes={"email": "email_taken"}
         ) from None
+    create_personal_workspace(session, user)
     _audit(session, user.id, "sign_up")
     return user
 
@@ -387,6 +389,7 @@ def _user_for_new_link(session: Session, email: str, display_name: str) -> User:
         user = User(email=email, display_name=display_name.strip()[:120])
         session.add(user)
         session.flush()
+        create_personal_workspace(session, user)
         _audit(session, user.id, "sign_up", method="oauth")
     return user
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, or_, select
 
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.models import AuditLog, Campaign, Schedule, utcnow
 from viralshorts.settings import Settings, get_settings
@@ -271,7 +272,12 @@ def create_campaign(
         ValidationError: when a field breaks a rule; nothing is stored.
     """
     clean = validate_campaign(data, settings)
-    campaign = Campaign(user_id=user_id, name=clean.name, niche=clean.niche)
+    campaign = Campaign(
+        workspace_id=personal_workspace_id(session, user_id),
+        user_id=user_id,
+        name=clean.name,
+        niche=clean.niche,
+    )
     _apply(campaign, clean)
     session.add(campaign)
     session.flush()

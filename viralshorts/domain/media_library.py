@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from viralshorts.domain.image_header import read_image_header
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
 from viralshorts.integrations.ports import MediaProbe, Services
 from viralshorts.models import MediaAsset, MediaKind
@@ -183,6 +184,7 @@ def add_media(
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     services.storage.put_file(key, path, content_type)
     asset = MediaAsset(
+        workspace_id=personal_workspace_id(session, user_id),
         user_id=user_id, kind=kind, filename=_clean_filename(filename), storage_key=key,
         content_type=content_type, size_bytes=path.stat().st_size, sha256=sha256,
         duration_seconds=probe.duration, width=probe.width, height=probe.height,

@@ -1,8 +1,10 @@
 """Plans and monthly usage: reserve, release and commit video quota atomically.
 
-A reservation is held while a video waits or renders, so a user can never queue more videos
-than the plan allows. Every change is one conditional UPDATE on the user's ``usage`` row, which
-PostgreSQL and SQLite both serialise, so two concurrent requests can never exceed the limit.
+A reservation is held while a video waits or renders, so a workspace can never queue more videos
+than its plan allows. Every change is one conditional UPDATE on the workspace's ``usage`` row,
+which PostgreSQL and SQLite both serialise, so two concurrent requests never exceed the limit.
+Usage and plan belong to a workspace; until callers pass an actor, ``user_id`` means the
+user's personal workspace.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import QuotaExceededError
 from viralshorts.models import Subscription, SubscriptionStatus, Usage, utcnow
 
@@ -65,16 +68,20 @@ def current_period(now: datetime | None = None) -> str:
 
 
 def plan_for(session: Session, *, user_id: int) -> Plan:
-    """The plan the user pays for now; "free" without a subscription in good standing."""
-    sub = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
+    """The plan the user's workspace pays for; "free" without a subscription in good standing."""
+    workspace_id = personal_workspace_id(session, user_id)
+    sub = session.exec(
+        select(Subscription).where(Subscription.workspace_id == workspace_id)
+    ).first()
     if sub is None or sub.status not in _PAYING_STATUSES:
         return PLANS[DEFAULT_PLAN]
     return PLANS.get(sub.plan, PLANS[DEFAULT_PLAN])
 
 
-def _ensure_usage_row(session: Session, *, user_id: int, period: str) -> None:
+def _ensure_usage_row(session: Session, *, user_id: int, workspace_id: int, period: str) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(Usage).values(
+        workspace_id=workspace_id,
         user_id=user_id,
         period=period,
         videos_reserved=0,
@@ -82,11 +89,11 @@ def _ensure_usage_row(session: Session, *, user_id: int, period: str) -> None:
         render_seconds=0.0,
         posts=0,
     )
-    session.exec(insert.on_conflict_do_nothing(index_elements=["user_id", "period"]))
+    session.exec(insert.on_conflict_do_nothing(index_elements=["workspace_id", "period"]))
 
 
-def _usage_row(user_id: int, period: str) -> sa.ColumnElement[bool]:
-    return sa.and_(Usage.user_id == user_id, Usage.period == period)
+def _usage_row(workspace_id: int, period: str) -> sa.ColumnElement[bool]:
+    return sa.and_(Usage.workspace_id == workspace_id, Usage.period == period)
 
 
 def reserve_videos(session: Session, *, user_id: int, count: int, period: str | None = None) -> str:
@@ -100,11 +107,12 @@ def reserve_videos(session: Session, *, user_id: int, count: int, period: str | 
     """
     period = period or current_period()
     plan = plan_for(session, user_id=user_id)
-    _ensure_usage_row(session, user_id=user_id, period=period)
+    workspace_id = personal_workspace_id(session, user_id)
+    _ensure_usage_row(session, user_id=user_id, workspace_id=workspace_id, period=period)
     taken = Usage.videos_reserved + Usage.videos_used
     result = session.exec(
         sa.update(Usage)
-        .where(_usage_row(user_id, period), taken + count <= plan.videos_per_month)
+        .where(_usage_row(workspace_id, period), taken + count <= plan.videos_per_month)
         .values(videos_reserved=Usage.videos_reserved + count)
     )
     if result.rowcount != 1:
@@ -129,7 +137,7 @@ def release_reservation(session: Session, *, user_id: int, period: str, count: i
     """Give back ``count`` reserved videos (the work was cancelled or failed); caller commits."""
     session.exec(
         sa.update(Usage)
-        .where(_usage_row(user_id, period))
+        .where(_usage_row(personal_workspace_id(session, user_id), period))
         .values(videos_reserved=_clamped_minus(Usage.videos_reserved, count))
     )
 
@@ -140,7 +148,7 @@ def commit_reservation(
     """Turn reserved videos into used ones and add the rendered seconds; caller commits."""
     session.exec(
         sa.update(Usage)
-        .where(_usage_row(user_id, period))
+        .where(_usage_row(personal_workspace_id(session, user_id), period))
         .values(
             videos_reserved=_clamped_minus(Usage.videos_reserved, count),
             videos_used=Usage.videos_used + count,
@@ -152,9 +160,8 @@ def commit_reservation(
 def usage_summary(session: Session, *, user_id: int, period: str | None = None) -> UsageSummary:
     """The user's plan and consumption in ``period`` (default: this month)."""
     period = period or current_period()
-    row = session.exec(
-        select(Usage).where(Usage.user_id == user_id, Usage.period == period)
-    ).first()
+    workspace_id = personal_workspace_id(session, user_id)
+    row = session.exec(select(Usage).where(_usage_row(workspace_id, period))).first()
     plan = plan_for(session, user_id=user_id)
     if row is None:
         return UsageSummary(plan, period, 0, 0, 0.0, 0)

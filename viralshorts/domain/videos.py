@@ -75,10 +75,17 @@ def _owned_campaign(session: Session, *, user_id: int, campaign_id: int) -> Camp
 
 
 def _new_video(
-    request: VideoRequest, *, user_id: int, batch_id: str, seed: int, period: str
+    request: VideoRequest,
+    *,
+    campaign: Campaign,
+    user_id: int,
+    batch_id: str,
+    seed: int,
+    period: str,
 ) -> Video:
     topic = request.topic.strip() or request.custom_script.strip().splitlines()[0][:300]
     return Video(
+        workspace_id=campaign.workspace_id,
         user_id=user_id,
         campaign_id=request.campaign_id,
         batch_id=batch_id,
@@ -112,11 +119,18 @@ def request_videos(
     """
     plan = quotas.plan_for(session, user_id=user_id)
     validate_request(session, services, user_id=user_id, request=request, plan=plan)
-    _owned_campaign(session, user_id=user_id, campaign_id=request.campaign_id)
+    campaign = _owned_campaign(session, user_id=user_id, campaign_id=request.campaign_id)
     period = quotas.reserve_videos(session, user_id=user_id, count=request.count)
     batch_id, first_seed = uuid.uuid4().hex, secrets.randbelow(2**31 - 100)
     videos = [
-        _new_video(request, user_id=user_id, batch_id=batch_id, seed=first_seed + i, period=period)
+        _new_video(
+            request,
+            campaign=campaign,
+            user_id=user_id,
+            batch_id=batch_id,
+            seed=first_seed + i,
+            period=period,
+        )
         for i in range(request.count)
     ]
     session.add_all(videos)

@@ -22,9 +22,11 @@ from viralshorts.models.enums import (
     Role,
     SubscriptionStatus,
     VideoStatus,
+    WorkspaceRole,
 )
 from viralshorts.models.social import Post, SocialAccount, VideoAnalytics
 from viralshorts.models.videos import MediaAsset, Video
+from viralshorts.models.workspaces import Invitation, Membership, Workspace
 
 __all__ = [
     "AccountHealth",
@@ -34,9 +36,11 @@ __all__ = [
     "AuditLog",
     "BackgroundSource",
     "Campaign",
+    "Invitation",
     "LoginSession",
     "MediaAsset",
     "MediaKind",
+    "Membership",
     "OAuthAccount",
     "Platform",
     "Post",
@@ -54,5 +58,7 @@ __all__ = [
     "VideoAnalytics",
     "VideoStatus",
     "WebhookEvent",
+    "Workspace",
+    "WorkspaceRole",
     "utcnow",
 ]

@@ -61,12 +61,13 @@ class LoginSession(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    """A personal API key; ``prefix`` is shown, only the hash of the whole key is kept."""
+    """A workspace's API key (``user_id`` made it); ``prefix`` is shown, only its hash is kept."""
 
     __tablename__ = "api_keys"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)  # created by
     name: str = Field(max_length=120)
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
@@ -81,6 +82,9 @@ class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(
         default=None, foreign_key="users.id", ondelete="SET NULL", index=True
+    )
+    workspace_id: int | None = Field(
+        default=None, foreign_key="workspaces.id", ondelete="SET NULL", index=True
     )
     action: str = Field(max_length=64)
     target_type: str = Field(default="", max_length=32)

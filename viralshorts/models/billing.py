@@ -14,9 +14,11 @@ from viralshorts.models.enums import SubscriptionStatus
 
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscriptions"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", name="uq_subscriptions_workspace_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", unique=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     plan: str = Field(default="free", max_length=32)
     status: SubscriptionStatus = Field(default=SubscriptionStatus.ACTIVE, sa_type=sa.String(16))
     stripe_customer_id: str = Field(default="", max_length=64, index=True)
@@ -28,12 +30,15 @@ class Subscription(SQLModel, table=True):
 
 
 class Usage(SQLModel, table=True):
-    """Consumption in one period ("YYYY-MM"); ``videos_reserved`` is held by queued work."""
+    """A workspace's use in one period ("YYYY-MM"); ``videos_reserved`` is held by queued work."""
 
     __tablename__ = "usage"
-    __table_args__ = (sa.UniqueConstraint("user_id", "period"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "period", name="uq_usage_workspace_id_period"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     period: str = Field(max_length=7)
     videos_reserved: int = Field(default=0)

@@ -14,7 +14,8 @@ class Campaign(SQLModel, table=True):
     __tablename__ = "campaigns"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)  # created by
     name: str = Field(max_length=120)
     niche: str = Field(max_length=200)
     tone: str = Field(default="energetic", max_length=40)

@@ -75,3 +75,12 @@ class SubscriptionStatus(StrEnum):
     CANCELED = "canceled"
     INCOMPLETE = "incomplete"
     UNPAID = "unpaid"
+
+
+class WorkspaceRole(StrEnum):
+    """A member's role in one workspace (separate from the site-wide ``Role``)."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"

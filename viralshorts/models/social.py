@@ -15,10 +15,15 @@ class SocialAccount(SQLModel, table=True):
     """A YouTube channel, TikTok or Instagram account; tokens are encrypted at rest."""
 
     __tablename__ = "social_accounts"
-    __table_args__ = (sa.UniqueConstraint("user_id", "platform", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "workspace_id", "platform", "external_id", name="uq_social_accounts_workspace_account"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)  # connected by
     platform: Platform = Field(sa_type=sa.String(16))
     external_id: str = Field(max_length=128)
     display_name: str = Field(default="", max_length=200)

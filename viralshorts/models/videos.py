@@ -16,7 +16,8 @@ class Video(SQLModel, table=True):
     __tablename__ = "videos"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)  # created by
     campaign_id: int = Field(foreign_key="campaigns.id", ondelete="CASCADE", index=True)
     batch_id: str = Field(default="", max_length=32, index=True)
     topic: str = Field(max_length=300)
@@ -67,7 +68,8 @@ class MediaAsset(SQLModel, table=True):
     __tablename__ = "media_assets"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)  # created by
     kind: MediaKind = Field(sa_type=sa.String(16))
     filename: str = Field(max_length=255)
     storage_key: str = Field(max_length=300)
