@@ -94,6 +94,8 @@ def _watch_it_render(page: Page) -> None:
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=RENDER_TIMEOUT_MS)
     card = page.get_by_label(re.compile(r"^Video "))
     expect(card.get_by_text("Ready", exact=True).first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator("h1")).to_have_count(1)
+    expect(card.get_by_role("heading", level=2)).to_have_count(1)
     assert page.evaluate("window.__noReload") is True, "the page reloaded"
     seen = page.evaluate("window.__seen")
     assert any(0 < value < 100 for value in seen), f"no live progress between 0 and 100: {seen}"
@@ -104,6 +106,7 @@ def _preview_plays_and_seeks(page: Page) -> None:
     page.wait_for_url(re.compile(r"/app/videos/\d+/?$"))
     video = page.locator("video")
     expect(video).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator("h1")).to_have_count(1)
     expect(video).to_have_attribute("preload", "metadata")
     page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=30_000)
     video.evaluate("v => { v.muted = true; return v.play(); }")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +21,14 @@ from reflex_base.event import Event
 from reflex_base.event.processor import BaseStateEventProcessor
 
 from tests.factories import make_creator
+from tests.ui import reflex_app  # noqa: F401  (the App that toasts and the live loop need)
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session, end_session
 from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.errors import ServiceUnavailableError
+from viralshorts.integrations.services import build_services, use_services
 from viralshorts.models import User, Video
 from viralshorts.models.enums import RenderStep, VideoStatus
+from viralshorts.settings import get_settings
 from viralshorts.ui.guards import BAD_REQUEST
 from viralshorts.ui.video_detail import VideoDetailState
 from viralshorts.ui.video_new import NewVideoState
@@ -352,3 +357,29 @@ async def test_new_video_form_offers_what_works_and_warns_about_length(session, 
         script = " ".join(["Owls hoot at night and hunt in silence."] * 20)
         await tab.send(NewVideoState, "set_field", path, name="custom_script", value=script)
         assert "target is 30 s" in (await tab.state(NewVideoState)).length_note
+
+
+class _UnreachableQueue:
+    """A render queue that does not answer (Redis down)."""
+
+    def enqueue_render(self, video_id: int, user_id: int, *, attempt: int = 1) -> str:
+        raise ServiceUnavailableError("The render queue does not answer.", code="queue_down")
+
+    def cancel(self, job_id: str) -> None:
+        raise ServiceUnavailableError("The render queue does not answer.", code="queue_down")
+
+    def is_alive(self, job_id: str) -> bool:
+        return False
+
+
+async def test_a_busy_queue_is_a_warning_and_the_saved_videos_stay(session, creator) -> None:
+    _, campaign_id, token = creator
+    services = build_services(get_settings())
+    use_services(dataclasses.replace(services, queue=_UnreachableQueue()))
+    path = "/app/videos/new"
+    async with _tab(token) as tab:
+        await tab.send(NewVideoState, "load_page", path)
+        await tab.send(NewVideoState, "submit", path, form_data=_form(campaign_id))
+        page = await tab.state(NewVideoState)
+        assert (page.quota_error, page.field_errors, page.submitting) == ("", {}, False)
+    assert session.query(Video).count() == 1
