@@ -9,6 +9,7 @@ from tests.factories import new_user
 from viralshorts.domain import campaigns as camp
 from viralshorts.domain.campaigns import CampaignInput
 from viralshorts.domain.dashboard import list_users, overview_counts
+from viralshorts.domain.workspaces import personal_actor
 from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
 from viralshorts.models import AuditLog, Campaign, Role, Schedule, Video, VideoStatus
 from viralshorts.settings import Settings
@@ -50,18 +51,24 @@ def bob(session: Session) -> int:
 
 def errors_for(session: Session, user_id: int, **overrides: object) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
-        camp.create_campaign(session, user_id=user_id, data=good_input(**overrides))
+        camp.create_campaign(
+            session, actor=personal_actor(session, user_id), data=good_input(**overrides)
+        )
     return caught.value.field_errors
 
 
 def test_create_stores_clean_values_schedule_and_audit(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, user_id=alice, data=good_input(name="  Space facts "))
+    created = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(name="  Space facts ")
+    )
     session.commit()
     stored = session.get(Campaign, created.id)
     assert stored is not None
     assert (stored.name, stored.caption_style, stored.look) == ("Space facts", "karaoke", "uploads")
     assert stored.default_platforms == ["youtube", "tiktok"]
-    schedule = camp.get_schedule(session, user_id=alice, campaign_id=created.id)
+    schedule = camp.get_schedule(
+        session, actor=personal_actor(session, alice), campaign_id=created.id
+    )
     assert schedule is not None
     assert (schedule.days, schedule.times) == ([0, 4], ["09:00", "18:30"])
     assert (schedule.timezone, schedule.platforms) == ("Europe/Berlin", ["youtube", "tiktok"])
@@ -110,7 +117,10 @@ def test_openai_voice_needs_openai_configured(session: Session, alice: int) -> N
     assert "OpenAI" in errors["voice"]
     configured = Settings(openai_api_key="sk-test")
     created = camp.create_campaign(
-        session, user_id=alice, data=good_input(voice="openai:alloy"), settings=configured
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(voice="openai:alloy"),
+        settings=configured,
     )
     assert created.voice == "openai:alloy"
     assert "openai:alloy" in camp.voice_options(configured)
@@ -119,7 +129,9 @@ def test_openai_voice_needs_openai_configured(session: Session, alice: int) -> N
 
 def test_stock_footage_is_refused_until_pexels_is_configured(session: Session, alice: int) -> None:
     with pytest.raises(ValidationError) as caught:
-        camp.create_campaign(session, user_id=alice, data=good_input(look="stock"))
+        camp.create_campaign(
+            session, actor=personal_actor(session, alice), data=good_input(look="stock")
+        )
     assert caught.value.field_codes == {"look": "stock_unavailable"}
     assert "not available on this site yet" in caught.value.field_errors["look"]
     assert camp.unavailable_backgrounds(Settings(pexels_api_key="")) == {
@@ -128,7 +140,10 @@ def test_stock_footage_is_refused_until_pexels_is_configured(session: Session, a
     configured = Settings(pexels_api_key="px-test")
     assert camp.unavailable_backgrounds(configured) == {}
     created = camp.create_campaign(
-        session, user_id=alice, data=good_input(look="stock"), settings=configured
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(look="stock"),
+        settings=configured,
     )
     assert created.look == "stock"
 
@@ -137,7 +152,7 @@ def test_every_rule_break_has_a_stable_code(session: Session, alice: int) -> Non
     with pytest.raises(ValidationError) as caught:
         camp.create_campaign(
             session,
-            user_id=alice,
+            actor=personal_actor(session, alice),
             data=good_input(name="x", tone="nope", voice="piper:nobody", times=["9am"]),
         )
     assert caught.value.field_codes == {
@@ -147,25 +162,35 @@ def test_every_rule_break_has_a_stable_code(session: Session, alice: int) -> Non
         "times": "time_invalid",
     }
     with pytest.raises(NotFoundError) as missing:
-        camp.get_campaign(session, user_id=alice, campaign_id=999)
+        camp.get_campaign(session, actor=personal_actor(session, alice), campaign_id=999)
     assert missing.value.code == "campaign_not_found"
 
 
 def test_no_schedule_when_no_days_and_times(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, user_id=alice, data=good_input(days=[], times=[]))
-    assert camp.get_schedule(session, user_id=alice, campaign_id=created.id) is None
+    created = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(days=[], times=[])
+    )
+    assert (
+        camp.get_schedule(session, actor=personal_actor(session, alice), campaign_id=created.id)
+        is None
+    )
 
 
 def test_update_replaces_fields_and_schedule(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, user_id=alice, data=good_input())
+    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
     camp.update_campaign(
         session,
-        user_id=alice,
+        actor=personal_actor(session, alice),
         campaign_id=created.id,
         data=good_input(name="Deep space", days=[5], times=["12:00"], timezone="UTC"),
     )
     session.commit()
-    assert camp.get_campaign(session, user_id=alice, campaign_id=created.id).name == "Deep space"
+    assert (
+        camp.get_campaign(
+            session, actor=personal_actor(session, alice), campaign_id=created.id
+        ).name
+        == "Deep space"
+    )
     schedules = session.exec(select(Schedule).where(Schedule.campaign_id == created.id)).all()
     assert [(s.days, s.times, s.timezone) for s in schedules] == [([5], ["12:00"], "UTC")]
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
@@ -173,35 +198,60 @@ def test_update_replaces_fields_and_schedule(session: Session, alice: int) -> No
 
 
 def test_invalid_update_changes_nothing(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, user_id=alice, data=good_input())
+    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
     with pytest.raises(ValidationError):
         camp.update_campaign(
-            session, user_id=alice, campaign_id=created.id, data=good_input(name="")
+            session,
+            actor=personal_actor(session, alice),
+            campaign_id=created.id,
+            data=good_input(name=""),
         )
     session.expire_all()
-    assert camp.get_campaign(session, user_id=alice, campaign_id=created.id).name == "Space facts"
+    assert (
+        camp.get_campaign(
+            session, actor=personal_actor(session, alice), campaign_id=created.id
+        ).name
+        == "Space facts"
+    )
 
 
 def test_archive_hides_and_restore_brings_back(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, user_id=alice, data=good_input())
-    camp.archive_campaign(session, user_id=alice, campaign_id=created.id)
-    assert camp.list_campaigns(session, user_id=alice) == []
-    archived = camp.list_campaigns(session, user_id=alice, include_archived=True)
+    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    camp.archive_campaign(session, actor=personal_actor(session, alice), campaign_id=created.id)
+    assert camp.list_campaigns(session, actor=personal_actor(session, alice)) == []
+    archived = camp.list_campaigns(
+        session, actor=personal_actor(session, alice), include_archived=True
+    )
     assert [c.id for c in archived] == [created.id]
     assert archived[0].archived_at is not None
-    camp.restore_campaign(session, user_id=alice, campaign_id=created.id)
-    assert [c.id for c in camp.list_campaigns(session, user_id=alice)] == [created.id]
+    camp.restore_campaign(session, actor=personal_actor(session, alice), campaign_id=created.id)
+    assert [c.id for c in camp.list_campaigns(session, actor=personal_actor(session, alice))] == [
+        created.id
+    ]
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions == ["campaign.create", "campaign.archive", "campaign.restore"]
 
 
 def test_search_matches_name_or_niche_any_case(session: Session, alice: int) -> None:
-    camp.create_campaign(session, user_id=alice, data=good_input(name="Space facts"))
-    camp.create_campaign(session, user_id=alice, data=good_input(name="Chefs", niche="Quick PASTA"))
-    camp.create_campaign(session, user_id=alice, data=good_input(name="100% real", niche="odd"))
+    camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(name="Space facts")
+    )
+    camp.create_campaign(
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(name="Chefs", niche="Quick PASTA"),
+    )
+    camp.create_campaign(
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(name="100% real", niche="odd"),
+    )
 
     def names(term: str) -> list[str]:
-        return sorted(c.name for c in camp.list_campaigns(session, user_id=alice, search=term))
+        return sorted(
+            c.name
+            for c in camp.list_campaigns(session, actor=personal_actor(session, alice), search=term)
+        )
 
     assert names("SPACE") == ["Space facts"]
     assert names("pasta") == ["Chefs"]
@@ -213,33 +263,45 @@ def test_search_matches_name_or_niche_any_case(session: Session, alice: int) -> 
 def test_other_users_campaign_is_not_found_for_every_use(
     session: Session, alice: int, bob: int
 ) -> None:
-    mine = camp.create_campaign(session, user_id=alice, data=good_input())
+    mine = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
     for call in (
-        lambda: camp.get_campaign(session, user_id=bob, campaign_id=mine.id),
-        lambda: camp.get_schedule(session, user_id=bob, campaign_id=mine.id),
+        lambda: camp.get_campaign(session, actor=personal_actor(session, bob), campaign_id=mine.id),
+        lambda: camp.get_schedule(session, actor=personal_actor(session, bob), campaign_id=mine.id),
         lambda: camp.update_campaign(
-            session, user_id=bob, campaign_id=mine.id, data=good_input(name="Stolen")
+            session,
+            actor=personal_actor(session, bob),
+            campaign_id=mine.id,
+            data=good_input(name="Stolen"),
         ),
-        lambda: camp.archive_campaign(session, user_id=bob, campaign_id=mine.id),
-        lambda: camp.restore_campaign(session, user_id=bob, campaign_id=mine.id),
+        lambda: camp.archive_campaign(
+            session, actor=personal_actor(session, bob), campaign_id=mine.id
+        ),
+        lambda: camp.restore_campaign(
+            session, actor=personal_actor(session, bob), campaign_id=mine.id
+        ),
     ):
         with pytest.raises(NotFoundError) as caught:
             call()
         assert str(caught.value) == "Campaign not found."
     with pytest.raises(NotFoundError) as missing:
-        camp.get_campaign(session, user_id=bob, campaign_id=mine.id + 1000)
+        camp.get_campaign(session, actor=personal_actor(session, bob), campaign_id=mine.id + 1000)
     assert str(missing.value) == "Campaign not found."
-    assert camp.list_campaigns(session, user_id=bob, include_archived=True) == []
+    assert (
+        camp.list_campaigns(session, actor=personal_actor(session, bob), include_archived=True)
+        == []
+    )
     session.expire_all()
-    still = camp.get_campaign(session, user_id=alice, campaign_id=mine.id)
+    still = camp.get_campaign(session, actor=personal_actor(session, alice), campaign_id=mine.id)
     assert (still.name, still.archived_at) == ("Space facts", None)
 
 
 def test_overview_counts_come_from_the_database(session: Session, alice: int, bob: int) -> None:
-    first = camp.create_campaign(session, user_id=alice, data=good_input())
-    second = camp.create_campaign(session, user_id=alice, data=good_input(name="Other"))
-    camp.archive_campaign(session, user_id=alice, campaign_id=second.id)
-    camp.create_campaign(session, user_id=bob, data=good_input())
+    first = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    second = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(name="Other")
+    )
+    camp.archive_campaign(session, actor=personal_actor(session, alice), campaign_id=second.id)
+    camp.create_campaign(session, actor=personal_actor(session, bob), data=good_input())
     for status in (VideoStatus.READY, VideoStatus.READY, VideoStatus.FAILED):
         session.add(
             Video(

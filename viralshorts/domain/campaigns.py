@@ -1,6 +1,7 @@
 """Campaigns: a channel idea with its look, voice, target platforms and posting schedule.
 
-Every read and write filters by ``user_id``; another user's campaign is ``NotFoundError``.
+Every use case takes an ``Actor`` and checks its role once; reads and writes filter by the
+actor's workspace, so another workspace's campaign is ``NotFoundError``.
 The option lists below are the single source the UI builds its form from.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.models import AuditLog, Campaign, Schedule, utcnow
 from viralshorts.settings import Settings, get_settings
@@ -228,11 +229,12 @@ def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> 
     return clean
 
 
-def _audit(session: Session, *, user_id: int, action: str, campaign: Campaign) -> None:
+def _audit(session: Session, *, actor: Actor, action: str, campaign: Campaign) -> None:
     details: dict[str, Any] = {"name": campaign.name}
     session.add(
         AuditLog(
-            user_id=user_id,
+            user_id=actor.user_id,
+            workspace_id=actor.workspace_id,
             action=action,
             target_type="campaign",
             target_id=str(campaign.id),
@@ -264,17 +266,19 @@ def _replace_schedule(session: Session, campaign: Campaign, data: CampaignInput)
 
 
 def create_campaign(
-    session: Session, *, user_id: int, data: CampaignInput, settings: Settings | None = None
+    session: Session, *, actor: Actor, data: CampaignInput, settings: Settings | None = None
 ) -> Campaign:
-    """Validate ``data`` and store a new campaign (and its schedule) for ``user_id``.
+    """Validate ``data`` and store a new campaign (and its schedule) in the actor's workspace.
 
     Raises:
+        PermissionDeniedError: the actor's role may not manage campaigns.
         ValidationError: when a field breaks a rule; nothing is stored.
     """
+    require(actor, Action.MANAGE_CAMPAIGNS)
     clean = validate_campaign(data, settings)
     campaign = Campaign(
-        workspace_id=personal_workspace_id(session, user_id),
-        user_id=user_id,
+        workspace_id=actor.workspace_id,
+        user_id=actor.user_id,
         name=clean.name,
         niche=clean.niche,
     )
@@ -282,7 +286,7 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     _replace_schedule(session, campaign, clean)
-    _audit(session, user_id=user_id, action="campaign.create", campaign=campaign)
+    _audit(session, actor=actor, action="campaign.create", campaign=campaign)
     session.flush()
     return campaign
 
@@ -290,7 +294,7 @@ def create_campaign(
 def update_campaign(
     session: Session,
     *,
-    user_id: int,
+    actor: Actor,
     campaign_id: int,
     data: CampaignInput,
     settings: Settings | None = None,
@@ -298,78 +302,92 @@ def update_campaign(
     """Validate ``data`` and overwrite the campaign; its schedule is replaced.
 
     Raises:
-        NotFoundError: the campaign does not exist or is someone else's.
+        PermissionDeniedError: the actor's role may not manage campaigns.
+        NotFoundError: the campaign does not exist or is another workspace's.
         ValidationError: when a field breaks a rule; nothing is changed.
     """
-    campaign = get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+    require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _find(session, actor, campaign_id)
     clean = validate_campaign(data, settings)
     _apply(campaign, clean)
     campaign.updated_at = utcnow()
     session.add(campaign)
     _replace_schedule(session, campaign, clean)
-    _audit(session, user_id=user_id, action="campaign.update", campaign=campaign)
+    _audit(session, actor=actor, action="campaign.update", campaign=campaign)
     session.flush()
     return campaign
 
 
-def _set_archived(session: Session, *, user_id: int, campaign_id: int, archived: bool) -> Campaign:
-    campaign = get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+def _set_archived(session: Session, *, actor: Actor, campaign_id: int, archived: bool) -> Campaign:
+    require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _find(session, actor, campaign_id)
     campaign.archived_at = utcnow() if archived else None
     campaign.updated_at = utcnow()
     session.add(campaign)
     action = "campaign.archive" if archived else "campaign.restore"
-    _audit(session, user_id=user_id, action=action, campaign=campaign)
+    _audit(session, actor=actor, action=action, campaign=campaign)
     session.flush()
     return campaign
 
 
-def archive_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+def archive_campaign(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
     """Hide the campaign from the default list (its videos and posts stay).
 
     Raises:
-        NotFoundError: the campaign does not exist or is someone else's.
+        PermissionDeniedError: the actor's role may not manage campaigns.
+        NotFoundError: the campaign does not exist or is another workspace's.
     """
-    return _set_archived(session, user_id=user_id, campaign_id=campaign_id, archived=True)
+    return _set_archived(session, actor=actor, campaign_id=campaign_id, archived=True)
 
 
-def restore_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+def restore_campaign(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
     """Bring an archived campaign back into the default list.
 
     Raises:
-        NotFoundError: the campaign does not exist or is someone else's.
+        PermissionDeniedError: the actor's role may not manage campaigns.
+        NotFoundError: the campaign does not exist or is another workspace's.
     """
-    return _set_archived(session, user_id=user_id, campaign_id=campaign_id, archived=False)
+    return _set_archived(session, actor=actor, campaign_id=campaign_id, archived=False)
 
 
-def get_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
-    """The user's campaign.
-
-    Raises:
-        NotFoundError: the campaign does not exist or is someone else's (never says which).
-    """
+def _find(session: Session, actor: Actor, campaign_id: int) -> Campaign:
     campaign = session.exec(
-        select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
+        select(Campaign).where(
+            Campaign.id == campaign_id, Campaign.workspace_id == actor.workspace_id
+        )
     ).first()
     if campaign is None:
         raise NotFoundError("Campaign not found.", code="campaign_not_found")
     return campaign
 
 
-def get_schedule(session: Session, *, user_id: int, campaign_id: int) -> Schedule | None:
+def get_campaign(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
+    """A campaign of the actor's workspace.
+
+    Raises:
+        NotFoundError: the campaign does not exist or is another workspace's (never says which).
+    """
+    require(actor, Action.VIEW)
+    return _find(session, actor, campaign_id)
+
+
+def get_schedule(session: Session, *, actor: Actor, campaign_id: int) -> Schedule | None:
     """The campaign's posting schedule, or ``None`` when it posts only on demand.
 
     Raises:
-        NotFoundError: the campaign does not exist or is someone else's.
+        NotFoundError: the campaign does not exist or is another workspace's.
     """
-    get_campaign(session, user_id=user_id, campaign_id=campaign_id)
+    require(actor, Action.VIEW)
+    _find(session, actor, campaign_id)
     return session.exec(select(Schedule).where(Schedule.campaign_id == campaign_id)).first()
 
 
 def list_campaigns(
-    session: Session, *, user_id: int, search: str = "", include_archived: bool = False
+    session: Session, *, actor: Actor, search: str = "", include_archived: bool = False
 ) -> Sequence[Campaign]:
-    """The user's campaigns, newest first; ``search`` matches name or niche, any case."""
-    query = select(Campaign).where(Campaign.user_id == user_id)
+    """The workspace's campaigns, newest first; ``search`` matches name or niche, any case."""
+    require(actor, Action.VIEW)
+    query = select(Campaign).where(Campaign.workspace_id == actor.workspace_id)
     if not include_archived:
         query = query.where(col(Campaign.archived_at).is_(None))
     term = search.strip().lower()

@@ -166,3 +166,16 @@ def personal_actor(session: Session, user_id: int) -> Actor:
         workspace_id=personal_workspace_id(session, user_id),
         role=WorkspaceRole.OWNER,
     )
+
+
+def current_workspace(session: Session, user_id: int) -> tuple[int, str, str]:
+    """The workspace a signed-in user acts in: ``(id, name, role)``; the personal one for now.
+
+    Raises:
+        NotFoundError: the user has no personal workspace.
+    """
+    workspace_id = personal_workspace_id(session, user_id)
+    actor = actor_for(session, user_id=user_id, workspace_id=workspace_id)
+    workspace = session.get(Workspace, workspace_id)
+    assert workspace is not None  # the membership's foreign key
+    return workspace_id, workspace.name, actor.role.value

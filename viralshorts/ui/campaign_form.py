@@ -14,7 +14,8 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as domain
 from viralshorts.domain import video_requests
-from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.domain.workspaces import Actor
+from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign, Schedule
 from viralshorts.ui import guards
@@ -56,26 +57,26 @@ def _form_values(campaign: Campaign, schedule: Schedule | None) -> dict[str, Any
     return values
 
 
-def _load(user_id: int, campaign_id: int) -> dict[str, Any]:
+def _load(actor: Actor, campaign_id: int) -> dict[str, Any]:
     with session_scope() as s:
-        campaign = domain.get_campaign(s, user_id=user_id, campaign_id=campaign_id)
-        schedule = domain.get_schedule(s, user_id=user_id, campaign_id=campaign_id)
+        campaign = domain.get_campaign(s, actor=actor, campaign_id=campaign_id)
+        schedule = domain.get_schedule(s, actor=actor, campaign_id=campaign_id)
         return _form_values(campaign, schedule)
 
 
-def _save(user_id: int, campaign_id: int, data: domain.CampaignInput) -> int:
+def _save(actor: Actor, campaign_id: int, data: domain.CampaignInput) -> int:
     """Create (``campaign_id == 0``) or update the campaign; returns its id."""
     with session_scope() as s:
         if campaign_id:
-            domain.update_campaign(s, user_id=user_id, campaign_id=campaign_id, data=data)
+            domain.update_campaign(s, actor=actor, campaign_id=campaign_id, data=data)
             return campaign_id
-        return domain.create_campaign(s, user_id=user_id, data=data).id or 0
+        return domain.create_campaign(s, actor=actor, data=data).id or 0
 
 
-def _set_archived(user_id: int, campaign_id: int, archived: bool) -> None:
+def _set_archived(actor: Actor, campaign_id: int, archived: bool) -> None:
     change = domain.archive_campaign if archived else domain.restore_campaign
     with session_scope() as s:
-        change(s, user_id=user_id, campaign_id=campaign_id)
+        change(s, actor=actor, campaign_id=campaign_id)
 
 
 def _language_choices() -> list[Option]:
@@ -135,14 +136,14 @@ class CampaignFormState(rx.State):
         """Load the campaign named in the URL; someone else's looks exactly like a missing one."""
         self._reset_form()
         self.loaded = False
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
         campaign_id = _campaign_id_from_path(self.router.url.path)
         try:
             if campaign_id is None:
                 raise NotFoundError("Campaign not found.", code="campaign_not_found")
-            values = await asyncio.to_thread(_load, user_id, campaign_id)
+            values = await asyncio.to_thread(_load, actor, campaign_id)
         except NotFoundError:
             self.not_found = True
         else:
@@ -193,12 +194,14 @@ class CampaignFormState(rx.State):
     @rx.event
     async def save(self, _form: dict):
         """Create or update the campaign; rule breaks show next to their fields."""
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
         editing_id = self.editing_id
         try:
-            saved_id = await asyncio.to_thread(_save, user_id, editing_id, self._input())
+            saved_id = await asyncio.to_thread(_save, actor, editing_id, self._input())
+        except PermissionDeniedError as exc:
+            return rx.toast.error(exc.message)
         except ValidationError as exc:
             self.errors = exc.field_errors
             return rx.toast.error("Please fix the highlighted fields.")
@@ -216,13 +219,15 @@ class CampaignFormState(rx.State):
         wanted = guards.flag(archived)
         if wanted is None:
             return _bad_request()
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
         if not self.editing_id:
             return None
         try:
-            await asyncio.to_thread(_set_archived, user_id, self.editing_id, wanted)
+            await asyncio.to_thread(_set_archived, actor, self.editing_id, wanted)
+        except PermissionDeniedError as exc:
+            return rx.toast.error(exc.message)
         except NotFoundError:
             self.not_found = True
             return None

@@ -9,6 +9,7 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain.campaigns import LANGUAGES, PLATFORMS, list_campaigns
+from viralshorts.domain.workspaces import Actor
 from viralshorts.models import Campaign
 from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, empty_state
@@ -39,12 +40,12 @@ def _row(campaign: Campaign) -> CampaignRow:
     )
 
 
-def _find(user_id: int, search: str, include_archived: bool) -> tuple[list[CampaignRow], bool]:
-    """The rows that match, and whether the user has any campaign at all."""
+def _find(actor: Actor, search: str, include_archived: bool) -> tuple[list[CampaignRow], bool]:
+    """The rows that match, and whether the workspace has any campaign at all."""
     with session_scope() as s:
-        found = list_campaigns(s, user_id=user_id, search=search, include_archived=include_archived)
+        found = list_campaigns(s, actor=actor, search=search, include_archived=include_archived)
         rows = [_row(c) for c in found]
-        has_any = bool(rows) or bool(list_campaigns(s, user_id=user_id, include_archived=True))
+        has_any = bool(rows) or bool(list_campaigns(s, actor=actor, include_archived=True))
     return rows, has_any
 
 
@@ -58,12 +59,10 @@ class CampaignListState(rx.State):
     has_any: bool = False
 
     async def _reload(self) -> rx.event.EventSpec | None:
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
-        self.rows, has_any = await asyncio.to_thread(
-            _find, user_id, self.search, self.show_archived
-        )
+        self.rows, has_any = await asyncio.to_thread(_find, actor, self.search, self.show_archived)
         self.has_any = self.has_any or has_any
         self.loaded = True
         return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from viralshorts.domain.workspaces import Actor
+from viralshorts.models import WorkspaceRole
 from viralshorts.ui.state import AuthState
 
 MAX_ID = 2**31 - 1  # the database's integer ids; a larger number would be a database error
@@ -27,6 +29,22 @@ async def session_user(state: rx.State) -> tuple[int | None, rx.event.EventSpec 
     if leave is not None or auth._user_id is None:
         return None, leave or rx.redirect("/sign-in")
     return auth._user_id, None
+
+
+async def session_actor(state: rx.State) -> tuple[Actor | None, rx.event.EventSpec | None]:
+    """The signed-in user acting in their current workspace, after checking the session again.
+
+    Returns:
+        ``(actor, None)``, or ``(None, redirect to sign in)`` when the session ended.
+    """
+    user_id, leave = await session_user(state)
+    if user_id is None:
+        return None, leave
+    auth = await state.get_state(AuthState)
+    if auth._workspace_id is None:
+        return None, rx.redirect("/sign-in")
+    role = WorkspaceRole(auth._workspace_role)
+    return Actor(user_id=user_id, workspace_id=auth._workspace_id, role=role), None
 
 
 def record_id(value: object) -> int | None:

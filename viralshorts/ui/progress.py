@@ -254,6 +254,9 @@ class LiveProgress(rx.State, mixin=True):
 
     _watch_id: str = ""
     _watch_beat: float = 0.0
+    # Bumped by every applied snapshot; a page's own reload after an action bumps it too, so
+    # the loop never lays a snapshot read before that action over the newer one.
+    _snapshot_gen: int = 0
 
     @rx.event(background=True)
     async def watch_progress(self):
@@ -290,9 +293,12 @@ class LiveProgress(rx.State, mixin=True):
     async def _refresh(self, watch: _Watch) -> None:
         async with self:
             loader = self._snapshot_loader(watch.user_id)
+            generation = self._snapshot_gen
         snapshot = await asyncio.to_thread(loader)
         async with self:
-            self._apply_snapshot(snapshot)
+            if self._snapshot_gen == generation:
+                self._apply_snapshot(snapshot)
+                self._snapshot_gen += 1
         watch.last_refresh = time.monotonic()
 
     async def _follow(self, watch: _Watch) -> None:

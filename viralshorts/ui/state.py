@@ -27,6 +27,7 @@ from viralshorts.domain.accounts import (
     end_session,
     user_for_token,
 )
+from viralshorts.domain.workspaces import current_workspace
 
 
 def _token_from_cookie_header(header: str) -> str:
@@ -39,12 +40,14 @@ def _token_from_cookie_header(header: str) -> str:
     return morsel.value if morsel else ""
 
 
-def _lookup(token: str) -> tuple[int, str, str, bool] | None:
+def _lookup(token: str) -> tuple[tuple[int, str, str, bool], tuple[int, str, str]] | None:
+    """The user's (id, email, name, is_admin) and their workspace's (id, name, role)."""
     with session_scope() as session:
         user = user_for_token(session, token)
         if user is None or user.id is None:
             return None
-        return user.id, user.email, user.display_name, user.is_admin
+        workspace = current_workspace(session, user.id)
+        return (user.id, user.email, user.display_name, user.is_admin), workspace
 
 
 def _end_session(token: str) -> None:
@@ -69,6 +72,10 @@ class AuthState(rx.State):
     """Every protected page's ``on_load`` calls ``require_user`` (or ``require_admin``)."""
 
     _user_id: int | None = None
+    # The workspace this tab acts in and the user's role there (the personal one for now).
+    _workspace_id: int | None = None
+    _workspace_role: str = ""
+    workspace_name: str = ""
     user_email: str = ""
     user_name: str = ""
     is_admin: bool = False
@@ -82,14 +89,15 @@ class AuthState(rx.State):
         if found is None:
             self._clear()
             return False
-        self._user_id, self.user_email, name, self.is_admin = found
+        (self._user_id, self.user_email, name, self.is_admin), workspace = found
+        self._workspace_id, self.workspace_name, self._workspace_role = workspace
         self.user_name = name or self.user_email.split("@")[0]
         self.signed_in = True
         return True
 
     def _clear(self) -> None:
-        self._user_id = None
-        self.user_email = self.user_name = ""
+        self._user_id = self._workspace_id = None
+        self.user_email = self.user_name = self.workspace_name = self._workspace_role = ""
         self.is_admin = self.signed_in = False
 
     def _sign_in_redirect(self) -> rx.event.EventSpec:

@@ -15,6 +15,7 @@ from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import video_requests
 from viralshorts.domain import videos as video_domain
+from viralshorts.domain.workspaces import personal_actor
 from viralshorts.errors import (
     NotFoundError,
     ServiceUnavailableError,
@@ -86,7 +87,9 @@ def _links(video: Video) -> Links:
 
 def _campaign_name(session: Any, user_id: int, campaign_id: int) -> str:
     try:
-        return campaign_domain.get_campaign(session, user_id=user_id, campaign_id=campaign_id).name
+        return campaign_domain.get_campaign(
+            session, actor=personal_actor(session, user_id), campaign_id=campaign_id
+        ).name
     except NotFoundError:
         return ""
 
@@ -226,6 +229,7 @@ class VideoDetailState(LiveProgress, rx.State):
 
     async def _reload(self, user_id: int) -> None:
         self._apply_snapshot(await asyncio.to_thread(load_detail, user_id, self._video_id))
+        self._snapshot_gen += 1
 
     @rx.event
     async def save_details(self):

@@ -13,6 +13,7 @@ from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import media_library, video_requests, voice_catalogue
 from viralshorts.domain import videos as video_domain
 from viralshorts.domain.rendering import pipeline
+from viralshorts.domain.workspaces import personal_actor
 from viralshorts.errors import (
     NotFoundError,
     QuotaExceededError,
@@ -156,7 +157,7 @@ def load_form(user_id: int) -> dict[str, Any]:
     services = get_services()
     voices = voice_catalogue.offered_voices(services)
     with session_scope() as session:
-        campaigns = campaign_domain.list_campaigns(session, user_id=user_id)
+        campaigns = campaign_domain.list_campaigns(session, actor=personal_actor(session, user_id))
         music = _music_options(session, user_id)
     return {
         "stock_enabled": services.settings.pexels_enabled,

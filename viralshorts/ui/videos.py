@@ -12,6 +12,7 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import videos as video_domain
+from viralshorts.domain.workspaces import personal_actor
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.ui.guards import BAD_REQUEST, record_id, session_user, text
@@ -46,7 +47,7 @@ def load_list(
 ) -> tuple[list[VideoRow], list[dict[str, str]]]:
     """The rows for the list and the campaign filter options (reads the database)."""
     with session_scope() as session:
-        campaigns = campaign_domain.list_campaigns(session, user_id=user_id)
+        campaigns = campaign_domain.list_campaigns(session, actor=personal_actor(session, user_id))
         names = {c.id: c.name for c in campaigns}
         videos = video_domain.list_videos(
             session,
@@ -96,6 +97,7 @@ class VideosState(LiveProgress, rx.State):
             load_list, user_id, self.campaign_filter, self.status_filter
         )
         self._apply_snapshot(loaded)
+        self._snapshot_gen += 1
 
     @rx.event
     async def load_page(self):
