@@ -24,6 +24,7 @@ from viralshorts.errors import (
 )
 from viralshorts.integrations.services import get_services
 from viralshorts.settings import get_settings
+from viralshorts.ui.fields import labeled_input
 from viralshorts.ui.state import AuthState
 from viralshorts.web.auth import sign_in_tickets
 
@@ -158,22 +159,8 @@ class AuthFormState(rx.State):
 def _field(
     label: str, name: str, input_type: str, error: rx.Var, autocomplete: str
 ) -> rx.Component:
-    field_id = f"auth-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, font_weight="500", font_size="0.9rem"),
-        rx.input(
-            id=field_id,
-            name=name,
-            type=input_type,
-            auto_complete=autocomplete,
-            size="3",
-            width="100%",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-error",
-        ),
-        rx.cond(error != "", rx.text(error, id=f"{field_id}-error", color_scheme="red", size="2")),
-        spacing="1",
-        width="100%",
+    return labeled_input(
+        f"auth-{name}", label, name, input_type=input_type, error=error, autocomplete=autocomplete
     )
 
 

@@ -90,3 +90,40 @@ def select_control(
         aria_invalid=invalid,
         **props,
     )
+
+
+def labeled_input(
+    field_id: str,
+    label: str,
+    name: str,
+    *,
+    input_type: str,
+    error: rx.Var[str],
+    autocomplete: str,
+) -> rx.Component:
+    """A labelled text input with its error below it (``aria-invalid`` and described by it).
+
+    Args:
+        field_id: The element id, unique on the page (two forms may share a field ``name``).
+        label: What the label says.
+        name: The form field name it submits as.
+        input_type: ``text``, ``email``, ``password`` ...
+        error: The field's error message ("" when none).
+        autocomplete: The browser's autocomplete hint.
+    """
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, font_weight="500", font_size="0.9rem"),
+        rx.input(
+            id=field_id,
+            name=name,
+            type=input_type,
+            auto_complete=autocomplete,
+            size="3",
+            width="100%",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{field_id}-error",
+        ),
+        rx.cond(error != "", rx.text(error, id=f"{field_id}-error", color_scheme="red", size="2")),
+        spacing="1",
+        width="100%",
+    )

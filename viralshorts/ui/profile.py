@@ -20,6 +20,7 @@ from viralshorts.ui.account_pages import (
     submit_button,
     wait_message,
 )
+from viralshorts.ui.fields import labeled_input
 from viralshorts.ui.guards import BAD_REQUEST, session_user
 from viralshorts.ui.layout import app_shell, card
 from viralshorts.ui.state import AuthState
@@ -156,22 +157,8 @@ def _profile_field(
     form: str, label: str, name: str, input_type: str, error: rx.Var[str], *, autocomplete: str
 ) -> rx.Component:
     # Two forms on one page both ask for the current password: ids carry the form's name.
-    field_id = f"{form}-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, font_weight="500", font_size="0.9rem"),
-        rx.input(
-            id=field_id,
-            name=name,
-            type=input_type,
-            auto_complete=autocomplete,
-            size="3",
-            width="100%",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-error",
-        ),
-        rx.cond(error != "", rx.text(error, id=f"{field_id}-error", color_scheme="red", size="2")),
-        spacing="1",
-        width="100%",
+    return labeled_input(
+        f"{form}-{name}", label, name, input_type=input_type, error=error, autocomplete=autocomplete
     )
 
 
