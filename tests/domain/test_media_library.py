@@ -11,6 +11,7 @@ import pytest
 from tests.factories import new_user
 from tests.image_samples import bomb_png
 from viralshorts.domain import media_library
+from viralshorts.domain.workspaces import Actor, personal_actor
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.services import build_services
 from viralshorts.models import MediaKind
@@ -61,62 +62,62 @@ def services(use_database):
     return build_services(get_settings())
 
 
-def _user(session, email="media@example.com") -> int:
-    return new_user(session, email).id
+def _user(session, email="media@example.com") -> Actor:
+    return personal_actor(session, new_user(session, email).id)
 
 
 def test_clip_image_and_music_are_recognised_by_content(session, services, samples):
-    user_id = _user(session)
+    actor = _user(session)
     clip = media_library.add_media(
-        session, services, user_id=user_id, filename="a.mov", path=samples["clip"]
+        session, services, actor=actor, filename="a.mov", path=samples["clip"]
     )
     still = media_library.add_media(
-        session, services, user_id=user_id, filename="b.mp4", path=samples["still"]
+        session, services, actor=actor, filename="b.mp4", path=samples["still"]
     )
     song = media_library.add_media(
-        session, services, user_id=user_id, filename="c.jpg", path=samples["song"]
+        session, services, actor=actor, filename="c.jpg", path=samples["song"]
     )
     assert [a.kind for a in (clip, still, song)] == [
         MediaKind.CLIP,
         MediaKind.IMAGE,
         MediaKind.MUSIC,
     ]
-    assert clip.storage_key == f"media/{user_id}/{clip.sha256}.mp4"
+    assert clip.storage_key == f"media/w{actor.workspace_id}/{clip.sha256}.mp4"
     assert still.storage_key.endswith(".png") and song.storage_key.endswith(".m4a")
     assert (clip.width, clip.height) == (64, 64)
     assert services.storage.exists(clip.storage_key)
-    assert [
-        a.id for a in media_library.list_media(session, user_id=user_id, kind=MediaKind.CLIP)
-    ] == [clip.id]
+    assert [a.id for a in media_library.list_media(session, actor=actor, kind=MediaKind.CLIP)] == [
+        clip.id
+    ]
 
 
 def test_the_same_file_twice_is_stored_once(session, services, samples):
-    user_id = _user(session)
+    actor = _user(session)
     first = media_library.add_media(
-        session, services, user_id=user_id, filename="a.mp4", path=samples["clip"]
+        session, services, actor=actor, filename="a.mp4", path=samples["clip"]
     )
     second = media_library.add_media(
-        session, services, user_id=user_id, filename="b.mp4", path=samples["clip"]
+        session, services, actor=actor, filename="b.mp4", path=samples["clip"]
     )
     assert first.id == second.id
-    assert len(media_library.list_media(session, user_id=user_id)) == 1
+    assert len(media_library.list_media(session, actor=actor)) == 1
 
 
 def test_a_renamed_text_file_is_refused(session, services, samples):
-    user_id = _user(session)
+    actor = _user(session)
     with pytest.raises(ValidationError) as caught:
         media_library.add_media(
-            session, services, user_id=user_id, filename="holiday.mp4", path=samples["text"]
+            session, services, actor=actor, filename="holiday.mp4", path=samples["text"]
         )
     assert caught.value.field_errors["file"] == media_library.NOT_MEDIA
 
 
 @pytest.mark.parametrize("sample", ["cut", "cut_fast"])
 def test_a_truncated_mp4_is_called_damaged(session, services, samples, sample):
-    user_id = _user(session)
+    actor = _user(session)
     with pytest.raises(ValidationError) as caught:
         media_library.add_media(
-            session, services, user_id=user_id, filename="x.mp4", path=samples[sample]
+            session, services, actor=actor, filename="x.mp4", path=samples[sample]
         )
     assert "damaged or incomplete" in caught.value.field_errors["file"]
 
@@ -126,21 +127,19 @@ def test_size_limit_names_the_limit_in_mb(session, samples):
     big = samples["clip"].parent / "big.mp4"
     big.write_bytes(b"\0" * (1024 * 1024 + 1))
     with pytest.raises(ValidationError, match="larger than the 1 MB limit"):
-        media_library.add_media(
-            session, small, user_id=_user(session), filename="big.mp4", path=big
-        )
+        media_library.add_media(session, small, actor=_user(session), filename="big.mp4", path=big)
 
 
 def test_delete_is_limited_to_the_owner(session, services, samples):
     owner = _user(session)
     other = _user(session, "other@example.com")
     asset = media_library.add_media(
-        session, services, user_id=owner, filename="a.mp4", path=samples["clip"]
+        session, services, actor=owner, filename="a.mp4", path=samples["clip"]
     )
     with pytest.raises(NotFoundError):
-        media_library.delete_media(session, services, user_id=other, asset_id=asset.id)
-    media_library.delete_media(session, services, user_id=owner, asset_id=asset.id)
-    assert media_library.list_media(session, user_id=owner) == []
+        media_library.delete_media(session, services, actor=other, asset_id=asset.id)
+    media_library.delete_media(session, services, actor=owner, asset_id=asset.id)
+    assert media_library.list_media(session, actor=owner) == []
     assert not services.storage.exists(asset.storage_key)
 
 
@@ -167,7 +166,7 @@ def test_an_image_bomb_is_refused_before_anything_decodes_it(session, services, 
         media_library.add_media(
             session,
             replace(services, prober=prober),
-            user_id=_user(session),
+            actor=_user(session),
             filename="poster.png",
             path=bomb,
         )
@@ -178,7 +177,7 @@ def test_an_image_bomb_is_refused_before_anything_decodes_it(session, services, 
     assert caught.value.field_codes["file"] == "image_too_large"
     assert caught.value.params == {"width": side, "height": side, "max_side": 8000}
     assert prober.seen == []
-    assert media_library.list_media(session, user_id=_user(session, "b@example.com")) == []
+    assert media_library.list_media(session, actor=_user(session, "b@example.com")) == []
 
 
 def test_a_picture_ffprobe_cannot_size_is_refused(session, services, samples):
@@ -190,7 +189,7 @@ def test_a_picture_ffprobe_cannot_size_is_refused(session, services, samples):
         media_library.add_media(
             session,
             replace(services, prober=SizelessProber()),
-            user_id=_user(session),
+            actor=_user(session),
             filename="clip.mp4",
             path=samples["clip"],
         )
@@ -200,7 +199,7 @@ def test_a_picture_ffprobe_cannot_size_is_refused(session, services, samples):
 def test_a_large_but_allowed_image_is_accepted(session, services, tmp_path):
     image = bomb_png(tmp_path / "wide.png", 8000, 6000)
     asset = media_library.add_media(
-        session, services, user_id=_user(session), filename="wide.png", path=image
+        session, services, actor=_user(session), filename="wide.png", path=image
     )
     assert (asset.kind, asset.width, asset.height) == (MediaKind.IMAGE, 8000, 6000)
 
@@ -210,6 +209,8 @@ import json, resource, sys
 from pathlib import Path
 from types import SimpleNamespace
 from viralshorts.domain import media_library
+from viralshorts.domain.workspaces import Actor
+from viralshorts.models import WorkspaceRole
 from viralshorts.integrations.ffmpeg_tools import FfmpegProber
 from viralshorts.settings import get_settings
 from tests.factories import new_user
@@ -218,7 +219,8 @@ settings = get_settings()
 services = SimpleNamespace(settings=settings, prober=FfmpegProber(settings), storage=None)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
-    media_library.add_media(None, services, user_id=1, filename="b.png", path=Path(sys.argv[1]))
+    actor = Actor(user_id=1, workspace_id=1, role=WorkspaceRole.OWNER)
+    media_library.add_media(None, services, actor=actor, filename="b.png", path=Path(sys.argv[1]))
     outcome = "accepted"
 except Exception as exc:
     outcome = getattr(exc, "field_codes", {}).get("file", repr(exc))

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session
 
 from tests.factories import new_user
-from viralshorts.domain import campaigns
+from viralshorts.domain import campaigns, media_library
 from viralshorts.domain.campaigns import CampaignInput
 from viralshorts.domain.workspaces import Actor, personal_actor
 from viralshorts.errors import NotFoundError, PermissionDeniedError
-from viralshorts.models import Membership, WorkspaceRole
+from viralshorts.integrations.ports import Services
+from viralshorts.integrations.services import build_services
+from viralshorts.models import MediaAsset, MediaKind, Membership, WorkspaceRole
+from viralshorts.settings import get_settings
 
 
 @dataclass
@@ -30,6 +34,9 @@ class World:
     bob: Actor
     b_campaign: int
     a_campaign: int
+    a_media: int
+    b_media: int
+    services: Services
 
 
 def _campaign_input(name: str = "Space") -> CampaignInput:
@@ -47,8 +54,26 @@ def world(session: Session) -> World:
     a_campaign = campaigns.create_campaign(session, actor=alice, data=_campaign_input()).id
     b_campaign = campaigns.create_campaign(session, actor=bob, data=_campaign_input()).id
     session.commit()
+    a_media, b_media = (_media(session, actor) for actor in (alice, bob))
     victor = Actor(user_id=viewer.id, workspace_id=alice.workspace_id, role=WorkspaceRole.VIEWER)
-    return World(alice, victor, bob, b_campaign, a_campaign)
+    services = build_services(get_settings())
+    return World(alice, victor, bob, b_campaign, a_campaign, a_media, b_media, services)
+
+
+def _media(session: Session, actor: Actor) -> int:
+    asset = MediaAsset(
+        workspace_id=actor.workspace_id,
+        user_id=actor.user_id,
+        kind=MediaKind.MUSIC,
+        filename="a.mp3",
+        storage_key=f"media/w{actor.workspace_id}/a.mp3",
+        content_type="audio/mpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+    )
+    session.add(asset)
+    session.commit()
+    return asset.id
 
 
 UseCase = Callable[[Session, Actor, World], Any]
@@ -66,6 +91,9 @@ ACROSS: dict[str, UseCase] = {
     "restore_campaign": lambda s, a, w: campaigns.restore_campaign(
         s, actor=a, campaign_id=w.b_campaign
     ),
+    "delete_media": lambda s, a, w: media_library.delete_media(
+        s, w.services, actor=a, asset_id=w.b_media
+    ),
 }
 
 # Each change a viewer of workspace A tries on workspace A's own rows.
@@ -81,6 +109,12 @@ CHANGES: dict[str, UseCase] = {
     ),
     "restore_campaign": lambda s, a, w: campaigns.restore_campaign(
         s, actor=a, campaign_id=w.a_campaign
+    ),
+    "add_media": lambda s, a, w: media_library.add_media(
+        s, w.services, actor=a, filename="x.mp3", path=Path(__file__)
+    ),
+    "delete_media": lambda s, a, w: media_library.delete_media(
+        s, w.services, actor=a, asset_id=w.a_media
     ),
 }
 
@@ -98,6 +132,7 @@ def test_lists_show_only_the_actors_workspace(session: Session, world: World) ->
     assert [c.id for c in campaigns.list_campaigns(session, actor=world.victor)] == [
         world.a_campaign
     ]
+    assert [m.id for m in media_library.list_media(session, actor=world.victor)] == [world.a_media]
 
 
 @pytest.mark.parametrize("name", list(CHANGES))

@@ -17,7 +17,7 @@ from tests.image_samples import bomb_png
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts import db
 from viralshorts.domain.accounts import end_all_sessions
-from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import ValidationError
 from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStatus
 from viralshorts.ui import (
@@ -220,7 +220,7 @@ def test_an_uploaded_image_bomb_is_refused_with_its_name_and_the_limit(session, 
     user_id, _ = signed_in_cookie(session, "uploader@example.com")
     bomb = bomb_png(tmp_path / "0.png", 16000, 16000)
     with pytest.raises(ValidationError) as caught:
-        media._store(user_id, [("poster.png", bomb)])
+        media._store(personal_actor(session, user_id), [("poster.png", bomb)])
     assert caught.value.field_errors["file"].startswith(
         "“poster.png”: Images can be at most 8000x8000 pixels"
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from viralshorts.domain.image_header import read_image_header
-from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
 from viralshorts.integrations.ports import MediaProbe, Services
 from viralshorts.models import MediaAsset, MediaKind
@@ -157,14 +157,16 @@ def _clean_filename(filename: str) -> str:
 
 
 def add_media(
-    session: Session, services: Services, *, user_id: int, filename: str, path: Path
+    session: Session, services: Services, *, actor: Actor, filename: str, path: Path
 ) -> MediaAsset:
-    """Check, store and record an uploaded file (the same file twice is stored once).
+    """Check, store and record an uploaded file in the actor's workspace (once per workspace).
 
     Raises:
+        PermissionDeniedError: the actor's role may not change the media library.
         ValidationError: too large (in bytes or pixels), not media, or damaged
             (``field_errors["file"]``, with a code in ``field_codes["file"]``).
     """
+    require(actor, Action.MANAGE_MEDIA)
     limit = services.settings.max_upload_bytes
     if path.stat().st_size > limit:
         raise ValidationError(
@@ -175,17 +177,19 @@ def add_media(
     _check_image_header(path)
     probe = _probe(services, path)
     sha256 = _sha256(path)
-    query = select(MediaAsset).where(MediaAsset.user_id == user_id, MediaAsset.sha256 == sha256)
+    query = select(MediaAsset).where(
+        MediaAsset.workspace_id == actor.workspace_id, MediaAsset.sha256 == sha256
+    )
     existing = session.exec(query).first()
     if existing is not None:
         return existing
     kind = _kind(probe)
-    key = f"media/{user_id}/{sha256}.{_extension(probe, kind)}"
+    key = f"media/w{actor.workspace_id}/{sha256}.{_extension(probe, kind)}"
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     services.storage.put_file(key, path, content_type)
     asset = MediaAsset(
-        workspace_id=personal_workspace_id(session, user_id),
-        user_id=user_id, kind=kind, filename=_clean_filename(filename), storage_key=key,
+        workspace_id=actor.workspace_id, user_id=actor.user_id, kind=kind,
+        filename=_clean_filename(filename), storage_key=key,
         content_type=content_type, size_bytes=path.stat().st_size, sha256=sha256,
         duration_seconds=probe.duration, width=probe.width, height=probe.height,
     )  # fmt: skip
@@ -195,19 +199,26 @@ def add_media(
 
 
 def list_media(
-    session: Session, *, user_id: int, kind: MediaKind | None = None
+    session: Session, *, actor: Actor, kind: MediaKind | None = None
 ) -> list[MediaAsset]:
-    """The user's media, newest first, optionally of one kind."""
-    query = select(MediaAsset).where(MediaAsset.user_id == user_id)
+    """The workspace's media, newest first, optionally of one kind."""
+    require(actor, Action.VIEW)
+    query = select(MediaAsset).where(MediaAsset.workspace_id == actor.workspace_id)
     if kind is not None:
         query = query.where(MediaAsset.kind == kind)
     return list(session.exec(query.order_by(col(MediaAsset.id).desc())).all())
 
 
-def delete_media(session: Session, services: Services, *, user_id: int, asset_id: int) -> None:
-    """Delete one of the user's media files; NotFoundError for anyone else's."""
+def delete_media(session: Session, services: Services, *, actor: Actor, asset_id: int) -> None:
+    """Delete one of the workspace's media files.
+
+    Raises:
+        PermissionDeniedError: the actor's role may not change the media library.
+        NotFoundError: no such file in the actor's workspace.
+    """
+    require(actor, Action.MANAGE_MEDIA)
     asset = session.get(MediaAsset, asset_id)
-    if asset is None or asset.user_id != user_id:
+    if asset is None or asset.workspace_id != actor.workspace_id:
         raise NotFoundError("Media file not found.", code="media_not_found")
     session.delete(asset)
     session.commit()

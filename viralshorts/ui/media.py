@@ -18,6 +18,7 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import media_library
+from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import MediaAsset
@@ -98,11 +99,11 @@ async def receive_upload(
     return list(files.items())
 
 
-def _store_one(user_id: int, name: str, path: Path) -> str:
+def _store_one(actor: Actor, name: str, path: Path) -> str:
     try:
         with session_scope() as session:
             asset = media_library.add_media(
-                session, get_services(), user_id=user_id, filename=name, path=path
+                session, get_services(), actor=actor, filename=name, path=path
             )
     except ValidationError as exc:
         # The domain speaks of "this file"; say which one.
@@ -113,18 +114,18 @@ def _store_one(user_id: int, name: str, path: Path) -> str:
     return asset.filename
 
 
-def _store(user_id: int, files: list[tuple[str, Path]]) -> list[str]:
-    return [_store_one(user_id, name, path) for name, path in files]
+def _store(actor: Actor, files: list[tuple[str, Path]]) -> list[str]:
+    return [_store_one(actor, name, path) for name, path in files]
 
 
-def _load_assets(user_id: int) -> list[AssetRow]:
+def _load_assets(actor: Actor) -> list[AssetRow]:
     with session_scope() as session:
-        return [asset_row(a) for a in media_library.list_media(session, user_id=user_id)]
+        return [asset_row(a) for a in media_library.list_media(session, actor=actor)]
 
 
-def _delete(user_id: int, asset_id: int) -> None:
+def _delete(actor: Actor, asset_id: int) -> None:
     with session_scope() as session:
-        media_library.delete_media(session, get_services(), user_id=user_id, asset_id=asset_id)
+        media_library.delete_media(session, get_services(), actor=actor, asset_id=asset_id)
 
 
 def _rejected_name_and_codes(item: object) -> tuple[str, set[str]]:
@@ -161,35 +162,35 @@ class MediaState(rx.State):
     async def load_page(self):
         """Load the user's library."""
         self.upload_error = self.upload_notice = self.action_error = ""
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
-        self.assets = await asyncio.to_thread(_load_assets, user_id)
+        self.assets = await asyncio.to_thread(_load_assets, actor)
         return None
 
     @rx.event(background=True)
     async def upload(self, chunks: rx.UploadChunkIterator):
         """Receive one upload, check it, and add it to the library."""
         async with self:
-            user_id, _ = await guards.session_user(self)
-            if user_id is None or self.uploading:
+            actor, _ = await guards.session_actor(self)
+            if actor is None or self.uploading:
                 return
             self.uploading, self.upload_error, self.upload_notice = True, "", ""
-        error, notice = await self._receive_and_store(user_id, chunks)
-        assets = await asyncio.to_thread(_load_assets, user_id)
+        error, notice = await self._receive_and_store(actor, chunks)
+        assets = await asyncio.to_thread(_load_assets, actor)
         async with self:
             self.uploading, self.upload_error, self.upload_notice = False, error, notice
             self.assets = assets
 
     async def _receive_and_store(
-        self, user_id: int, chunks: rx.UploadChunkIterator
+        self, actor: Actor, chunks: rx.UploadChunkIterator
     ) -> tuple[str, str]:
         """Returns ``(error, notice)``: exactly one of them is non-empty."""
         folder = Path(tempfile.mkdtemp(prefix="vs-upload-"))
         limit = media_library.MAX_UPLOAD_MB * 1024 * 1024
         try:
             files = await receive_upload(chunks, folder, limit)
-            names = await asyncio.to_thread(_store, user_id, files)
+            names = await asyncio.to_thread(_store, actor, files)
         except ValidationError as exc:
             return " ".join(exc.field_errors.values()), ""
         except ViralShortsError as exc:
@@ -214,14 +215,14 @@ class MediaState(rx.State):
         if wanted is None:
             self.action_error = guards.BAD_REQUEST
             return None
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
         try:
-            await asyncio.to_thread(_delete, user_id, wanted)
+            await asyncio.to_thread(_delete, actor, wanted)
         except ViralShortsError as exc:
             self.action_error = str(exc)
-        self.assets = await asyncio.to_thread(_load_assets, user_id)
+        self.assets = await asyncio.to_thread(_load_assets, actor)
         return None
 
 

@@ -124,7 +124,9 @@ def parse_request(form: dict[str, str]) -> video_domain.VideoRequest:
 
 
 def _music_options(session: Any, user_id: int) -> list[Option]:
-    uploads = media_library.list_media(session, user_id=user_id, kind=MediaKind.MUSIC)
+    uploads = media_library.list_media(
+        session, actor=personal_actor(session, user_id), kind=MediaKind.MUSIC
+    )
     return [
         {"value": "none", "label": "None"},
         *[{"value": value, "label": label} for value, label in pipeline.bundled_tracks()],
