@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.accounts import end_all_sessions, hash_password, user_for_token
+from viralshorts.integrations.services import get_services
 from viralshorts.models import LoginSession, User
 from viralshorts.ui import account_pages, guards, profile
 
@@ -61,7 +62,7 @@ async def test_profile_handlers_send_an_ended_session_to_sign_in(session, use_re
     state = profile.ProfileState
     async with open_tab(cookie) as tab:
         await tab.send(state, "load", profile.ROUTE)
-        end_all_sessions(session, user_id)
+        end_all_sessions(session, user_id, sessions=get_services().sessions)
         session.commit()
         form = {"new_email": "new@example.com", "current_password": PASSWORD}
         sent = await tab.send(state, "change_email", profile.ROUTE, form=form)

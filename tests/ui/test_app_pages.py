@@ -19,6 +19,7 @@ from viralshorts import db
 from viralshorts.domain.accounts import end_all_sessions
 from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import ValidationError
+from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStatus
 from viralshorts.ui import (
     admin,
@@ -112,7 +113,7 @@ async def test_admin_list_is_for_a_signed_in_admin_only(session) -> None:
     async with open_tab(boss) as tab:
         await tab.send(admin.AdminState, "load", "/app/admin")
         assert len((await tab.state(admin.AdminState)).users) == 2
-        end_all_sessions(session, admin_id)
+        end_all_sessions(session, admin_id, sessions=get_services().sessions)
         session.commit()
         sent = await tab.send(admin.AdminState, "load", "/app/admin")
         assert "/sign-in" in sent

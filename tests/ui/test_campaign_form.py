@@ -8,6 +8,7 @@ from sqlmodel import select
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.accounts import end_all_sessions
 from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign
 from viralshorts.ui import guards
 from viralshorts.ui.campaign_form import CampaignFormState, edit_campaign_page, new_campaign_page
@@ -88,7 +89,8 @@ async def test_a_session_ended_elsewhere_is_sent_to_sign_in(session) -> None:
     user_id, cookie = signed_in_cookie(session, "leaver@example.com")
     async with open_tab(cookie) as tab:
         await _filled_form(tab)
-        end_all_sessions(session, user_id)  # "Sign out everywhere" from another browser
+        # "Sign out everywhere" from another browser
+        end_all_sessions(session, user_id, sessions=get_services().sessions)
         session.commit()
         sent = await tab.send(CampaignFormState, "save", NEW, _form={})
         assert "/sign-in" in sent

@@ -28,8 +28,9 @@ from viralshorts.domain.accounts import (
     normalise_email,
     password_problem,
 )
+from viralshorts.domain.session_checks import sessions_ended
 from viralshorts.errors import ValidationError
-from viralshorts.integrations.ports import EmailSender, RateLimiter
+from viralshorts.integrations.ports import EmailSender, RateLimiter, SessionCache
 from viralshorts.models import AccountToken, AccountTokenPurpose, LoginSession, User, utcnow
 from viralshorts.settings import get_settings
 
@@ -135,6 +136,7 @@ def reset_password(
     limiter: RateLimiter | None = None,
     ip: str = "",
     now: datetime | None = None,
+    sessions: SessionCache | None = None,
 ) -> User:
     """Set a new password from a reset link, then end every session of the user.
 
@@ -156,7 +158,7 @@ def reset_password(
     user.password_hash = hash_password(new_password)
     session.add(user)
     drop_tokens(session, user.id, _Purpose.PASSWORD_RESET)
-    ended = end_all_sessions(session, user.id)
+    ended = end_all_sessions(session, user.id, sessions=sessions)
     _audit(session, user.id, "password_reset", ip=ip, sessions=ended)
     session.flush()
     if limiter is not None:
@@ -193,6 +195,7 @@ def change_password(
     keep_session_token: str,
     limiter: RateLimiter,
     ip: str = "",
+    sessions: SessionCache | None = None,
 ) -> int:
     """Change the password (the current one is needed) and end the user's other sessions.
 
@@ -219,6 +222,7 @@ def change_password(
     drop_tokens(session, user_id, _Purpose.PASSWORD_RESET)
     _audit(session, user_id, "password_changed", ip=ip, sessions=ended)
     session.flush()
+    sessions_ended(sessions, user_id)  # the kept session is simply loaded again
     return ended
 
 

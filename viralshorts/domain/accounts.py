@@ -21,9 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from viralshorts.domain.session_checks import sessions_ended
 from viralshorts.domain.workspaces import create_personal_workspace
 from viralshorts.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
-from viralshorts.integrations.ports import OneTimeStore, RateLimiter, RateLimitTicket
+from viralshorts.integrations.ports import OneTimeStore, RateLimiter, RateLimitTicket, SessionCache
 from viralshorts.models import AuditLog, LoginSession, OAuthAccount, Role, User, utcnow
 from viralshorts.settings import get_settings
 
@@ -305,17 +306,27 @@ def user_for_token(session: Session, raw: str) -> User | None:
     return user
 
 
-def end_session(session: Session, raw: str) -> None:
-    """Sign one browser out (no error when the token is unknown)."""
-    if raw:
-        session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == _sha256(raw)))
+def end_session(session: Session, raw: str, *, sessions: SessionCache | None = None) -> None:
+    """Sign one browser out (no error when the token is unknown); ``sessions`` forgets it."""
+    if not raw:
+        return
+    row = session.exec(select(LoginSession).where(LoginSession.token_hash == _sha256(raw))).first()
+    session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == _sha256(raw)))
+    if row is not None:
+        sessions_ended(sessions, row.user_id)
 
 
-def end_all_sessions(session: Session, user_id: int) -> int:
-    """Sign the user out everywhere; returns how many sessions ended."""
+def end_all_sessions(
+    session: Session, user_id: int, *, sessions: SessionCache | None = None
+) -> int:
+    """Sign the user out everywhere; returns how many sessions ended.
+
+    With ``sessions`` (the session cache), every open tab sees the end at its next event.
+    """
     result = session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user_id))
     _audit(session, user_id, "sign_out_everywhere", sessions=result.rowcount)
     session.flush()
+    sessions_ended(sessions, user_id)
     return result.rowcount
 
 

@@ -284,6 +284,26 @@ class OneTimeStore(Protocol):
         ...
 
 
+class SessionCache(Protocol):
+    """Session lookups remembered for a moment, so every event can re-check its session cheaply.
+
+    Keys are SHA-256 hashes of session tokens (never the token). Implementations raise
+    ServiceUnavailableError when their store does not answer; callers then ask the database.
+    """
+
+    def get(self, token_hash: str) -> str | None:
+        """The remembered lookup, or None when there is none (or it expired)."""
+        ...
+
+    def put(self, token_hash: str, user_id: int, value: str, *, ttl_ms: int) -> None:
+        """Remember ``value`` for ``ttl_ms``, unless ``user_id``'s sessions ended a moment ago."""
+        ...
+
+    def forget_user(self, user_id: int, *, hold_ms: int) -> None:
+        """Drop everything remembered for ``user_id`` and remember nothing new for ``hold_ms``."""
+        ...
+
+
 class ProgressPublisher(Protocol):
     def publish(self, user_id: int, payload: dict[str, Any]) -> None: ...
 
@@ -393,3 +413,4 @@ class Services:
     tickets: OneTimeStore | None = None
     progress_feed: ProgressFeed | None = None
     email: EmailSender | None = None
+    sessions: SessionCache | None = None  # None: every check asks the database

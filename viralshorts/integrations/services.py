@@ -93,6 +93,7 @@ def build_services(settings: Settings | None = None) -> Services:
     from viralshorts.integrations.ffmpeg_tools import FfmpegProber, FfmpegRenderer
     from viralshorts.integrations.redis_progress import RedisProgressFeed, RedisProgressPublisher
     from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
+    from viralshorts.integrations.redis_sessions import RedisSessionCache
     from viralshorts.integrations.redis_tickets import RedisOneTimeStore
     from viralshorts.integrations.rq_queue import RQJobQueue
 
@@ -111,6 +112,7 @@ def build_services(settings: Settings | None = None) -> Services:
         tickets=RedisOneTimeStore(settings),
         progress_feed=RedisProgressFeed(settings),
         email=build_email(settings),
+        sessions=RedisSessionCache(settings),
     )
 
 

@@ -50,7 +50,14 @@ def _reset_link_ok(token: str) -> bool:
 
 def _set_new_password(token: str, password: str, ip: str) -> None:
     with session_scope() as s:
-        recovery.reset_password(s, token=token, new_password=password, limiter=limiter(), ip=ip)
+        recovery.reset_password(
+            s,
+            token=token,
+            new_password=password,
+            limiter=limiter(),
+            ip=ip,
+            sessions=get_services().sessions,
+        )
 
 
 def _pending_email(token: str) -> str:

@@ -8,6 +8,7 @@ from viralshorts.db import session_scope
 from viralshorts.domain import account_recovery as recovery
 from viralshorts.domain.accounts import get_user
 from viralshorts.errors import RateLimitedError, ServiceUnavailableError, ValidationError
+from viralshorts.integrations.services import get_services
 from viralshorts.ui.account_pages import (
     FORGOT_ROUTE,
     SERVICE_BUSY,
@@ -43,6 +44,7 @@ def _change_password(user_id: int, current: str, new: str, keep: str, ip: str) -
             keep_session_token=keep,
             limiter=limiter(),
             ip=ip,
+            sessions=get_services().sessions,
         )
 
 

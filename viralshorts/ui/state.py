@@ -15,6 +15,7 @@ with a full page load (``window.location.assign``), never ``rx.redirect``.
 """
 
 import asyncio
+import json
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
@@ -27,7 +28,9 @@ from viralshorts.domain.accounts import (
     end_session,
     user_for_token,
 )
+from viralshorts.domain.session_checks import checked
 from viralshorts.domain.workspaces import current_workspace
+from viralshorts.integrations.services import get_services
 
 
 def _token_from_cookie_header(header: str) -> str:
@@ -40,8 +43,28 @@ def _token_from_cookie_header(header: str) -> str:
     return morsel.value if morsel else ""
 
 
-def _lookup(token: str) -> tuple[tuple[int, str, str, bool], tuple[int, str, str]] | None:
-    """The user's (id, email, name, is_admin) and their workspace's (id, name, role)."""
+_Found = tuple[tuple[int, str, str, bool], tuple[int, str, str]]
+
+
+def _lookup(token: str) -> _Found | None:
+    """The user's (id, email, name, is_admin) and their workspace's (id, name, role).
+
+    Every event's check comes here with the cookie of its own socket; the answer is cached
+    for at most a second and dropped when a session ends (``domain/session_checks.py``).
+    """
+    value = checked(get_services().sessions, token, _lookup_encoded)
+    if value is None:
+        return None
+    user, workspace = json.loads(value)
+    return tuple(user), tuple(workspace)  # type: ignore[return-value]
+
+
+def _lookup_encoded(token: str) -> tuple[int, str] | None:
+    found = _lookup_in_database(token)
+    return None if found is None else (found[0][0], json.dumps(found))
+
+
+def _lookup_in_database(token: str) -> _Found | None:
     with session_scope() as session:
         user = user_for_token(session, token)
         if user is None or user.id is None:
@@ -52,12 +75,12 @@ def _lookup(token: str) -> tuple[tuple[int, str, str, bool], tuple[int, str, str
 
 def _end_session(token: str) -> None:
     with session_scope() as session:
-        end_session(session, token)
+        end_session(session, token, sessions=get_services().sessions)
 
 
 def _end_all_sessions(user_id: int) -> None:
     with session_scope() as session:
-        end_all_sessions(session, user_id)
+        end_all_sessions(session, user_id, sessions=get_services().sessions)
 
 
 # A POST from our own page (the route refuses other origins): the browser follows the 303 to

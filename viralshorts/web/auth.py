@@ -115,7 +115,8 @@ def signed_out(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("Sign out from the app's own page.", status_code=403)
     with session_scope() as session:
-        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+        token = request.cookies.get(SESSION_COOKIE, "")
+        end_session(session, token, sessions=get_services().sessions)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, **_cookie_options())  # type: ignore[arg-type]
     return response
