@@ -10,6 +10,7 @@ from viralshorts.logs import request_logging
 from viralshorts.ui import pages
 from viralshorts.web.routes import build_api
 from viralshorts.web.security import security_headers
+from viralshorts.web.upload_auth import upload_session_guard
 
 
 def _built_frontend() -> Path:
@@ -18,5 +19,12 @@ def _built_frontend() -> Path:
 
 
 # Last in the list = outermost: the headers reach Reflex's routes and the static pages too.
-app = rx.App(api_transformer=[build_api(), request_logging, security_headers(_built_frontend)])
+app = rx.App(
+    api_transformer=[
+        build_api(),
+        upload_session_guard,
+        request_logging,
+        security_headers(_built_frontend),
+    ]
+)
 pages.register(app)

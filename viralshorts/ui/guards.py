@@ -12,6 +12,7 @@ import reflex as rx
 from viralshorts.domain.workspaces import Actor
 from viralshorts.models import WorkspaceRole
 from viralshorts.ui.state import AuthState
+from viralshorts.web.upload_auth import take_upload_session
 
 MAX_ID = 2**31 - 1  # the database's integer ids; a larger number would be a database error
 BAD_REQUEST = "That request did not make sense. Reload the page and try again."
@@ -45,6 +46,21 @@ async def session_actor(state: rx.State) -> tuple[Actor | None, rx.event.EventSp
         return None, rx.redirect("/sign-in")
     role = WorkspaceRole(auth._workspace_role)
     return Actor(user_id=user_id, workspace_id=auth._workspace_id, role=role), None
+
+
+async def upload_session_actor(state: rx.State) -> tuple[Actor | None, rx.event.EventSpec | None]:
+    """Like ``session_actor``, for an upload handler: the ``/_upload`` request must itself
+    have carried this tab's session cookie (see ``web/upload_auth.py``), not only its token.
+
+    Returns:
+        ``(actor, None)``, or ``(None, redirect to sign in)``.
+    """
+    request_token = take_upload_session(state.router.session.client_token)
+    auth = await state.get_state(AuthState)
+    if not request_token or request_token != auth._session_token():
+        auth._clear()
+        return None, auth._sign_in_redirect()
+    return await session_actor(state)
 
 
 def record_id(value: object) -> int | None:

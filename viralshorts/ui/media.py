@@ -172,15 +172,16 @@ class MediaState(rx.State):
     async def upload(self, chunks: rx.UploadChunkIterator):
         """Receive one upload, check it, and add it to the library."""
         async with self:
-            actor, _ = await guards.session_actor(self)
+            actor, leave = await guards.upload_session_actor(self)
             if actor is None or self.uploading:
-                return
+                return leave
             self.uploading, self.upload_error, self.upload_notice = True, "", ""
         error, notice = await self._receive_and_store(actor, chunks)
         assets = await asyncio.to_thread(_load_assets, actor)
         async with self:
             self.uploading, self.upload_error, self.upload_notice = False, error, notice
             self.assets = assets
+        return None
 
     async def _receive_and_store(
         self, actor: Actor, chunks: rx.UploadChunkIterator
