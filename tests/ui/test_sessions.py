@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain import session_checks
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session, hash_password
+from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.models import Campaign, User
-from viralshorts.ui import profile, state
+from viralshorts.ui import media, profile, state, video_detail, video_new, videos
 from viralshorts.ui.campaign_form import CampaignFormState
 from viralshorts.ui.state import AuthState
 
@@ -116,3 +117,42 @@ async def test_a_kept_state_token_without_the_cookie_cannot_act(
         auth = await tab.state(AuthState)
         assert (auth.signed_in, auth._user_id) == (False, None)
     assert session.exec(select(Campaign)).all() == []
+
+
+STATE_CHANGING = [
+    (CampaignFormState, "save", NEW, {"_form": {}}),
+    (CampaignFormState, "set_archived", "/app/campaigns/1", {"archived": True}),
+    (media.MediaState, "delete", media.ROUTE, {"asset_id": 1}),
+    (videos.VideosState, "cancel", videos.ROUTE, {"video_id": 1}),
+    (videos.VideosState, "retry", videos.ROUTE, {"video_id": 1}),
+    (video_detail.VideoDetailState, "save_details", "/app/videos/1", {}),
+    (video_detail.VideoDetailState, "rerender", "/app/videos/1", {}),
+    (video_detail.VideoDetailState, "retry", "/app/videos/1", {}),
+    (video_detail.VideoDetailState, "delete", "/app/videos/1", {}),
+    (video_new.NewVideoState, "submit", video_new.ROUTE, {"form_data": {}}),
+    (profile.ProfileState, "change_password", profile.ROUTE, {"form": {}}),
+    (profile.ProfileState, "change_email", profile.ROUTE, {"form": {}}),
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "handler", "path", "payload"),
+    STATE_CHANGING,
+    ids=[f"{page.__name__}.{handler}" for page, handler, _, _ in STATE_CHANGING],
+)
+async def test_every_state_changing_handler_refuses_a_socket_without_the_cookie(
+    session, use_redis, page, handler, path, payload
+) -> None:
+    user_id, cookie = signed_in_cookie(session, "audit@example.com")
+    workspace_id = personal_workspace_id(session, user_id)
+    campaign = Campaign(workspace_id=workspace_id, user_id=user_id, name="Keep", niche="n")
+    session.add(campaign)
+    session.commit()
+    async with open_tab(cookie) as tab:
+        tab.cookie = ""
+        sent = await tab.send(page, handler, path, **payload)
+        assert "/sign-in?next=" in sent
+    session.expire_all()
+    assert [(c.name, c.archived_at) for c in session.exec(select(Campaign)).all()] == [
+        ("Keep", None)
+    ]
