@@ -25,7 +25,7 @@ from tests.ui import reflex_app  # noqa: F401  (the App that toasts and the live
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session, end_session
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import ServiceUnavailableError
-from viralshorts.integrations.services import build_services, use_services
+from viralshorts.integrations.services import build_services, get_services, use_services
 from viralshorts.models import User, Video
 from viralshorts.models.enums import RenderStep, VideoStatus
 from viralshorts.settings import get_settings
@@ -295,7 +295,7 @@ async def test_a_session_ended_elsewhere_stops_every_action(session, creator) ->
     failed = _video(session, user_id, campaign_id, VideoStatus.FAILED, error="boom")
     async with _tab(token) as tab:
         await tab.send(VideosState, "load_page", "/app/videos")
-        end_session(session, token)
+        end_session(session, token, sessions=get_services().sessions)
         session.commit()
         await tab.send(VideosState, "retry", "/app/videos", video_id=failed.id)
         assert (await tab.state(VideosState)).action_error == ""
