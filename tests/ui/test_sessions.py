@@ -7,15 +7,18 @@ no longer carries the cookie must not act with the state it kept.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain import session_checks
+from viralshorts.domain.account_tokens import issue_token
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session, hash_password
 from viralshorts.domain.workspaces import personal_workspace_id
-from viralshorts.models import Campaign, User
-from viralshorts.ui import media, profile, state, video_detail, video_new, videos
+from viralshorts.models import AccountTokenPurpose, Campaign, User, utcnow
+from viralshorts.ui import account_pages, media, profile, state, video_detail, video_new, videos
 from viralshorts.ui.campaign_form import CampaignFormState
 from viralshorts.ui.state import AuthState
 
@@ -101,6 +104,27 @@ async def test_changing_the_password_stops_the_other_browsers_at_once(
         await _filled_form(first)  # the session that changed it goes on
         assert "Campaign created." in await first.send(CampaignFormState, "save", NEW, _form={})
     assert len(session.exec(select(Campaign)).all()) == 1
+
+
+async def test_a_password_reset_stops_every_open_tab_at_once(
+    session, use_redis, long_cache
+) -> None:
+    user_id, cookie = signed_in_cookie(session, "forgetful@example.com")
+    link = issue_token(
+        session, user_id, AccountTokenPurpose.PASSWORD_RESET, timedelta(minutes=30), utcnow()
+    )
+    session.commit()
+    reset = account_pages.ResetPasswordState
+    async with open_tab(cookie) as tab, open_tab("") as visitor:
+        await _filled_form(tab)
+        await visitor.send(reset, "load", account_pages.RESET_ROUTE)
+        (await visitor.state(reset))._token = link
+        form = {"password": "a brand new passphrase"}
+        await visitor.send(reset, "set_password", account_pages.RESET_ROUTE, form=form)
+        assert (await visitor.state(reset)).done
+        sent = await tab.send(CampaignFormState, "save", NEW, _form={})
+        assert "/sign-in?next=" in sent
+    assert session.exec(select(Campaign)).all() == []
 
 
 async def test_a_kept_state_token_without_the_cookie_cannot_act(
