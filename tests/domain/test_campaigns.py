@@ -313,13 +313,13 @@ def test_overview_counts_come_from_the_database(session: Session, alice: int, bo
             )
         )
     session.flush()
-    counts = overview_counts(session, user_id=alice)
+    counts = overview_counts(session, actor=personal_actor(session, alice))
     assert (counts.active_campaigns, counts.archived_campaigns) == (1, 1)
     assert counts.videos_by_status["ready"] == 2
     assert counts.videos_by_status["failed"] == 1
     assert counts.videos_by_status["queued"] == 0
     assert counts.total_videos == 3
-    empty = overview_counts(session, user_id=bob)
+    empty = overview_counts(session, actor=personal_actor(session, bob))
     assert (empty.active_campaigns, empty.total_videos) == (1, 0)
 
 

@@ -14,6 +14,7 @@ from rq import Queue
 from tests.factories import make_creator
 from viralshorts.domain import quotas, render_queue, video_lifecycle, videos
 from viralshorts.domain.videos import VideoRequest
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import ServiceUnavailableError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.rq_queue import RQJobQueue
@@ -45,11 +46,13 @@ def _queued(services: Services) -> list[str]:
 
 
 def _reserved(session, user_id: int) -> int:
-    return quotas.usage_summary(session, user_id=user_id).videos_reserved
+    return quotas.usage_summary(
+        session, workspace_id=personal_workspace_id(session, user_id)
+    ).videos_reserved
 
 
 def _read(session, user_id: int, video_id: int) -> Video:
-    return videos.get_video(session, user_id=user_id, video_id=video_id)
+    return videos.get_video(session, actor=personal_actor(session, user_id), video_id=video_id)
 
 
 def test_the_adapter_says_the_queue_is_unavailable(down: Services):
@@ -67,7 +70,9 @@ def test_a_request_is_saved_waiting_and_the_tick_enqueues_it_later(session, up, 
     user_id, campaign_id = make_creator(session, "outage@example.com")
     request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=2)
     with pytest.raises(ServiceUnavailableError) as caught:
-        videos.request_videos(session, down, user_id=user_id, request=request)
+        videos.request_videos(
+            session, down, actor=personal_actor(session, user_id), request=request
+        )
     error = caught.value
     assert str(error) == (
         "The render service is busy right now. Your 2 videos are saved and will start "
@@ -88,7 +93,9 @@ def test_the_tick_enqueues_saved_videos_once_the_queue_answers(session, up, down
     user_id, campaign_id = make_creator(session, "later@example.com")
     request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=2)
     with pytest.raises(ServiceUnavailableError) as caught:
-        videos.request_videos(session, down, user_id=user_id, request=request)
+        videos.request_videos(
+            session, down, actor=personal_actor(session, user_id), request=request
+        )
     ids = caught.value.params["video_ids"]
     with pytest.raises(ServiceUnavailableError):
         render_queue.tick(session, down)
@@ -102,7 +109,9 @@ def test_the_tick_enqueues_saved_videos_once_the_queue_answers(session, up, down
 
 def _failed(session, services: Services, user_id: int, campaign_id: int) -> Video:
     request = VideoRequest(campaign_id=campaign_id, topic="Comets")
-    video = videos.request_videos(session, services, user_id=user_id, request=request)[0]
+    video = videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )[0]
     assert video_lifecycle.end(
         session, video_id=video.id, job_id=video.job_id, status=VideoStatus.FAILED, message="x"
     )
@@ -115,9 +124,9 @@ def test_a_retry_during_an_outage_reserves_once_and_waits(session, up, down):
     video = _failed(session, up, user_id, campaign_id)
     assert _reserved(session, user_id) == 0
     with pytest.raises(ServiceUnavailableError, match="Your video is saved"):
-        videos.retry_video(session, down, user_id=user_id, video_id=video.id)
+        videos.retry_video(session, down, actor=personal_actor(session, user_id), video_id=video.id)
     with pytest.raises(ValidationError):  # a second click: it is already back in line
-        videos.retry_video(session, down, user_id=user_id, video_id=video.id)
+        videos.retry_video(session, down, actor=personal_actor(session, user_id), video_id=video.id)
     waiting = _read(session, user_id, video.id)
     assert (waiting.status, waiting.job_id) == (VideoStatus.QUEUED, "")
     assert _reserved(session, user_id) == 1
@@ -132,11 +141,11 @@ def test_a_rerender_during_an_outage_reserves_once_and_waits(session, up, down):
     script = {"hook": "Comets have tails.", "lines": [{"text": "Two of them.", "keywords": []}]}
     with pytest.raises(ServiceUnavailableError, match="Your video is saved"):
         videos.rerender_with_script(
-            session, down, user_id=user_id, video_id=video.id, script=script
+            session, down, actor=personal_actor(session, user_id), video_id=video.id, script=script
         )
     with pytest.raises(ValidationError):
         videos.rerender_with_script(
-            session, down, user_id=user_id, video_id=video.id, script=script
+            session, down, actor=personal_actor(session, user_id), video_id=video.id, script=script
         )
     assert _reserved(session, user_id) == 1
     assert _read(session, user_id, video.id).script["hook"] == "Comets have tails."
@@ -145,8 +154,12 @@ def test_a_rerender_during_an_outage_reserves_once_and_waits(session, up, down):
 def test_cancel_works_while_the_queue_is_down(session, up, down):
     user_id, campaign_id = make_creator(session, "cancel-outage@example.com")
     request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=3)
-    made = videos.request_videos(session, up, user_id=user_id, request=request)
-    canceled = videos.cancel_video(session, down, user_id=user_id, video_id=made[0].id)
+    made = videos.request_videos(
+        session, up, actor=personal_actor(session, user_id), request=request
+    )
+    canceled = videos.cancel_video(
+        session, down, actor=personal_actor(session, user_id), video_id=made[0].id
+    )
     assert canceled.status == VideoStatus.CANCELED
     assert _reserved(session, user_id) == 2
     assert render_queue.tick(session, up)["promoted"] == [made[2].id]

@@ -32,23 +32,42 @@ def _user(session: Session, email: str = "q@example.com", plan: str | None = Non
 def test_plan_comes_from_the_subscription_and_defaults_to_free(session):
     free_id = _user(session, "free@example.com")
     pro_id = _user(session, "pro@example.com", plan="pro")
-    assert quotas.plan_for(session, user_id=free_id).name == "free"
-    assert quotas.plan_for(session, user_id=pro_id).videos_per_month == 300
+    assert (
+        quotas.plan_for(session, workspace_id=personal_workspace_id(session, free_id)).name
+        == "free"
+    )
+    assert (
+        quotas.plan_for(
+            session, workspace_id=personal_workspace_id(session, pro_id)
+        ).videos_per_month
+        == 300
+    )
     lapsed = session.exec(select(Subscription).where(Subscription.user_id == pro_id)).one()
     lapsed.status = SubscriptionStatus.CANCELED
     session.add(lapsed)
     session.commit()
-    assert quotas.plan_for(session, user_id=pro_id).name == "free"
+    assert (
+        quotas.plan_for(session, workspace_id=personal_workspace_id(session, pro_id)).name == "free"
+    )
 
 
 def test_reserve_release_commit_and_summary(session):
     user_id = _user(session)
-    period = quotas.reserve_videos(session, user_id=user_id, count=4)
+    period = quotas.reserve_videos(
+        session, workspace_id=personal_workspace_id(session, user_id), user_id=user_id, count=4
+    )
     session.commit()
-    quotas.release_reservation(session, user_id=user_id, period=period, count=1)
-    quotas.commit_reservation(session, user_id=user_id, period=period, render_seconds=31.5)
+    quotas.release_reservation(
+        session, workspace_id=personal_workspace_id(session, user_id), period=period, count=1
+    )
+    quotas.commit_reservation(
+        session,
+        workspace_id=personal_workspace_id(session, user_id),
+        period=period,
+        render_seconds=31.5,
+    )
     session.commit()
-    summary = quotas.usage_summary(session, user_id=user_id)
+    summary = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (summary.videos_reserved, summary.videos_used) == (2, 1)
     assert summary.render_seconds == pytest.approx(31.5)
     assert summary.videos_remaining == 7
@@ -56,20 +75,38 @@ def test_reserve_release_commit_and_summary(session):
 
 def test_reservation_beyond_the_plan_is_refused_with_a_clear_message(session):
     user_id = _user(session)
-    quotas.reserve_videos(session, user_id=user_id, count=8)
+    quotas.reserve_videos(
+        session, workspace_id=personal_workspace_id(session, user_id), user_id=user_id, count=8
+    )
     session.commit()
     with pytest.raises(QuotaExceededError, match="2 left this month, so 3 videos cannot"):
-        quotas.reserve_videos(session, user_id=user_id, count=3)
+        quotas.reserve_videos(
+            session, workspace_id=personal_workspace_id(session, user_id), user_id=user_id, count=3
+        )
     session.rollback()
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 8
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 8
+    )
 
 
 def test_release_never_goes_below_zero(session):
     user_id = _user(session)
-    period = quotas.reserve_videos(session, user_id=user_id, count=1)
-    quotas.release_reservation(session, user_id=user_id, period=period, count=5)
+    period = quotas.reserve_videos(
+        session, workspace_id=personal_workspace_id(session, user_id), user_id=user_id, count=1
+    )
+    quotas.release_reservation(
+        session, workspace_id=personal_workspace_id(session, user_id), period=period, count=5
+    )
     session.commit()
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 0
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 0
+    )
 
 
 def test_concurrent_reservations_never_exceed_the_limit(session):
@@ -81,7 +118,9 @@ def test_concurrent_reservations_never_exceed_the_limit(session):
         with Session(db_module.get_engine()) as own:
             barrier.wait()
             try:
-                quotas.reserve_videos(own, user_id=user_id, count=1)
+                quotas.reserve_videos(
+                    own, workspace_id=personal_workspace_id(own, user_id), user_id=user_id, count=1
+                )
                 own.commit()
                 outcomes.append("ok")
             except QuotaExceededError:
@@ -95,4 +134,9 @@ def test_concurrent_reservations_never_exceed_the_limit(session):
         thread.join(timeout=30)
     assert outcomes.count("ok") == 10
     assert outcomes.count("refused") == 4
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 10
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 10
+    )

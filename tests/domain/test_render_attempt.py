@@ -15,6 +15,7 @@ from tests.factories import make_creator
 from viralshorts.domain import quotas, render_queue, videos
 from viralshorts.domain.rendering import attempt, render_inputs
 from viralshorts.domain.rendering.pipeline import check_plan_length
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import RenderError
 from viralshorts.integrations.ports import Services, SpeechResult
 from viralshorts.integrations.services import build_services
@@ -27,6 +28,7 @@ from viralshorts.models import (
     SubscriptionStatus,
     Video,
     VideoStatus,
+    Workspace,
 )
 from viralshorts.settings import Settings, get_settings
 
@@ -57,14 +59,21 @@ def _claimed_video(session, services: Services, email: str) -> Video:
     request = videos.VideoRequest(
         campaign_id=campaign_id, custom_script="Stars are far away. Very far.", target_seconds=15
     )
-    return videos.request_videos(session, services, user_id=user_id, request=request)[0]
+    return videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )[0]
 
 
 def test_a_narration_longer_than_the_plan_fails_for_good_and_gives_the_quota_back(
     session, services
 ):
     video = _claimed_video(session, services, "long-voice@example.com")
-    assert quotas.usage_summary(session, user_id=video.user_id).videos_reserved == 1
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, video.user_id)
+        ).videos_reserved
+        == 1
+    )
     speaking = dataclasses.replace(services, speech={"piper": MeasuredSpeech(258.0)})
     with pytest.raises(RenderError) as caught:
         attempt.run(speaking, video_id=video.id, job_id=video.job_id)
@@ -79,9 +88,16 @@ def test_a_narration_longer_than_the_plan_fails_for_good_and_gives_the_quota_bac
         services, video_id=video.id, user_id=video.user_id, job_id=video.job_id,
         reason=str(error), final=True,
     )  # fmt: skip
-    failed = videos.get_video(session, user_id=video.user_id, video_id=video.id)
+    failed = videos.get_video(
+        session, actor=personal_actor(session, video.user_id), video_id=video.id
+    )
     assert (failed.status, failed.error) == (VideoStatus.FAILED, str(error))
-    assert quotas.usage_summary(session, user_id=video.user_id).videos_reserved == 0
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, video.user_id)
+        ).videos_reserved
+        == 0
+    )
 
 
 def test_the_render_spec_carries_the_plans_cap(session, services, tmp_path):
@@ -112,7 +128,12 @@ def test_a_job_that_lost_its_video_is_skipped(session, services):
     video = _claimed_video(session, services, "lost@example.com")
     assert attempt.run(services, video_id=video.id, job_id="render-0-9") == "skipped"
     assert attempt.run(services, video_id=10**9, job_id="") == "missing"
-    assert render_queue.promote_waiting(session, services, user_id=video.user_id) == []
+    assert (
+        render_queue.promote_waiting(
+            session, services, workspace_id=personal_workspace_id(session, video.user_id)
+        )
+        == []
+    )
 
 
 def test_uploads_stored_before_the_picture_limits_are_left_out(session, services, tmp_path):
@@ -134,4 +155,29 @@ def test_uploads_stored_before_the_picture_limits_are_left_out(session, services
     spec = render_inputs.build_spec(services, video, campaign, tmp_path / "work")
     assert [path.stem for path in spec.user_media] == [
         str(a.id) for a in session.exec(select(MediaAsset).where(MediaAsset.sha256 == "ok"))
+    ]
+
+
+class RecordedProgress:
+    """A ProgressPublisher that keeps what it was asked to publish."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, dict]] = []
+
+    def publish(self, workspace_id: int, payload: dict) -> None:
+        self.sent.append((workspace_id, payload))
+
+
+def test_progress_goes_to_the_videos_workspace_so_every_member_sees_it(session, services):
+    session.add(Workspace(name="Someone else's"))  # so workspace and user ids differ
+    session.commit()
+    video = _claimed_video(session, services, "progress@example.com")
+    assert video.workspace_id != video.user_id
+    recorded = RecordedProgress()
+    watching = dataclasses.replace(services, progress=recorded)
+    attempt.attempt_failed(
+        watching, video_id=video.id, user_id=0, job_id=video.job_id, reason="boom", final=True
+    )
+    assert [(target, sent["status"]) for target, sent in recorded.sent] == [
+        (video.workspace_id, VideoStatus.FAILED)
     ]

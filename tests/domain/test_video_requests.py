@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from tests.factories import make_creator
 from viralshorts.domain import quotas, video_lifecycle, video_requests, videos
 from viralshorts.domain.video_requests import LanguageOption, VideoRequest
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services
@@ -39,11 +40,15 @@ def _with_openai(services: Services) -> Services:
 
 def _request(session, services, user_id, campaign_id, **fields):
     request = VideoRequest(campaign_id=campaign_id, topic="Octopus hearts", **fields)
-    return videos.request_videos(session, services, user_id=user_id, request=request)
+    return videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )
 
 
 def _reserved(session, user_id: int) -> int:
-    return quotas.usage_summary(session, user_id=user_id).videos_reserved
+    return quotas.usage_summary(
+        session, workspace_id=personal_workspace_id(session, user_id)
+    ).videos_reserved
 
 
 def test_offline_only_english_is_available_and_the_others_say_why(services):
@@ -134,16 +139,16 @@ def _finished(session, services, user_id, campaign_id, status=VideoStatus.READY)
     if status != VideoStatus.READY:
         session.exec(sa.update(Video).where(Video.id == video.id).values(status=status))
     session.commit()
-    return videos.get_video(session, user_id=user_id, video_id=video.id)
+    return videos.get_video(session, actor=personal_actor(session, user_id), video_id=video.id)
 
 
 def test_rerender_cost_note_says_what_is_left(session, services):
     user_id, campaign_id = make_creator(session, "note@example.com")
     _request(session, services, user_id, campaign_id, count=2)
-    note = videos.rerender_cost_note(session, user_id=user_id)
+    note = videos.rerender_cost_note(session, actor=personal_actor(session, user_id))
     assert note == "Re-rendering uses 1 video of your quota (7 left this month)."
     _request(session, services, user_id, campaign_id, count=8)
-    note = videos.rerender_cost_note(session, user_id=user_id)
+    note = videos.rerender_cost_note(session, actor=personal_actor(session, user_id))
     assert "none left this month" in note
 
 
@@ -153,7 +158,11 @@ def test_rerender_refuses_an_edited_script_longer_than_the_plan(session, service
     long_script = {"hook": "Listen.", "lines": [{"text": LONG_SCRIPT[:4000], "keywords": []}]}
     with pytest.raises(ValidationError) as caught:
         videos.rerender_with_script(
-            session, services, user_id=user_id, video_id=video.id, script=long_script
+            session,
+            services,
+            actor=personal_actor(session, user_id),
+            video_id=video.id,
+            script=long_script,
         )
     assert "Free plan makes videos up to 60 s" in caught.value.field_errors["lines"]
     assert _reserved(session, user_id) == 0
@@ -172,13 +181,17 @@ def test_delete_removes_a_finished_video_and_its_files(session, services):
     _store(services, video)
     stranger_id, _ = make_creator(session, "stranger-delete@example.com")
     with pytest.raises(NotFoundError):
-        videos.delete_video(session, services, user_id=stranger_id, video_id=video.id)
-    videos.delete_video(session, services, user_id=user_id, video_id=video.id)
+        videos.delete_video(
+            session, services, actor=personal_actor(session, stranger_id), video_id=video.id
+        )
+    videos.delete_video(
+        session, services, actor=personal_actor(session, user_id), video_id=video.id
+    )
     with pytest.raises(NotFoundError):
-        videos.get_video(session, user_id=user_id, video_id=video.id)
+        videos.get_video(session, actor=personal_actor(session, user_id), video_id=video.id)
     for key in (video.video_key, video.thumbnail_key, video.captions_key):
         assert not services.storage.exists(key)
-    usage = quotas.usage_summary(session, user_id=user_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)  # what was made stays counted
 
 
@@ -189,7 +202,9 @@ def test_an_active_video_cannot_be_deleted(session, services):
         session.exec(sa.update(Video).where(Video.id == queued.id).values(status=status))
         session.commit()
         with pytest.raises(ValidationError) as caught:
-            videos.delete_video(session, services, user_id=user_id, video_id=queued.id)
+            videos.delete_video(
+                session, services, actor=personal_actor(session, user_id), video_id=queued.id
+            )
         assert caught.value.field_errors == {"status": "Cancel this video before deleting it."}
         assert caught.value.field_codes == {"status": "video_active"}
-    assert videos.get_video(session, user_id=user_id, video_id=queued.id)
+    assert videos.get_video(session, actor=personal_actor(session, user_id), video_id=queued.id)

@@ -13,7 +13,7 @@ from tests.factories import make_creator
 from viralshorts import db as db_module
 from viralshorts.domain import quotas, render_queue, video_lifecycle, videos
 from viralshorts.domain.videos import VideoRequest
-from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import NotFoundError, QuotaExceededError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services
@@ -34,7 +34,9 @@ def _queued_job_ids(services: Services) -> list[str]:
 
 def _request(session, services, user_id, campaign_id, count=1, **fields):
     request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=count, **fields)
-    return videos.request_videos(session, services, user_id=user_id, request=request)
+    return videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )
 
 
 def test_request_reserves_quota_and_enqueues_up_to_the_per_user_limit(session, services):
@@ -48,7 +50,12 @@ def test_request_reserves_quota_and_enqueues_up_to_the_per_user_limit(session, s
     job = Job.fetch(made[0].job_id, connection=services.queue.connection)
     assert job.meta == {"video_id": made[0].id, "user_id": user_id}
     assert job.timeout == get_settings().render_job_timeout_seconds
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 3
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 3
+    )
 
 
 def test_invalid_requests_name_each_field(session, services):
@@ -114,21 +121,28 @@ def test_quota_exceeded_creates_nothing(session, services):
     user_id, campaign_id = make_creator(session, "c@example.com")
     _request(session, services, user_id, campaign_id, count=8)
     estimate = videos.estimate_cost(
-        session, user_id=user_id, request=VideoRequest(campaign_id, count=3)
+        session, actor=personal_actor(session, user_id), request=VideoRequest(campaign_id, count=3)
     )
     assert (estimate.remaining_before, estimate.allowed) == (2, False)
     with pytest.raises(QuotaExceededError, match="2 left this month"):
         _request(session, services, user_id, campaign_id, count=3)
     session.rollback()
-    assert len(videos.list_videos(session, user_id=user_id)) == 8
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 8
+    assert len(videos.list_videos(session, actor=personal_actor(session, user_id))) == 8
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 8
+    )
 
 
 def _finish_as_worker(session, services, video: Video) -> None:
     values = {"duration_seconds": 20.0, "video_key": f"videos/{video.user_id}/{video.id}/h.mp4"}
     assert video_lifecycle.complete(session, video_id=video.id, job_id=video.job_id, values=values)
     session.commit()
-    render_queue.promote_waiting(session, services, user_id=video.user_id)
+    render_queue.promote_waiting(
+        session, services, workspace_id=personal_workspace_id(session, video.user_id)
+    )
 
 
 def test_a_big_batch_does_not_starve_another_users_single_video(session, services):
@@ -138,13 +152,16 @@ def test_a_big_batch_does_not_starve_another_users_single_video(session, service
     single = _request(session, services, b_id, b_campaign)[0]
     _finish_as_worker(session, services, batch[0])
     order = _queued_job_ids(services)
-    third = videos.get_video(session, user_id=a_id, video_id=batch[2].id)
+    third = videos.get_video(session, actor=personal_actor(session, a_id), video_id=batch[2].id)
     assert order.index(single.job_id) < order.index(third.job_id)
-    waiting = [videos.get_video(session, user_id=a_id, video_id=v.id).job_id for v in batch[3:]]
+    waiting = [
+        videos.get_video(session, actor=personal_actor(session, a_id), video_id=v.id).job_id
+        for v in batch[3:]
+    ]
     assert waiting == ["", "", ""]
-    done = videos.get_video(session, user_id=a_id, video_id=batch[0].id)
+    done = videos.get_video(session, actor=personal_actor(session, a_id), video_id=batch[0].id)
     assert done.status == VideoStatus.READY
-    usage = quotas.usage_summary(session, user_id=a_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, a_id))
     assert (usage.videos_used, usage.videos_reserved, usage.render_seconds) == (1, 5, 20.0)
 
 
@@ -155,21 +172,37 @@ def test_completing_twice_counts_once(session, services):
     again = video_lifecycle.complete(session, video_id=video.id, job_id=video.job_id, values={})
     session.commit()
     assert again is False
-    assert quotas.usage_summary(session, user_id=user_id).videos_used == 1
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_used
+        == 1
+    )
 
 
 def test_cancel_a_queued_video_releases_quota_and_promotes_the_next(session, services):
     user_id, campaign_id = make_creator(session, "cancel@example.com")
     made = _request(session, services, user_id, campaign_id, count=3)
-    canceled = videos.cancel_video(session, services, user_id=user_id, video_id=made[0].id)
+    canceled = videos.cancel_video(
+        session, services, actor=personal_actor(session, user_id), video_id=made[0].id
+    )
     assert canceled.status == VideoStatus.CANCELED
     job = Job.fetch(made[0].job_id, connection=services.queue.connection)
     assert job.get_status() == JobStatus.CANCELED
-    promoted = videos.get_video(session, user_id=user_id, video_id=made[2].id)
+    promoted = videos.get_video(
+        session, actor=personal_actor(session, user_id), video_id=made[2].id
+    )
     assert promoted.job_id == f"render-{made[2].id}-1"
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 2
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 2
+    )
     with pytest.raises(ValidationError):
-        videos.cancel_video(session, services, user_id=user_id, video_id=made[0].id)
+        videos.cancel_video(
+            session, services, actor=personal_actor(session, user_id), video_id=made[0].id
+        )
 
 
 def test_cancel_a_running_video_asks_the_worker_to_stop(session, services):
@@ -177,7 +210,9 @@ def test_cancel_a_running_video_asks_the_worker_to_stop(session, services):
     video = _request(session, services, user_id, campaign_id)[0]
     session.exec(sa.update(Video).where(Video.id == video.id).values(status=VideoStatus.RUNNING))
     session.commit()
-    running = videos.cancel_video(session, services, user_id=user_id, video_id=video.id)
+    running = videos.cancel_video(
+        session, services, actor=personal_actor(session, user_id), video_id=video.id
+    )
     assert running.status == VideoStatus.RUNNING
     assert running.cancel_requested is True
 
@@ -186,39 +221,55 @@ def test_retry_a_failed_video_reserves_again_with_a_new_attempt(session, service
     user_id, campaign_id = make_creator(session, "retry@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     with pytest.raises(ValidationError):
-        videos.retry_video(session, services, user_id=user_id, video_id=video.id)
+        videos.retry_video(
+            session, services, actor=personal_actor(session, user_id), video_id=video.id
+        )
     assert video_lifecycle.end(
         session, video_id=video.id, job_id=video.job_id, status=VideoStatus.FAILED, message="boom"
     )
     session.commit()
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 0
-    again = videos.retry_video(session, services, user_id=user_id, video_id=video.id)
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 0
+    )
+    again = videos.retry_video(
+        session, services, actor=personal_actor(session, user_id), video_id=video.id
+    )
     assert (again.status, again.error, again.job_id) == (
         VideoStatus.QUEUED,
         "",
         f"render-{video.id}-2",
     )
     assert f"render-{video.id}-2" in _queued_job_ids(services)
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 1
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 1
+    )
 
 
 def test_metadata_is_validated_and_hashtags_normalised(session, services):
     user_id, campaign_id = make_creator(session, "meta@example.com")
     video = _request(session, services, user_id, campaign_id)[0]
     updated = videos.update_metadata(
-        session, user_id=user_id, video_id=video.id, title=" Space! ", description="d",
+        session, actor=personal_actor(session, user_id), video_id=video.id, title=" Space! ",
+        description="d",
         hashtags=["Space", "#fun facts", "#space", " "],
     )  # fmt: skip
     assert (updated.title, updated.hashtags) == ("Space!", ["#space", "#funfacts"])
     with pytest.raises(ValidationError) as caught:
         videos.update_metadata(
-            session, user_id=user_id, video_id=video.id, title="x" * 101, description="",
+            session, actor=personal_actor(session, user_id), video_id=video.id, title="x" * 101,
+            description="",
             hashtags=[f"t{i}" for i in range(16)],
         )  # fmt: skip
     assert set(caught.value.field_errors) == {"title", "hashtags"}
     stranger_id, _ = make_creator(session, "stranger@example.com")
     with pytest.raises(NotFoundError):
-        videos.get_video(session, user_id=stranger_id, video_id=video.id)
+        videos.get_video(session, actor=personal_actor(session, stranger_id), video_id=video.id)
 
 
 def test_rerender_with_an_edited_script(session, services):
@@ -227,13 +278,17 @@ def test_rerender_with_an_edited_script(session, services):
     _finish_as_worker(session, services, video)
     with pytest.raises(ValidationError) as caught:
         videos.rerender_with_script(
-            session, services, user_id=user_id, video_id=video.id, script={"hook": "", "lines": []}
+            session,
+            services,
+            actor=personal_actor(session, user_id),
+            video_id=video.id,
+            script={"hook": "", "lines": []},
         )
     assert set(caught.value.field_errors) == {"hook", "lines"}
     script = {"hook": "Did you know?", "lines": [{"text": "Stars die.", "keywords": ["star"]}],
               "title": "Stars", "description": "", "hashtags": ["#space"]}  # fmt: skip
     again = videos.rerender_with_script(
-        session, services, user_id=user_id, video_id=video.id, script=script
+        session, services, actor=personal_actor(session, user_id), video_id=video.id, script=script
     )
     assert again.status == VideoStatus.QUEUED
     assert again.script["lines"][0]["text"] == "Stars die."
@@ -264,9 +319,9 @@ def test_recovery_requeues_a_running_video_whose_job_is_gone(session, services):
     Job.fetch(lost.job_id, connection=services.queue.connection).delete()
     result = render_queue.tick(session, services)
     assert result == {"recovered": [lost.id], "promoted": [lost.id]}
-    recovered = videos.get_video(session, user_id=user_id, video_id=lost.id)
+    recovered = videos.get_video(session, actor=personal_actor(session, user_id), video_id=lost.id)
     assert (recovered.status, recovered.job_id) == (VideoStatus.QUEUED, f"render-{lost.id}-2")
-    untouched = videos.get_video(session, user_id=user_id, video_id=alive.id)
+    untouched = videos.get_video(session, actor=personal_actor(session, user_id), video_id=alive.id)
     assert (untouched.status, untouched.job_id) == (VideoStatus.RUNNING, alive.job_id)
 
 
@@ -285,7 +340,11 @@ def test_concurrent_dispatchers_never_exceed_the_limit_or_enqueue_twice(session,
     def dispatch() -> None:
         with Session(db_module.get_engine()) as own:
             barrier.wait()
-            promoted.extend(render_queue.promote_waiting(own, services, user_id=user_id))
+            promoted.extend(
+                render_queue.promote_waiting(
+                    own, services, workspace_id=personal_workspace_id(own, user_id)
+                )
+            )
 
     threads = [threading.Thread(target=dispatch) for _ in range(6)]
     for thread in threads:

@@ -37,6 +37,7 @@ from tests.jobs.worker_support import (
 )
 from viralshorts.domain import quotas, videos
 from viralshorts.domain.videos import VideoRequest
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.integrations.redis_progress import progress_channel
 from viralshorts.models import VideoStatus
 
@@ -86,7 +87,9 @@ def _killed_by_the_kernel(pid: int, name: str) -> None:
 def _request(session, services, email: str):
     user_id, campaign_id = make_creator(session, email)
     request = VideoRequest(campaign_id=campaign_id, custom_script=SCRIPT, target_seconds=15)
-    [video] = videos.request_videos(session, services, user_id=user_id, request=request)
+    [video] = videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )
     return user_id, video
 
 
@@ -96,11 +99,11 @@ def _finished(video_id: int):
 
 
 class ReadyCount:
-    """Counts the "ready" progress messages of one user (one per READY transition)."""
+    """Counts the "ready" progress messages of one workspace (one per READY transition)."""
 
-    def __init__(self, services, user_id: int) -> None:
+    def __init__(self, services, workspace_id: int) -> None:
         self._pubsub = services.progress.client.pubsub()
-        self._pubsub.subscribe(progress_channel(user_id))
+        self._pubsub.subscribe(progress_channel(workspace_id))
         self.messages: list[dict] = []
 
     def read(self) -> list[dict]:
@@ -159,7 +162,7 @@ def _ticking(worker: WorkerProcess) -> bool:
 
 
 def _charged_once(session, user_id: int) -> None:
-    usage = quotas.usage_summary(session, user_id=user_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)
 
 
@@ -177,7 +180,7 @@ def test_one_process_killed_alone_mid_render_still_gives_one_ready_video(
     subreaper, session, services, workers, victim: str, marker: str
 ) -> None:
     user_id, video = _request(session, services, f"{victim}-{len(marker)}@example.com")
-    count = ReadyCount(services, user_id)
+    count = ReadyCount(services, personal_workspace_id(session, user_id))
     worker = workers()
     horse, child = wait_for(
         lambda: worker.horse_child(marker), timeout=180, what=f"a {marker} child", worker=worker
@@ -202,7 +205,7 @@ def test_the_worker_killed_during_the_upload_leaves_nothing_and_the_video_is_rea
     subreaper, session, services, workers
 ) -> None:
     user_id, video = _request(session, services, "upload@example.com")
-    count = ReadyCount(services, user_id)
+    count = ReadyCount(services, personal_workspace_id(session, user_id))
     first = workers()
     horse, _ = wait_for(
         lambda: first.horse_child(ENCODER), timeout=180, what="the render", worker=first

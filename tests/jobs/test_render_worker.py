@@ -18,6 +18,7 @@ from tests.fakes.openai_server import API_KEY, FakeOpenAI
 from tests.jobs.worker_support import partial_files, processes_using, read_video, wait_for
 from viralshorts.domain import quotas, videos
 from viralshorts.domain.videos import VideoRequest
+from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.integrations.redis_progress import progress_channel
 from viralshorts.models import VideoStatus
 
@@ -30,7 +31,9 @@ def _request(session, services, user_id, campaign_id, count=1):
     request = VideoRequest(
         campaign_id=campaign_id, topic="Black holes", count=count, target_seconds=15
     )
-    return videos.request_videos(session, services, user_id=user_id, request=request)
+    return videos.request_videos(
+        session, services, actor=personal_actor(session, user_id), request=request
+    )
 
 
 def _finished(video_id: int):
@@ -66,7 +69,7 @@ def _messages_until_ready(pubsub) -> list[dict]:
 def test_a_requested_video_renders_to_ready_with_live_progress(session, services, workers):
     user_id, campaign_id = make_creator(session, "ready@example.com")
     pubsub = services.progress.client.pubsub()
-    pubsub.subscribe(progress_channel(user_id))
+    pubsub.subscribe(progress_channel(personal_workspace_id(session, user_id)))
     worker = workers()
     video = _request(session, services, user_id, campaign_id)[0]
     done = wait_for(
@@ -85,7 +88,7 @@ def test_a_requested_video_renders_to_ready_with_live_progress(session, services
     mp4 = services.storage.path_for(done.video_key)
     assert _duration(mp4) == pytest.approx(done.duration_seconds, abs=0.5)
     assert done.title and done.script["lines"] and done.progress == 100
-    usage = quotas.usage_summary(session, user_id=user_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)
     assert usage.render_seconds == pytest.approx(done.duration_seconds)
     messages = _messages_until_ready(pubsub)
@@ -108,15 +111,24 @@ def test_cancel_queued_and_running_videos(session, services, workers):
         lambda: read_video(first.id).step in ("voice", "captions", "backgrounds", "render"),
         timeout=120, what="the first render to get going", worker=worker,
     )  # fmt: skip
-    queued = videos.cancel_video(session, services, user_id=user_id, video_id=second.id)
+    queued = videos.cancel_video(
+        session, services, actor=personal_actor(session, user_id), video_id=second.id
+    )
     assert queued.status == VideoStatus.CANCELED
-    running = videos.cancel_video(session, services, user_id=user_id, video_id=first.id)
+    running = videos.cancel_video(
+        session, services, actor=personal_actor(session, user_id), video_id=first.id
+    )
     assert running.status == VideoStatus.RUNNING and running.cancel_requested
     stopped = wait_for(lambda: _finished(first.id), timeout=60, what="CANCELED", worker=worker)
     assert stopped.status == VideoStatus.CANCELED
     assert read_video(second.id).started_at is None
     assert _files(services, user_id, first.id) == []
-    assert quotas.usage_summary(session, user_id=user_id).videos_reserved == 0
+    assert (
+        quotas.usage_summary(
+            session, workspace_id=personal_workspace_id(session, user_id)
+        ).videos_reserved
+        == 0
+    )
 
 
 def wait_until_dead_lettered(services, job_id: str) -> None:
@@ -138,7 +150,7 @@ def test_retryable_failures_end_failed_in_the_dead_letter_queue(session, service
     assert "server error (HTTP 503)" in failed.error
     assert calls == 3 * 3  # three attempts (max 2 retries), each with the SDK's own 2 retries
     wait_until_dead_lettered(services, failed.job_id)
-    usage = quotas.usage_summary(session, user_id=user_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (usage.videos_used, usage.videos_reserved) == (0, 0)
 
 
@@ -182,5 +194,5 @@ def test_a_worker_killed_mid_render_is_recovered_and_finishes_exactly_once(
     media_root = Path(services.settings.media_root)
     assert partial_files(media_root) == []
     assert processes_using(media_root, besides=[second]) == []
-    usage = quotas.usage_summary(session, user_id=user_id)
+    usage = quotas.usage_summary(session, workspace_id=personal_workspace_id(session, user_id))
     assert (usage.videos_used, usage.videos_reserved) == (1, 0)

@@ -32,6 +32,7 @@ from viralshorts.ui.videos import VideosState
 TOKEN = "tab-1"
 # Pub/sub channels are server-wide (not per Redis DB index): ids no other run uses.
 USER_ID, VIDEO_ID = 987_654, 876_543
+_SEEDED: dict[str, int] = {}  # the seeded user's personal workspace
 
 
 def _raise(exc: Exception) -> None:
@@ -70,8 +71,8 @@ async def _wait_for(predicate, manager: StateManagerMemory) -> VideosState:
 
 
 async def _wait_for_subscriber(client) -> None:
-    """Until the page's loop listens on the user's channel (a message before that is missed)."""
-    channel = progress_channel(USER_ID)
+    """Until the page's loop listens on the workspace's channel (a message before is missed)."""
+    channel = progress_channel(_SEEDED["workspace_id"])
     for _ in range(100):
         if dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) > 0:
             return
@@ -85,6 +86,7 @@ def _seed(session, status: str = VideoStatus.RUNNING) -> None:
     session.commit()
     _TAB_COOKIE["cookie"] = f"{SESSION_COOKIE}={token}"
     campaign = new_campaign(session, USER_ID, name="Owls", niche="owl facts")
+    _SEEDED["workspace_id"] = campaign.workspace_id
     session.add(
         Video(
             id=VIDEO_ID,
@@ -110,7 +112,9 @@ async def _signed_in_tab() -> AsyncIterator[tuple[BaseStateEventProcessor, State
     processor.configure(state_manager=manager)
     async with processor:
         async with manager.modify_state(rx.BaseStateToken(ident=TOKEN, cls=AuthState)) as root:
-            (await root.get_state(AuthState))._user_id = USER_ID
+            auth = await root.get_state(AuthState)
+            auth._user_id, auth._workspace_id = USER_ID, _SEEDED["workspace_id"]
+            auth._workspace_role = "owner"
         await APP.event_namespace._token_manager.link_token_to_sid(TOKEN, "sid-1")
         yield processor, manager
 
@@ -131,7 +135,7 @@ async def test_list_follows_redis_and_stops_when_the_tab_leaves(session, use_red
             "percent": 55,
             "message": "Rendering",
         }
-        use_redis.publish(progress_channel(USER_ID), json.dumps(message))
+        use_redis.publish(progress_channel(_SEEDED["workspace_id"]), json.dumps(message))
         live = await _wait_for(lambda s: s.rows[0]["percent"] == 55, manager)
         assert (live.rows[0]["step"], live.rows[0]["message"]) == ("render", "Rendering")
 
@@ -161,7 +165,7 @@ async def test_a_video_started_elsewhere_appears_while_the_list_is_idle(session,
         session.add(started)
         session.commit()
         message = {"video_id": started.id, "status": "running", "step": "voice", "percent": 7}
-        use_redis.publish(progress_channel(USER_ID), json.dumps(message))
+        use_redis.publish(progress_channel(_SEEDED["workspace_id"]), json.dumps(message))
         shown = await _wait_for(lambda s: len(s.rows) == 2, manager)
         assert {row["title"] for row in shown.rows} == {"Owls", "Owl calls"}
         assert not chain.done(), "the loop ended although the tab is still on the page"
@@ -199,9 +203,9 @@ class _QueueFeed:
         self.messages: asyncio.Queue[dict[str, Any] | Exception] = asyncio.Queue()
         self.subscriptions: list[tuple[int, _QueueSubscription]] = []
 
-    async def subscribe(self, user_id: int) -> _QueueSubscription:
+    async def subscribe(self, workspace_id: int) -> _QueueSubscription:
         subscription = _QueueSubscription(self.messages)
-        self.subscriptions.append((user_id, subscription))
+        self.subscriptions.append((workspace_id, subscription))
         return subscription
 
 
@@ -212,7 +216,7 @@ async def test_the_page_reads_progress_through_the_services_feed(session, use_re
     async with _signed_in_tab() as (processor, manager):
         chain = asyncio.create_task(_drain(processor, _event("load_page", "/app/videos")))
         await _wait_for(lambda s: s._watch_id != "" and s.rows, manager)
-        assert [user for user, _ in feed.subscriptions] == [USER_ID]
+        assert [workspace for workspace, _ in feed.subscriptions] == [_SEEDED["workspace_id"]]
 
         await feed.messages.put({"video_id": VIDEO_ID, "status": "running", "percent": 64})
         await _wait_for(lambda s: s.rows[0]["percent"] == 64, manager)

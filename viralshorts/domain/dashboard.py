@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
+from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import PermissionDeniedError
 from viralshorts.models import Campaign, User, Video, VideoStatus
 
 
 @dataclass(frozen=True)
 class OverviewCounts:
-    """What a creator has: active/archived campaigns and videos per status."""
+    """What a workspace has: active/archived campaigns and videos per status."""
 
     active_campaigns: int
     archived_campaigns: int
@@ -24,15 +25,17 @@ class OverviewCounts:
         return sum(self.videos_by_status.values())
 
 
-def overview_counts(session: Session, *, user_id: int) -> OverviewCounts:
-    """Count the user's campaigns and videos straight from the database."""
+def overview_counts(session: Session, *, actor: Actor) -> OverviewCounts:
+    """Count the workspace's campaigns and videos straight from the database."""
+    require(actor, Action.VIEW)
     archived = col(Campaign.archived_at).is_not(None)
-    rows = session.exec(
-        select(archived, func.count()).where(Campaign.user_id == user_id).group_by(archived)
-    ).all()
+    in_workspace = Campaign.workspace_id == actor.workspace_id
+    rows = session.exec(select(archived, func.count()).where(in_workspace).group_by(archived)).all()
     by_archived = {bool(is_archived): count for is_archived, count in rows}
     statuses = session.exec(
-        select(Video.status, func.count()).where(Video.user_id == user_id).group_by(Video.status)
+        select(Video.status, func.count())
+        .where(Video.workspace_id == actor.workspace_id)
+        .group_by(Video.status)
     ).all()
     videos = {str(status): 0 for status in VideoStatus}
     videos.update({str(status): count for status, count in statuses})

@@ -3,8 +3,7 @@
 A reservation is held while a video waits or renders, so a workspace can never queue more videos
 than its plan allows. Every change is one conditional UPDATE on the workspace's ``usage`` row,
 which PostgreSQL and SQLite both serialise, so two concurrent requests never exceed the limit.
-Usage and plan belong to a workspace; until callers pass an actor, ``user_id`` means the
-user's personal workspace.
+Usage and plan belong to a workspace: every member's videos count against the same quota.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import QuotaExceededError
 from viralshorts.models import Subscription, SubscriptionStatus, Usage, utcnow
 
@@ -48,7 +46,7 @@ _PAYING_STATUSES = (
 
 @dataclass(frozen=True)
 class UsageSummary:
-    """A user's consumption in one period against the plan's limits."""
+    """A workspace's consumption in one period against the plan's limits."""
 
     plan: Plan
     period: str
@@ -67,9 +65,8 @@ def current_period(now: datetime | None = None) -> str:
     return (now or utcnow()).strftime("%Y-%m")
 
 
-def plan_for(session: Session, *, user_id: int) -> Plan:
-    """The plan the user's workspace pays for; "free" without a subscription in good standing."""
-    workspace_id = personal_workspace_id(session, user_id)
+def plan_for(session: Session, *, workspace_id: int) -> Plan:
+    """The plan the workspace pays for; "free" without a subscription in good standing."""
     sub = session.exec(
         select(Subscription).where(Subscription.workspace_id == workspace_id)
     ).first()
@@ -96,8 +93,10 @@ def _usage_row(workspace_id: int, period: str) -> sa.ColumnElement[bool]:
     return sa.and_(Usage.workspace_id == workspace_id, Usage.period == period)
 
 
-def reserve_videos(session: Session, *, user_id: int, count: int, period: str | None = None) -> str:
-    """Hold ``count`` videos of this month's quota; the caller commits.
+def reserve_videos(
+    session: Session, *, workspace_id: int, user_id: int, count: int, period: str | None = None
+) -> str:
+    """Hold ``count`` videos of the workspace's quota this month (``user_id`` asks); caller commits.
 
     Returns:
         The period the reservation was made in (store it to release or commit later).
@@ -106,8 +105,7 @@ def reserve_videos(session: Session, *, user_id: int, count: int, period: str | 
         QuotaExceededError: the plan has fewer than ``count`` videos left this month.
     """
     period = period or current_period()
-    plan = plan_for(session, user_id=user_id)
-    workspace_id = personal_workspace_id(session, user_id)
+    plan = plan_for(session, workspace_id=workspace_id)
     _ensure_usage_row(session, user_id=user_id, workspace_id=workspace_id, period=period)
     taken = Usage.videos_reserved + Usage.videos_used
     result = session.exec(
@@ -116,7 +114,7 @@ def reserve_videos(session: Session, *, user_id: int, count: int, period: str | 
         .values(videos_reserved=Usage.videos_reserved + count)
     )
     if result.rowcount != 1:
-        left = usage_summary(session, user_id=user_id, period=period).videos_remaining
+        left = usage_summary(session, workspace_id=workspace_id, period=period).videos_remaining
         raise QuotaExceededError(_quota_message(plan, left, count))
     return period
 
@@ -133,22 +131,24 @@ def _clamped_minus(column: sa.ColumnElement[int], count: int) -> sa.ColumnElemen
     return sa.case((column >= count, column - count), else_=0)
 
 
-def release_reservation(session: Session, *, user_id: int, period: str, count: int = 1) -> None:
+def release_reservation(
+    session: Session, *, workspace_id: int, period: str, count: int = 1
+) -> None:
     """Give back ``count`` reserved videos (the work was cancelled or failed); caller commits."""
     session.exec(
         sa.update(Usage)
-        .where(_usage_row(personal_workspace_id(session, user_id), period))
+        .where(_usage_row(workspace_id, period))
         .values(videos_reserved=_clamped_minus(Usage.videos_reserved, count))
     )
 
 
 def commit_reservation(
-    session: Session, *, user_id: int, period: str, render_seconds: float, count: int = 1
+    session: Session, *, workspace_id: int, period: str, render_seconds: float, count: int = 1
 ) -> None:
     """Turn reserved videos into used ones and add the rendered seconds; caller commits."""
     session.exec(
         sa.update(Usage)
-        .where(_usage_row(personal_workspace_id(session, user_id), period))
+        .where(_usage_row(workspace_id, period))
         .values(
             videos_reserved=_clamped_minus(Usage.videos_reserved, count),
             videos_used=Usage.videos_used + count,
@@ -157,12 +157,13 @@ def commit_reservation(
     )
 
 
-def usage_summary(session: Session, *, user_id: int, period: str | None = None) -> UsageSummary:
-    """The user's plan and consumption in ``period`` (default: this month)."""
+def usage_summary(
+    session: Session, *, workspace_id: int, period: str | None = None
+) -> UsageSummary:
+    """The workspace's plan and consumption in ``period`` (default: this month)."""
     period = period or current_period()
-    workspace_id = personal_workspace_id(session, user_id)
     row = session.exec(select(Usage).where(_usage_row(workspace_id, period))).first()
-    plan = plan_for(session, user_id=user_id)
+    plan = plan_for(session, workspace_id=workspace_id)
     if row is None:
         return UsageSummary(plan, period, 0, 0, 0.0, 0)
     session.refresh(row)

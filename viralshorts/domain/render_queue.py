@@ -18,70 +18,79 @@ from sqlmodel import Session, col, func, select
 from viralshorts.domain import video_lifecycle
 from viralshorts.domain.video_lifecycle import ACTIVE
 from viralshorts.integrations.ports import Services, render_job_id
-from viralshorts.models import User, Video, VideoStatus, utcnow
+from viralshorts.models import Video, VideoStatus, Workspace, utcnow
 
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _in_flight(session: Session, user_id: int) -> int:
+def _in_flight(session: Session, workspace_id: int) -> int:
     query = select(func.count()).where(
-        Video.user_id == user_id, col(Video.status).in_(ACTIVE), Video.job_id != ""
+        Video.workspace_id == workspace_id, col(Video.status).in_(ACTIVE), Video.job_id != ""
     )
     return session.exec(query).one()
 
 
-def _waiting_ids(session: Session, user_id: int, limit: int) -> list[tuple[int, int]]:
+def _waiting(session: Session, workspace_id: int, limit: int) -> list[tuple[int, int, int]]:
+    """``(video id, attempts so far, its creator)`` of the workspace's oldest waiting videos."""
     query = (
-        select(Video.id, Video.attempts)
-        .where(Video.user_id == user_id, Video.status == VideoStatus.QUEUED, Video.job_id == "")
+        select(Video.id, Video.attempts, Video.user_id)
+        .where(
+            Video.workspace_id == workspace_id,
+            Video.status == VideoStatus.QUEUED,
+            Video.job_id == "",
+        )
         .order_by(col(Video.created_at), col(Video.id))
         .limit(limit)
     )
     if _is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    return [(vid, attempts) for vid, attempts in session.exec(query).all() if vid is not None]
+    return [(vid, tries, user) for vid, tries, user in session.exec(query).all() if vid is not None]
 
 
-def _lock_user(session: Session, user_id: int) -> None:
-    """Serialise dispatchers per user so the in-flight count they read stays true."""
+def _lock_workspace(session: Session, workspace_id: int) -> None:
+    """Serialise dispatchers per workspace so the in-flight count they read stays true."""
     if _is_postgres(session):
-        lock = select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-        session.exec(lock).first()
+        lock = select(Workspace.id).where(Workspace.id == workspace_id)
+        session.exec(lock.with_for_update(key_share=True)).first()
 
 
-def promote_waiting(session: Session, services: Services, *, user_id: int) -> list[int]:
-    """Enqueue the user's oldest waiting videos while the user has free slots.
+def promote_waiting(session: Session, services: Services, *, workspace_id: int) -> list[int]:
+    """Enqueue the workspace's oldest waiting videos while it has free slots.
+
+    Fair dispatch is per workspace (the unit that pays and holds the quota):
+    ``RENDER_PER_USER_CONCURRENCY`` videos of one workspace are on the queue at most, however
+    many members it has.
 
     Commits the session (the claim must be durable before the job exists).
 
     Returns:
         The ids of the videos that were enqueued.
     """
-    _lock_user(session, user_id)
-    free = services.settings.render_per_user_concurrency - _in_flight(session, user_id)
-    waiting = _waiting_ids(session, user_id, free) if free > 0 else []
+    _lock_workspace(session, workspace_id)
+    free = services.settings.render_per_user_concurrency - _in_flight(session, workspace_id)
+    waiting = _waiting(session, workspace_id, free) if free > 0 else []
     claimed = [
-        (vid, attempts + 1)
-        for vid, attempts in waiting
-        if video_lifecycle.claim_for_queue(session, video_id=vid, attempt=attempts + 1)
+        (vid, tries + 1, user_id)
+        for vid, tries, user_id in waiting
+        if video_lifecycle.claim_for_queue(session, video_id=vid, attempt=tries + 1)
     ]
     session.commit()
-    _enqueue_claimed(session, services, user_id, claimed)
-    return [video_id for video_id, _ in claimed]
+    _enqueue_claimed(session, services, claimed)
+    return [video_id for video_id, _, _ in claimed]
 
 
 def _enqueue_claimed(
-    session: Session, services: Services, user_id: int, claimed: list[tuple[int, int]]
+    session: Session, services: Services, claimed: list[tuple[int, int, int]]
 ) -> None:
     """Enqueue each claimed attempt; when the queue fails, every claim not yet enqueued goes
     back to waiting (committed) before the error goes on, so the tick enqueues it later."""
-    for index, (video_id, attempt) in enumerate(claimed):
+    for index, (video_id, attempt, user_id) in enumerate(claimed):
         try:
             services.queue.enqueue_render(video_id, user_id, attempt=attempt)
         except Exception:
-            for left_id, left_attempt in claimed[index:]:
+            for left_id, left_attempt, _ in claimed[index:]:
                 job_id = render_job_id(left_id, left_attempt)
                 video_lifecycle.back_to_waiting(session, video_id=left_id, job_id=job_id)
             session.commit()
@@ -118,16 +127,16 @@ def recover_stale(session: Session, services: Services) -> list[int]:
 
 
 def promote_all(session: Session, services: Services) -> list[int]:
-    """Promote waiting videos of every user who has some (the periodic tick)."""
-    users = session.exec(
-        select(Video.user_id)
+    """Promote waiting videos of every workspace that has some (the periodic tick)."""
+    workspaces = session.exec(
+        select(Video.workspace_id)
         .where(Video.status == VideoStatus.QUEUED, Video.job_id == "")
         .distinct()
     ).all()
     session.commit()
     promoted: list[int] = []
-    for user_id in users:
-        promoted += promote_waiting(session, services, user_id=user_id)
+    for workspace_id in workspaces:
+        promoted += promote_waiting(session, services, workspace_id=workspace_id)
     return promoted
 
 

@@ -80,7 +80,9 @@ def requeue(
     Returns:
         False when the video was no longer in ``from_statuses`` (roll back: the quota too).
     """
-    period = quotas.reserve_videos(session, user_id=video.user_id, count=1)
+    period = quotas.reserve_videos(
+        session, workspace_id=video.workspace_id, user_id=video.user_id, count=1
+    )
     return _update(
         session, video.id or 0, col(Video.status).in_(from_statuses),
         status=VideoStatus.QUEUED, job_id="", error="", cancel_requested=False,
@@ -135,7 +137,9 @@ def release_quota(session: Session, *, video_id: int) -> bool:
         return False
     released = _flip_reserved(session, video_id)
     if released:
-        quotas.release_reservation(session, user_id=video.user_id, period=video.quota_period)
+        quotas.release_reservation(
+            session, workspace_id=video.workspace_id, period=video.quota_period
+        )
     return released
 
 
@@ -191,6 +195,9 @@ def complete(session: Session, *, video_id: int, job_id: str, values: dict[str, 
     if video is not None and _flip_reserved(session, video_id):
         seconds = float(video.duration_seconds or 0.0)
         quotas.commit_reservation(
-            session, user_id=video.user_id, period=video.quota_period, render_seconds=seconds
+            session,
+            workspace_id=video.workspace_id,
+            period=video.quota_period,
+            render_seconds=seconds,
         )
     return True

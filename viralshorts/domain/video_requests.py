@@ -177,13 +177,16 @@ def _length_error(request: VideoRequest, plan: Plan) -> Problems:
     return {"custom_script": (error, "script_too_long_for_plan")} if error else {}
 
 
-def _count_media(session: Session, user_id: int, kinds: tuple[MediaKind, ...]) -> int:
-    query = select(func.count()).where(MediaAsset.user_id == user_id, MediaAsset.kind.in_(kinds))  # type: ignore[attr-defined]
+def _count_media(session: Session, workspace_id: int, kinds: tuple[MediaKind, ...]) -> int:
+    query = select(func.count()).where(
+        MediaAsset.workspace_id == workspace_id,
+        MediaAsset.kind.in_(kinds),  # type: ignore[attr-defined]
+    )
     return session.exec(query).one()
 
 
 def _background_error(
-    session: Session, services: Services, user_id: int, request: VideoRequest
+    session: Session, services: Services, workspace_id: int, request: VideoRequest
 ) -> dict[str, str]:
     source = request.background_source
     if source not in {s.value for s in BackgroundSource}:
@@ -194,7 +197,7 @@ def _background_error(
             "which is not configured. Use generated backgrounds or your uploads."
         }
     if source == BackgroundSource.UPLOADS and not _count_media(
-        session, user_id, (MediaKind.CLIP, MediaKind.IMAGE)
+        session, workspace_id, (MediaKind.CLIP, MediaKind.IMAGE)
     ):
         return {"background_source": "Upload at least one clip or image to your media library."}
     return {}
@@ -206,18 +209,18 @@ def music_asset_id(music: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _music_error(session: Session, user_id: int, music: str) -> dict[str, str]:
+def _music_error(session: Session, workspace_id: int, music: str) -> dict[str, str]:
     if music == "none" or music in BUNDLED_TRACKS:
         return {}
     asset_id = music_asset_id(music)
     asset = session.get(MediaAsset, asset_id) if asset_id is not None else None
-    if asset is None or asset.user_id != user_id or asset.kind != MediaKind.MUSIC:
-        return {"music": "Pick no music, a bundled track, or one of your own music uploads."}
+    if asset is None or asset.workspace_id != workspace_id or asset.kind != MediaKind.MUSIC:
+        return {"music": "Pick no music, a bundled track, or one of the workspace's music uploads."}
     return {}
 
 
 def request_problems(
-    session: Session, services: Services, *, user_id: int, request: VideoRequest, plan: Plan
+    session: Session, services: Services, *, workspace_id: int, request: VideoRequest, plan: Plan
 ) -> Problems:
     """Every rule ``request`` breaks: form field → (message, code); empty when it is fine."""
     return {
@@ -226,16 +229,18 @@ def request_problems(
         **_coded(_number_errors(request, plan)),
         **_language_error(request, services),
         **_voice_error(request, services),
-        **_coded(_background_error(session, services, user_id, request)),
-        **_coded(_music_error(session, user_id, request.music)),
+        **_coded(_background_error(session, services, workspace_id, request)),
+        **_coded(_music_error(session, workspace_id, request.music)),
     }
 
 
 def validate_request(
-    session: Session, services: Services, *, user_id: int, request: VideoRequest, plan: Plan
+    session: Session, services: Services, *, workspace_id: int, request: VideoRequest, plan: Plan
 ) -> None:
     """Raise ValidationError (with a message and a code per field) unless ``request`` is fine."""
-    problems = request_problems(session, services, user_id=user_id, request=request, plan=plan)
+    problems = request_problems(
+        session, services, workspace_id=workspace_id, request=request, plan=plan
+    )
     if problems:
         raise ValidationError(
             {name: message for name, (message, _) in problems.items()},
@@ -244,10 +249,12 @@ def validate_request(
 
 
 def request_errors(
-    session: Session, services: Services, *, user_id: int, request: VideoRequest, plan: Plan
+    session: Session, services: Services, *, workspace_id: int, request: VideoRequest, plan: Plan
 ) -> dict[str, str]:
     """Every rule ``request`` breaks, keyed by form field (empty when it is fine)."""
-    problems = request_problems(session, services, user_id=user_id, request=request, plan=plan)
+    problems = request_problems(
+        session, services, workspace_id=workspace_id, request=request, plan=plan
+    )
     return {name: message for name, (message, _) in problems.items()}
 
 

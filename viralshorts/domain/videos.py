@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from viralshorts.domain import quotas, render_queue, video_lifecycle
 from viralshorts.domain.video_requests import VideoRequest, script_errors, validate_request
+from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import NotFoundError, ServiceUnavailableError, ValidationError
 from viralshorts.integrations.ports import Services
 from viralshorts.models import Campaign, Video, VideoStatus, utcnow
@@ -53,9 +54,10 @@ class CostEstimate:
     message: str
 
 
-def estimate_cost(session: Session, *, user_id: int, request: VideoRequest) -> CostEstimate:
-    """How many videos ``request`` uses and how many the user has left before and after."""
-    summary = quotas.usage_summary(session, user_id=user_id)
+def estimate_cost(session: Session, *, actor: Actor, request: VideoRequest) -> CostEstimate:
+    """How many videos ``request`` uses and how many the workspace has left before and after."""
+    require(actor, Action.VIEW)
+    summary = quotas.usage_summary(session, workspace_id=actor.workspace_id)
     before, needed = summary.videos_remaining, max(request.count, 0)
     allowed = needed <= before
     after = before - needed if allowed else before
@@ -67,9 +69,9 @@ def estimate_cost(session: Session, *, user_id: int, request: VideoRequest) -> C
     return CostEstimate(needed, before, after, allowed, message)
 
 
-def _owned_campaign(session: Session, *, user_id: int, campaign_id: int) -> Campaign:
+def _workspace_campaign(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.user_id != user_id:
+    if campaign is None or campaign.workspace_id != actor.workspace_id:
         raise NotFoundError("Campaign not found.")
     return campaign
 
@@ -106,27 +108,32 @@ def _new_video(
 
 
 def request_videos(
-    session: Session, services: Services, *, user_id: int, request: VideoRequest
+    session: Session, services: Services, *, actor: Actor, request: VideoRequest
 ) -> list[Video]:
     """Validate, reserve quota, create ``request.count`` QUEUED videos and dispatch them.
 
     Raises:
+        PermissionDeniedError: the actor's role may not make videos.
         ValidationError: a field breaks a rule (``field_errors`` says which).
-        NotFoundError: the campaign is not the user's.
+        NotFoundError: the campaign is not the workspace's.
         QuotaExceededError: the plan has too few videos left this month.
         ServiceUnavailableError: the render queue did not answer; the videos are saved with
             their reservation and wait for the periodic tick (``params["video_ids"]``).
     """
-    plan = quotas.plan_for(session, user_id=user_id)
-    validate_request(session, services, user_id=user_id, request=request, plan=plan)
-    campaign = _owned_campaign(session, user_id=user_id, campaign_id=request.campaign_id)
-    period = quotas.reserve_videos(session, user_id=user_id, count=request.count)
+    require(actor, Action.MANAGE_VIDEOS)
+    workspace_id = actor.workspace_id
+    plan = quotas.plan_for(session, workspace_id=workspace_id)
+    validate_request(session, services, workspace_id=workspace_id, request=request, plan=plan)
+    campaign = _workspace_campaign(session, actor=actor, campaign_id=request.campaign_id)
+    period = quotas.reserve_videos(
+        session, workspace_id=workspace_id, user_id=actor.user_id, count=request.count
+    )
     batch_id, first_seed = uuid.uuid4().hex, secrets.randbelow(2**31 - 100)
     videos = [
         _new_video(
             request,
             campaign=campaign,
-            user_id=user_id,
+            user_id=actor.user_id,
             batch_id=batch_id,
             seed=first_seed + i,
             period=period,
@@ -135,7 +142,7 @@ def request_videos(
     ]
     session.add_all(videos)
     session.commit()
-    _dispatch(session, services, user_id=user_id, video_ids=[v.id or 0 for v in videos])
+    _dispatch(session, services, workspace_id=workspace_id, video_ids=[v.id or 0 for v in videos])
     for video in videos:
         session.refresh(video)
     return videos
@@ -144,14 +151,15 @@ def request_videos(
 def list_videos(
     session: Session,
     *,
-    user_id: int,
+    actor: Actor,
     campaign_id: int | None = None,
     status: VideoStatus | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Video]:
-    """The user's videos, newest first, optionally of one campaign or status."""
-    query = select(Video).where(Video.user_id == user_id)
+    """The workspace's videos, newest first, optionally of one campaign or status."""
+    require(actor, Action.VIEW)
+    query = select(Video).where(Video.workspace_id == actor.workspace_id)
     if campaign_id is not None:
         query = query.where(Video.campaign_id == campaign_id)
     if status is not None:
@@ -160,22 +168,34 @@ def list_videos(
     return list(session.exec(query.offset(offset).limit(limit)).all())
 
 
-def get_video(session: Session, *, user_id: int, video_id: int) -> Video:
-    """One of the user's videos, freshly read; NotFoundError for anyone else's."""
+def get_video(session: Session, *, actor: Actor, video_id: int) -> Video:
+    """One of the workspace's videos, freshly read; NotFoundError for another's."""
+    require(actor, Action.VIEW)
+    return _find(session, actor.workspace_id, video_id)
+
+
+def _find(session: Session, workspace_id: int, video_id: int) -> Video:
     video = session.get(Video, video_id, populate_existing=True)
-    if video is None or video.user_id != user_id:
+    if video is None or video.workspace_id != workspace_id:
         raise NotFoundError("Video not found.")
     return video
 
 
-def cancel_video(session: Session, services: Services, *, user_id: int, video_id: int) -> Video:
+def _changeable(session: Session, actor: Actor, video_id: int) -> Video:
+    """The workspace's video, once the actor's role may change videos."""
+    require(actor, Action.MANAGE_VIDEOS)
+    return _find(session, actor.workspace_id, video_id)
+
+
+def cancel_video(session: Session, services: Services, *, actor: Actor, video_id: int) -> Video:
     """Cancel a queued video now, or ask a rendering one to stop (the worker stops ffmpeg).
 
     Raises:
-        NotFoundError: not the user's video.
+        PermissionDeniedError: the actor's role may not change videos.
+        NotFoundError: not the workspace's video.
         ValidationError: the video is already finished.
     """
-    video = get_video(session, user_id=user_id, video_id=video_id)
+    video = _changeable(session, actor, video_id)
     if video_lifecycle.end(
         session,
         video_id=video_id,
@@ -190,7 +210,7 @@ def cancel_video(session: Session, services: Services, *, user_id: int, video_id
         with contextlib.suppress(ServiceUnavailableError):
             if video.job_id:
                 services.queue.cancel(video.job_id)
-            render_queue.promote_waiting(session, services, user_id=user_id)
+            render_queue.promote_waiting(session, services, workspace_id=actor.workspace_id)
     elif video_lifecycle.request_cancel(session, video_id=video_id):
         session.commit()
     else:
@@ -198,7 +218,7 @@ def cancel_video(session: Session, services: Services, *, user_id: int, video_id
             {"status": "This video is not queued or rendering any more."},
             field_codes={"status": "video_finished"},
         )
-    return get_video(session, user_id=user_id, video_id=video_id)
+    return _find(session, actor.workspace_id, video_id)
 
 
 def queue_unavailable(video_ids: list[int]) -> ServiceUnavailableError:
@@ -213,14 +233,16 @@ def queue_unavailable(video_ids: list[int]) -> ServiceUnavailableError:
     )
 
 
-def _dispatch(session: Session, services: Services, *, user_id: int, video_ids: list[int]) -> None:
-    """Promote the user's waiting videos; the saved ``video_ids`` wait if the queue is down.
+def _dispatch(
+    session: Session, services: Services, *, workspace_id: int, video_ids: list[int]
+) -> None:
+    """Promote the workspace's waiting videos; the saved ``video_ids`` wait if the queue is down.
 
     Raises:
         ServiceUnavailableError: the queue did not answer (everything is committed).
     """
     try:
-        render_queue.promote_waiting(session, services, user_id=user_id)
+        render_queue.promote_waiting(session, services, workspace_id=workspace_id)
     except ServiceUnavailableError as exc:
         raise queue_unavailable(video_ids) from exc
 
@@ -240,13 +262,13 @@ def _requeue(
             field_codes={"status": "video_changed"},
         )
     session.commit()
-    _dispatch(session, services, user_id=video.user_id, video_ids=[video.id or 0])
-    return get_video(session, user_id=video.user_id, video_id=video.id or 0)
+    _dispatch(session, services, workspace_id=video.workspace_id, video_ids=[video.id or 0])
+    return _find(session, video.workspace_id, video.id or 0)
 
 
-def retry_video(session: Session, services: Services, *, user_id: int, video_id: int) -> Video:
+def retry_video(session: Session, services: Services, *, actor: Actor, video_id: int) -> Video:
     """Render a FAILED or CANCELED video again (it needs quota again)."""
-    video = get_video(session, user_id=user_id, video_id=video_id)
+    video = _changeable(session, actor, video_id)
     if video.status not in (VideoStatus.FAILED, VideoStatus.CANCELED):
         raise ValidationError(
             {"status": "Only failed or canceled videos can be retried."},
@@ -256,16 +278,16 @@ def retry_video(session: Session, services: Services, *, user_id: int, video_id:
 
 
 def rerender_with_script(
-    session: Session, services: Services, *, user_id: int, video_id: int, script: dict[str, Any]
+    session: Session, services: Services, *, actor: Actor, video_id: int, script: dict[str, Any]
 ) -> Video:
     """Store an edited script and render the video again from it."""
-    video = get_video(session, user_id=user_id, video_id=video_id)
+    video = _changeable(session, actor, video_id)
     if video.status in video_lifecycle.ACTIVE:
         raise ValidationError(
             {"status": "Wait for this video to finish before editing it."},
             field_codes={"status": "video_active"},
         )
-    plan = quotas.plan_for(session, user_id=user_id)
+    plan = quotas.plan_for(session, workspace_id=actor.workspace_id)
     cleaned, errors = script_errors(script, plan=plan, voice_speed=video.voice_speed)
     if errors:
         raise ValidationError(errors)
@@ -273,9 +295,10 @@ def rerender_with_script(
     return _requeue(session, services, video, finished, script=cleaned)
 
 
-def rerender_cost_note(session: Session, *, user_id: int) -> str:
+def rerender_cost_note(session: Session, *, actor: Actor) -> str:
     """What a re-render costs: one video of this month's quota (said before the creator asks)."""
-    summary = quotas.usage_summary(session, user_id=user_id)
+    require(actor, Action.VIEW)
+    summary = quotas.usage_summary(session, workspace_id=actor.workspace_id)
     left = summary.videos_remaining
     if left <= 0:
         return (
@@ -285,14 +308,15 @@ def rerender_cost_note(session: Session, *, user_id: int) -> str:
     return f"Re-rendering uses 1 video of your quota ({left - 1} left this month)."
 
 
-def delete_video(session: Session, services: Services, *, user_id: int, video_id: int) -> None:
+def delete_video(session: Session, services: Services, *, actor: Actor, video_id: int) -> None:
     """Delete a finished video and its stored files (video, thumbnail, captions).
 
     Raises:
-        NotFoundError: not the user's video.
+        PermissionDeniedError: the actor's role may not change videos.
+        NotFoundError: not the workspace's video.
         ValidationError: the video is queued or rendering (cancel it first).
     """
-    video = get_video(session, user_id=user_id, video_id=video_id)
+    video = _changeable(session, actor, video_id)
     keys = [key for key in (video.video_key, video.thumbnail_key, video.captions_key) if key]
     if not video_lifecycle.delete_finished(session, video_id=video_id):
         session.rollback()
@@ -314,14 +338,14 @@ def normalise_hashtags(tags: list[str]) -> list[str]:
 def update_metadata(
     session: Session,
     *,
-    user_id: int,
+    actor: Actor,
     video_id: int,
     title: str,
     description: str,
     hashtags: list[str],
 ) -> Video:
     """Edit what is published with the video (title, description, hashtags)."""
-    video = get_video(session, user_id=user_id, video_id=video_id)
+    video = _changeable(session, actor, video_id)
     tags = normalise_hashtags(hashtags)
     errors = {}
     if not title.strip() or len(title.strip()) > MAX_TITLE:

@@ -1,8 +1,8 @@
-"""ProgressPublisher and ProgressFeed on Redis pub/sub: one channel per user, JSON payloads.
+"""ProgressPublisher and ProgressFeed on Redis pub/sub: one channel per workspace, JSON payloads.
 
-The worker publishes on ``progress_channel(user_id)``; the pages subscribe through
-``RedisProgressFeed``. When a subscription breaks the pages read the database instead, so a
-missed message is never lost information.
+The worker publishes on ``progress_channel(workspace_id)``, so every member watching sees it;
+the pages subscribe through ``RedisProgressFeed``. When a subscription breaks the pages read
+the database instead, so a missed message is never lost information.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ def _redis_db_index(url: str) -> int:
     return int(path) if path.isdigit() else 0
 
 
-def progress_channel(user_id: int, redis_url: str | None = None) -> str:
-    """The pub/sub channel carrying ``{video_id, status, step, percent, message}`` for a user.
+def progress_channel(workspace_id: int, redis_url: str | None = None) -> str:
+    """The channel carrying ``{video_id, status, step, percent, message}`` for a workspace.
 
     Pub/sub channels are server-wide in Redis (not per database index), so the channel carries
     the index of REDIS_URL: two environments sharing one Redis server never see each other's
     progress.
     """
     db_index = _redis_db_index(redis_url or get_settings().redis_url)
-    return f"vs:{db_index}:progress:user:{user_id}"
+    return f"vs:{db_index}:progress:workspace:{workspace_id}"
 
 
 class RedisProgressPublisher:
@@ -51,13 +51,13 @@ class RedisProgressPublisher:
             self._client = redis.Redis.from_url(self._url)
         return self._client
 
-    def publish(self, user_id: int, payload: dict[str, Any]) -> None:
-        """Send ``payload`` to the user's channel."""
+    def publish(self, workspace_id: int, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to the workspace's channel."""
         try:
-            channel = progress_channel(user_id, self._url)
+            channel = progress_channel(workspace_id, self._url)
             self.client.publish(channel, json.dumps(payload, default=str))
         except redis.RedisError:
-            logger.warning("progress publish failed for user %s", user_id, exc_info=True)
+            logger.warning("progress publish failed for workspace %s", workspace_id, exc_info=True)
 
 
 def parse_progress(data: Any) -> dict[str, Any] | None:
@@ -112,14 +112,14 @@ class RedisProgressFeed:
     def __init__(self, settings: Settings) -> None:
         self._url = settings.redis_url
 
-    async def subscribe(self, user_id: int) -> RedisProgressSubscription:
-        """Subscribe to ``user_id``'s channel; ServiceUnavailableError when Redis is unreachable."""
+    async def subscribe(self, workspace_id: int) -> RedisProgressSubscription:
+        """Subscribe to the workspace's channel; ServiceUnavailableError when Redis is down."""
         client = aioredis.Redis.from_url(self._url)
         pubsub = client.pubsub()
         try:
-            await pubsub.subscribe(progress_channel(user_id, self._url))
+            await pubsub.subscribe(progress_channel(workspace_id, self._url))
         except (aioredis.RedisError, OSError) as exc:
-            logger.warning("progress: cannot subscribe for user %s", user_id)
+            logger.warning("progress: cannot subscribe for workspace %s", workspace_id)
             await RedisProgressSubscription(client, pubsub).close()
             raise _unavailable("cannot subscribe") from exc
         return RedisProgressSubscription(client, pubsub)

@@ -12,14 +12,15 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain.dashboard import OverviewCounts, overview_counts
+from viralshorts.domain.workspaces import Actor
 from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card, empty_state
 from viralshorts.ui.progress import STATUS_LABELS
 
 
-def _counts(user_id: int) -> OverviewCounts:
+def _counts(actor: Actor) -> OverviewCounts:
     with session_scope() as s:
-        return overview_counts(s, user_id=user_id)
+        return overview_counts(s, actor=actor)
 
 
 class OverviewState(rx.State):
@@ -34,10 +35,10 @@ class OverviewState(rx.State):
     @rx.event
     async def load(self):
         """Read the counts for the signed-in user."""
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
-        counts = await asyncio.to_thread(_counts, user_id)
+        counts = await asyncio.to_thread(_counts, actor)
         self.active_campaigns = counts.active_campaigns
         self.archived_campaigns = counts.archived_campaigns
         self.total_videos = counts.total_videos

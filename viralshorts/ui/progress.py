@@ -26,10 +26,11 @@ from typing import Any, TypedDict
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
+from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.ports import ProgressFeed, ProgressSubscription
 from viralshorts.integrations.services import get_services
-from viralshorts.models import Video
+from viralshorts.models import Video, WorkspaceRole
 from viralshorts.models.enums import RenderStep, VideoStatus
 from viralshorts.ui.state import AuthState
 
@@ -180,7 +181,7 @@ class _Watch:
     """Bookkeeping of one running loop (lives in the task, never in the state)."""
 
     watch_id: str
-    user_id: int
+    actor: Actor
     token: str
     last_refresh: float = 0.0
     last_check: float = 0.0
@@ -191,16 +192,17 @@ class _Watch:
     feed: ProgressSubscription | None = None
 
 
-async def _subscribe(user_id: int) -> ProgressSubscription | None:
-    """A subscription to the user's progress; None without a feed (the DB refresh remains)."""
+async def _subscribe(workspace_id: int) -> ProgressSubscription | None:
+    """The workspace's progress (every member's renders); None without a feed (DB refresh)."""
     feed: ProgressFeed | None = (await asyncio.to_thread(get_services)).progress_feed
     if feed is None:
         return None
     try:
-        return await feed.subscribe(user_id)
+        return await feed.subscribe(workspace_id)
     except ServiceUnavailableError:
         logger.warning(
-            "progress: cannot subscribe for user %s; reloading from the database", user_id
+            "progress: cannot subscribe for workspace %s; reloading from the database",
+            workspace_id,
         )
         return None
 
@@ -219,10 +221,13 @@ async def _next_update(watch: _Watch) -> dict[str, Any] | None:
         return None
 
 
-async def current_user_id(state: rx.State) -> int | None:
-    """The signed-in user's id, read from the shared AuthState."""
+async def current_actor(state: rx.State) -> Actor | None:
+    """The signed-in user in their current workspace, read from the shared AuthState."""
     auth = await state.get_state(AuthState)
-    return auth._user_id
+    if auth._user_id is None or auth._workspace_id is None:
+        return None
+    role = WorkspaceRole(auth._workspace_role)
+    return Actor(user_id=auth._user_id, workspace_id=auth._workspace_id, role=role)
 
 
 async def _client_connected(token: str) -> bool:
@@ -237,7 +242,7 @@ async def _client_connected(token: str) -> bool:
 
 
 # What a page state using ``LiveProgress`` supplies:
-#   _snapshot_loader(user_id) -> a thread-safe callable that reads the page's rows from the DB
+#   _snapshot_loader(actor) -> a thread-safe callable that reads the page's rows from the DB
 #   _apply_snapshot(snapshot), _has_active() -> bool,
 #   _apply_progress(update: dict) -> bool (True: the update is about a video this page should
 #       show but does not have yet, so the page reloads),
@@ -265,7 +270,7 @@ class LiveProgress(rx.State, mixin=True):
         if watch is None:
             return
         try:
-            watch.feed = await _subscribe(watch.user_id)
+            watch.feed = await _subscribe(watch.actor.workspace_id)
             await self._refresh(watch)
             await self._follow(watch)
         finally:
@@ -275,15 +280,15 @@ class LiveProgress(rx.State, mixin=True):
 
     async def _claim_watch(self) -> _Watch | None:
         async with self:
-            user_id = await current_user_id(self)
+            actor = await current_actor(self)
             # Wall-clock time: with Redis state, the loop may run in another web process.
             fresh = time.time() - self._watch_beat < STALE_BEAT_SECONDS
-            if user_id is None or (self._watch_id and fresh):
+            if actor is None or (self._watch_id and fresh):
                 return None
             self._watch_id = uuid.uuid4().hex
             self._watch_beat = time.time()
             token = self.router.session.client_token
-            return _Watch(watch_id=self._watch_id, user_id=user_id, token=token)
+            return _Watch(watch_id=self._watch_id, actor=actor, token=token)
 
     async def _release_watch(self, watch: _Watch) -> None:
         async with self:
@@ -292,7 +297,7 @@ class LiveProgress(rx.State, mixin=True):
 
     async def _refresh(self, watch: _Watch) -> None:
         async with self:
-            loader = self._snapshot_loader(watch.user_id)
+            loader = self._snapshot_loader(watch.actor)
             generation = self._snapshot_gen
         snapshot = await asyncio.to_thread(loader)
         async with self:

@@ -15,7 +15,7 @@ from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import video_requests
 from viralshorts.domain import videos as video_domain
-from viralshorts.domain.workspaces import personal_actor
+from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import (
     NotFoundError,
     ServiceUnavailableError,
@@ -24,7 +24,7 @@ from viralshorts.errors import (
 )
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Video
-from viralshorts.ui.guards import BAD_REQUEST, record_id, session_user, text
+from viralshorts.ui.guards import BAD_REQUEST, record_id, session_actor, text
 from viralshorts.ui.layout import app_shell, card, error_callout
 from viralshorts.ui.progress import (
     LiveProgress,
@@ -85,31 +85,29 @@ def _links(video: Video) -> Links:
     return Links(**{key: str(found.get(key, "")) for key in NO_LINKS})
 
 
-def _campaign_name(session: Any, user_id: int, campaign_id: int) -> str:
+def _campaign_name(session: Any, actor: Actor, campaign_id: int) -> str:
     try:
-        return campaign_domain.get_campaign(
-            session, actor=personal_actor(session, user_id), campaign_id=campaign_id
-        ).name
+        return campaign_domain.get_campaign(session, actor=actor, campaign_id=campaign_id).name
     except NotFoundError:
         return ""
 
 
-def load_detail(user_id: int, video_id: int) -> dict[str, Any] | None:
+def load_detail(actor: Actor, video_id: int) -> dict[str, Any] | None:
     """Everything the page shows about one video, or None when it is not the user's."""
     with session_scope() as session:
         try:
-            video = video_domain.get_video(session, user_id=user_id, video_id=video_id)
+            video = video_domain.get_video(session, actor=actor, video_id=video_id)
         except NotFoundError:
             return None
         script = video.script or {}
         return {
-            "row": video_row(video, _campaign_name(session, user_id, video.campaign_id)),
+            "row": video_row(video, _campaign_name(session, actor, video.campaign_id)),
             "links": _links(video),
             # The stored MP4's key names its render: a new key means new links for the player.
             "video_key": video.video_key,
             "target_seconds": video.target_seconds,
             "voice_speed": video.voice_speed,
-            "cost_note": video_domain.rerender_cost_note(session, user_id=user_id),
+            "cost_note": video_domain.rerender_cost_note(session, actor=actor),
             "title": video.title,
             "description": video.description,
             "hashtags": " ".join(video.hashtags),
@@ -142,8 +140,8 @@ class VideoDetailState(LiveProgress, rx.State):
     _target_seconds: int = 0
     _voice_speed: float = 1.0
 
-    def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
-        return functools.partial(load_detail, user_id, self._video_id)
+    def _snapshot_loader(self, actor: Actor) -> Callable[[], Any]:
+        return functools.partial(load_detail, actor, self._video_id)
 
     def _apply_snapshot(self, snapshot: Any) -> None:
         self.found = snapshot is not None
@@ -187,8 +185,8 @@ class VideoDetailState(LiveProgress, rx.State):
     @rx.event
     async def load_page(self):
         """Load the video named in the URL and start following its progress."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return leave
         self._video_id = video_id_from_path(self.router.url.path) or 0
         self.row, self.links, self._video_key = None, NO_LINKS, ""
@@ -196,7 +194,7 @@ class VideoDetailState(LiveProgress, rx.State):
         self.script_error, self.script_notice, self.confirm_delete = "", "", False
         snapshot = None
         if self._video_id:
-            snapshot = await asyncio.to_thread(load_detail, user_id, self._video_id)
+            snapshot = await asyncio.to_thread(load_detail, actor, self._video_id)
         self._apply_snapshot(snapshot)
         if snapshot is None:
             return None
@@ -217,29 +215,29 @@ class VideoDetailState(LiveProgress, rx.State):
         if name in ("hook", "lines"):
             self._update_length_note()
 
-    async def _user_for_action(self) -> tuple[int | None, Any]:
+    async def _user_for_action(self) -> tuple[Actor | None, Any]:
         """The signed-in owner of a video this page shows, or why not (a redirect or a message)."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return None, leave
         if not self._video_id or not self.found:
             self.action_error = "This video does not exist, or it is not yours."
             return None, None
-        return user_id, None
+        return actor, None
 
-    async def _reload(self, user_id: int) -> None:
-        self._apply_snapshot(await asyncio.to_thread(load_detail, user_id, self._video_id))
+    async def _reload(self, actor: Actor) -> None:
+        self._apply_snapshot(await asyncio.to_thread(load_detail, actor, self._video_id))
         self._snapshot_gen += 1
 
     @rx.event
     async def save_details(self):
         """Save title, description and hashtags."""
         self.details_errors, self.details_notice, self.action_error = {}, "", ""
-        user_id, leave = await self._user_for_action()
-        if user_id is None:
+        actor, leave = await self._user_for_action()
+        if actor is None:
             return leave
         update = functools.partial(
-            _save_details, user_id, self._video_id, self.title, self.description, self.hashtags
+            _save_details, actor, self._video_id, self.title, self.description, self.hashtags
         )
         try:
             await asyncio.to_thread(update)
@@ -250,15 +248,15 @@ class VideoDetailState(LiveProgress, rx.State):
             self.action_error = str(exc)
             return None
         self.details_notice = "Details saved."
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
     async def rerender(self):
         """Render the video again from the edited script."""
         self.script_error, self.script_notice, self.action_error = "", "", ""
-        user_id, leave = await self._user_for_action()
-        if user_id is None:
+        actor, leave = await self._user_for_action()
+        if actor is None:
             return leave
         script = script_from_text(
             self.hook,
@@ -268,7 +266,7 @@ class VideoDetailState(LiveProgress, rx.State):
             hashtags=split_hashtags(self.hashtags),
         )
         try:
-            await asyncio.to_thread(_rerender, user_id, self._video_id, script)
+            await asyncio.to_thread(_rerender, actor, self._video_id, script)
         except ValidationError as exc:
             self.script_error = " ".join(exc.field_errors.values())
             return None
@@ -279,24 +277,24 @@ class VideoDetailState(LiveProgress, rx.State):
             return None
         else:
             self.script_notice = RERENDER_NOTICE
-        await self._reload(user_id)
+        await self._reload(actor)
         return VideoDetailState.watch_progress
 
     @rx.event
     async def retry(self):
         """Queue a failed or canceled video again and follow it live."""
         self.action_error = ""
-        user_id, leave = await self._user_for_action()
-        if user_id is None:
+        actor, leave = await self._user_for_action()
+        if actor is None:
             return leave
         try:
-            await asyncio.to_thread(_act, video_domain.retry_video, user_id, self._video_id)
+            await asyncio.to_thread(_act, video_domain.retry_video, actor, self._video_id)
         except ServiceUnavailableError as exc:
             self.action_error = str(exc)
         except ViralShortsError as exc:
             self.action_error = _message(exc)
             return None
-        await self._reload(user_id)
+        await self._reload(actor)
         return VideoDetailState.watch_progress
 
     @rx.event
@@ -313,15 +311,15 @@ class VideoDetailState(LiveProgress, rx.State):
     async def delete(self):
         """Delete this video and its files, then go back to the list."""
         self.action_error = ""
-        user_id, leave = await self._user_for_action()
-        if user_id is None:
+        actor, leave = await self._user_for_action()
+        if actor is None:
             return leave
         if not self.confirm_delete:
             self.action_error = BAD_REQUEST
             return None
         self.confirm_delete = False
         try:
-            await asyncio.to_thread(_act, video_domain.delete_video, user_id, self._video_id)
+            await asyncio.to_thread(_act, video_domain.delete_video, actor, self._video_id)
         except ViralShortsError as exc:
             self.action_error = _message(exc)
             return None
@@ -334,11 +332,11 @@ def _message(exc: ViralShortsError) -> str:
     return str(exc)
 
 
-def _save_details(user_id: int, video_id: int, title: str, description: str, hashtags: str) -> None:
+def _save_details(actor: Actor, video_id: int, title: str, description: str, hashtags: str) -> None:
     with session_scope() as session:
         video_domain.update_metadata(
             session,
-            user_id=user_id,
+            actor=actor,
             video_id=video_id,
             title=title.strip(),
             description=description.strip(),
@@ -346,16 +344,16 @@ def _save_details(user_id: int, video_id: int, title: str, description: str, has
         )
 
 
-def _rerender(user_id: int, video_id: int, script: dict[str, Any]) -> None:
+def _rerender(actor: Actor, video_id: int, script: dict[str, Any]) -> None:
     with session_scope() as session:
         video_domain.rerender_with_script(
-            session, get_services(), user_id=user_id, video_id=video_id, script=script
+            session, get_services(), actor=actor, video_id=video_id, script=script
         )
 
 
-def _act(action: Callable[..., Any], user_id: int, video_id: int) -> None:
+def _act(action: Callable[..., Any], actor: Actor, video_id: int) -> None:
     with session_scope() as session:
-        action(session, get_services(), user_id=user_id, video_id=video_id)
+        action(session, get_services(), actor=actor, video_id=video_id)
 
 
 # ----------------------------------------------------------------------------- components

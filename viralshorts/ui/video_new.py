@@ -13,7 +13,7 @@ from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import media_library, video_requests, voice_catalogue
 from viralshorts.domain import videos as video_domain
 from viralshorts.domain.rendering import pipeline
-from viralshorts.domain.workspaces import personal_actor
+from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import (
     NotFoundError,
     QuotaExceededError,
@@ -123,10 +123,8 @@ def parse_request(form: dict[str, str]) -> video_domain.VideoRequest:
     )
 
 
-def _music_options(session: Any, user_id: int) -> list[Option]:
-    uploads = media_library.list_media(
-        session, actor=personal_actor(session, user_id), kind=MediaKind.MUSIC
-    )
+def _music_options(session: Any, actor: Actor) -> list[Option]:
+    uploads = media_library.list_media(session, actor=actor, kind=MediaKind.MUSIC)
     return [
         {"value": "none", "label": "None"},
         *[{"value": value, "label": label} for value, label in pipeline.bundled_tracks()],
@@ -154,13 +152,13 @@ def _language_choices(services: Services) -> list[Option]:
     return options(labels, {lang.code: lang.note for lang in languages if not lang.available})
 
 
-def load_form(user_id: int) -> dict[str, Any]:
-    """The form's choices for ``user_id`` (reads the database and the services)."""
+def load_form(actor: Actor) -> dict[str, Any]:
+    """The form's choices for ``actor`` (reads the database and the services)."""
     services = get_services()
     voices = voice_catalogue.offered_voices(services)
     with session_scope() as session:
-        campaigns = campaign_domain.list_campaigns(session, actor=personal_actor(session, user_id))
-        music = _music_options(session, user_id)
+        campaigns = campaign_domain.list_campaigns(session, actor=actor)
+        music = _music_options(session, actor)
     return {
         "stock_enabled": services.settings.pexels_enabled,
         "backgrounds": options(
@@ -174,12 +172,12 @@ def load_form(user_id: int) -> dict[str, Any]:
     }
 
 
-def estimate_line(user_id: int, form: dict[str, str]) -> str:
+def estimate_line(actor: Actor, form: dict[str, str]) -> str:
     """The cost line for the form as it stands (reads the database)."""
     try:
         request = parse_request(form)
         with session_scope() as session:
-            estimate = video_domain.estimate_cost(session, user_id=user_id, request=request)
+            estimate = video_domain.estimate_cost(session, actor=actor, request=request)
     except ValidationError:
         return "Enter how many videos you want to see what this uses."
     return estimate.message
@@ -196,10 +194,10 @@ def length_note(form: dict[str, str]) -> str:
     )
 
 
-def _request_videos(user_id: int, form: dict[str, str]) -> None:
+def _request_videos(actor: Actor, form: dict[str, str]) -> None:
     request = parse_request(form)
     with session_scope() as session:
-        video_domain.request_videos(session, get_services(), user_id=user_id, request=request)
+        video_domain.request_videos(session, get_services(), actor=actor, request=request)
 
 
 class NewVideoState(rx.State):
@@ -223,10 +221,10 @@ class NewVideoState(rx.State):
     @rx.event
     async def load_page(self):
         """Fill the options, pick the campaign from ``?campaign=`` and estimate the cost."""
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             return leave
-        loaded = await asyncio.to_thread(load_form, user_id)
+        loaded = await asyncio.to_thread(load_form, actor)
         self.stock_enabled, self.languages = loaded["stock_enabled"], loaded["languages"]
         self.voices, self.music_options = loaded["voices"], loaded["music"]
         self.backgrounds = loaded["backgrounds"]
@@ -238,7 +236,7 @@ class NewVideoState(rx.State):
         self.form = {"topic": "", "custom_script": "", "count": "1", "target_seconds": "30"}
         self.form.update({"music": "none", **self._defaults_by_campaign.get(chosen, {})})
         self.length_note = ""
-        self.cost_line = await asyncio.to_thread(estimate_line, user_id, dict(self.form))
+        self.cost_line = await asyncio.to_thread(estimate_line, actor, dict(self.form))
         return None
 
     @rx.event
@@ -254,10 +252,10 @@ class NewVideoState(rx.State):
         if name in ("custom_script", "target_seconds", "voice_speed", "campaign_id"):
             self.length_note = length_note(self.form)
         if name in ("count", "campaign_id", "target_seconds"):
-            user_id, leave = await guards.session_user(self)
-            if user_id is None:
+            actor, leave = await guards.session_actor(self)
+            if actor is None:
                 return leave
-            self.cost_line = await asyncio.to_thread(estimate_line, user_id, dict(self.form))
+            self.cost_line = await asyncio.to_thread(estimate_line, actor, dict(self.form))
         return None
 
     @rx.event
@@ -265,8 +263,8 @@ class NewVideoState(rx.State):
         """Validate, reserve quota and queue the videos; then go to the list."""
         if self.submitting:
             return
-        user_id, leave = await guards.session_user(self)
-        if user_id is None:
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
             yield leave
             return
         form = form_from_browser(form_data)
@@ -276,7 +274,7 @@ class NewVideoState(rx.State):
         self.submitting, self.field_errors, self.quota_error = True, {}, ""
         yield
         try:
-            await asyncio.to_thread(_request_videos, user_id, form)
+            await asyncio.to_thread(_request_videos, actor, form)
         except ValidationError as exc:
             self.field_errors = exc.field_errors
             # A rule about no single field still has to be seen.

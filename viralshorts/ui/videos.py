@@ -12,10 +12,10 @@ import reflex as rx
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import videos as video_domain
-from viralshorts.domain.workspaces import personal_actor
+from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
-from viralshorts.ui.guards import BAD_REQUEST, record_id, session_user, text
+from viralshorts.ui.guards import BAD_REQUEST, record_id, session_actor, text
 from viralshorts.ui.layout import app_shell, error_callout
 from viralshorts.ui.progress import (
     STATUS_LABELS,
@@ -43,15 +43,15 @@ def status_filter_value(value: object) -> str:
 
 
 def load_list(
-    user_id: int, campaign_filter: str, status_filter: str
+    actor: Actor, campaign_filter: str, status_filter: str
 ) -> tuple[list[VideoRow], list[dict[str, str]]]:
     """The rows for the list and the campaign filter options (reads the database)."""
     with session_scope() as session:
-        campaigns = campaign_domain.list_campaigns(session, actor=personal_actor(session, user_id))
+        campaigns = campaign_domain.list_campaigns(session, actor=actor)
         names = {c.id: c.name for c in campaigns}
         videos = video_domain.list_videos(
             session,
-            user_id=user_id,
+            actor=actor,
             campaign_id=record_id(campaign_filter),
             status=status_filter_value(status_filter) or None,
         )
@@ -70,8 +70,8 @@ class VideosState(LiveProgress, rx.State):
     action_error: str = ""
     confirm_delete_id: int = 0
 
-    def _snapshot_loader(self, user_id: int) -> Callable[[], Any]:
-        return functools.partial(load_list, user_id, self.campaign_filter, self.status_filter)
+    def _snapshot_loader(self, actor: Actor) -> Callable[[], Any]:
+        return functools.partial(load_list, actor, self.campaign_filter, self.status_filter)
 
     def _apply_snapshot(self, snapshot: Any) -> None:
         rows, self.campaigns = snapshot
@@ -92,44 +92,42 @@ class VideosState(LiveProgress, rx.State):
     def _on_page(self, path: str) -> bool:
         return path.rstrip("/") == ROUTE
 
-    async def _reload(self, user_id: int) -> None:
-        loaded = await asyncio.to_thread(
-            load_list, user_id, self.campaign_filter, self.status_filter
-        )
+    async def _reload(self, actor: Actor) -> None:
+        loaded = await asyncio.to_thread(load_list, actor, self.campaign_filter, self.status_filter)
         self._apply_snapshot(loaded)
         self._snapshot_gen += 1
 
     @rx.event
     async def load_page(self):
         """Read the filters from the URL, load the rows, start the live loop."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return leave
         params = self.router.url.query_parameters
         self.campaign_filter = campaign_filter_value(params.get("campaign", ""))
         self.status_filter = status_filter_value(params.get("status", ""))
         self.action_error, self.confirm_delete_id = "", 0
-        await self._reload(user_id)
+        await self._reload(actor)
         return VideosState.watch_progress
 
     @rx.event
     async def set_campaign_filter(self, value: str):
         """Show only one campaign's videos ("" = all)."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return leave
         self.campaign_filter = campaign_filter_value(value)
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
     async def set_status_filter(self, value: str):
         """Show only videos with one status ("" = any)."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return leave
         self.status_filter = status_filter_value(value)
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
@@ -165,8 +163,8 @@ class VideosState(LiveProgress, rx.State):
 
     async def _act(self, action: Callable[..., Any], video_id: object) -> Any:
         """Run ``action`` on one of the user's videos; a bad id or refusal becomes a message."""
-        user_id, leave = await session_user(self)
-        if user_id is None:
+        actor, leave = await session_actor(self)
+        if actor is None:
             return leave
         self.action_error = ""
         target = record_id(video_id)
@@ -174,18 +172,18 @@ class VideosState(LiveProgress, rx.State):
             self.action_error = BAD_REQUEST
             return None
         try:
-            await asyncio.to_thread(_run_action, action, user_id, target)
+            await asyncio.to_thread(_run_action, action, actor, target)
         except ValidationError as exc:
             self.action_error = " ".join(exc.field_errors.values())
         except ViralShortsError as exc:
             self.action_error = str(exc)
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
 
-def _run_action(action: Callable[..., Any], user_id: int, video_id: int) -> None:
+def _run_action(action: Callable[..., Any], actor: Actor, video_id: int) -> None:
     with session_scope() as session:
-        action(session, get_services(), user_id=user_id, video_id=video_id)
+        action(session, get_services(), actor=actor, video_id=video_id)
 
 
 def _filters() -> rx.Component:

@@ -38,7 +38,8 @@ class Attempt:
     """Which video this job renders, and the job id that must still own it."""
 
     video_id: int
-    user_id: int
+    user_id: int  # who made the video (its files are stored under this id)
+    workspace_id: int  # whose members watch its progress and share its render slots
     job_id: str
     services: Services
 
@@ -50,10 +51,10 @@ class Attempt:
             )
 
     def publish(self, status: str, step: str, percent: int, message: str) -> None:
-        """Tell the user's browser how this video is doing."""
+        """Tell the browsers of the workspace's members how this video is doing."""
         payload = {"video_id": self.video_id, "status": status, "step": step}
         payload |= {"percent": percent, "message": message}
-        self.services.progress.publish(self.user_id, payload)
+        self.services.progress.publish(self.workspace_id, payload)
 
 
 def work_dir_for(services: Services, job_id: str) -> Path:
@@ -211,7 +212,7 @@ def run(services: Services, *, video_id: int, job_id: str) -> str:
     if isinstance(started, str):
         return started
     video, campaign = started
-    attempt = Attempt(video_id, video.user_id, video.job_id, services)
+    attempt = Attempt(video_id, video.user_id, video.workspace_id, video.job_id, services)
     return run_render(attempt, video, campaign)
 
 
@@ -275,7 +276,8 @@ def attempt_failed(
     services: Services, *, video_id: int, user_id: int, job_id: str, reason: str, final: bool
 ) -> None:
     """After a failed attempt: wait for the queue's next try, or (``final``) end FAILED."""
-    attempt = Attempt(video_id, user_id or _owner(video_id), job_id, services)
+    owner, workspace_id = _owner(video_id)
+    attempt = Attempt(video_id, user_id or owner, workspace_id, job_id, services)
     if final:
         finish(attempt, VideoStatus.FAILED, reason)
         return
@@ -288,13 +290,14 @@ def attempt_failed(
         attempt.publish(VideoStatus.QUEUED, RenderStep.QUEUED, 0, message)
 
 
-def _owner(video_id: int) -> int:
+def _owner(video_id: int) -> tuple[int, int]:
+    """The video's creator and workspace (zeros when it was deleted meanwhile)."""
     with session_scope() as session:
         video = session.get(Video, video_id)
-        return video.user_id if video else 0
+        return (video.user_id, video.workspace_id) if video else (0, 0)
 
 
 def _promote(attempt: Attempt) -> None:
     # The video's own end is committed; with the queue unreachable the tick promotes later.
     with session_scope() as session, contextlib.suppress(ServiceUnavailableError):
-        render_queue.promote_waiting(session, attempt.services, user_id=attempt.user_id)
+        render_queue.promote_waiting(session, attempt.services, workspace_id=attempt.workspace_id)

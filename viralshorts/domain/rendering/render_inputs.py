@@ -22,7 +22,7 @@ def _download_media(services: Services, video: Video, dest: Path) -> list[Path]:
     with session_scope() as session:
         kinds = (MediaKind.CLIP, MediaKind.IMAGE)
         query = select(MediaAsset).where(
-            MediaAsset.user_id == video.user_id, col(MediaAsset.kind).in_(kinds)
+            MediaAsset.workspace_id == video.workspace_id, col(MediaAsset.kind).in_(kinds)
         )
         assets = list(session.exec(query.order_by(col(MediaAsset.id))).all())
     # An upload stored before the picture limits existed may be a decompression bomb: skip it
@@ -42,16 +42,16 @@ def _music_path(services: Services, video: Video, dest: Path) -> Path | None:
         return None
     with session_scope() as session:
         asset = session.get(MediaAsset, asset_id)
-    if asset is None or asset.user_id != video.user_id:
+    if asset is None or asset.workspace_id != video.workspace_id:
         return None
     return services.storage.download_to(
         asset.storage_key, dest / f"music{Path(asset.storage_key).suffix}"
     )
 
 
-def _plan_max_seconds(user_id: int) -> int:
+def _plan_max_seconds(workspace_id: int) -> int:
     with session_scope() as session:
-        return quotas.plan_for(session, user_id=user_id).max_seconds
+        return quotas.plan_for(session, workspace_id=workspace_id).max_seconds
 
 
 def build_spec(
@@ -75,5 +75,5 @@ def build_spec(
         background_source=str(video.background_source),
         user_media=_download_media(services, video, inputs),
         music_path=_music_path(services, video, inputs),
-        max_seconds=_plan_max_seconds(video.user_id),
+        max_seconds=_plan_max_seconds(video.workspace_id),
     )
