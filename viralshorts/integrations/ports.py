@@ -305,11 +305,13 @@ class SessionCache(Protocol):
 
 
 class ProgressPublisher(Protocol):
-    def publish(self, user_id: int, payload: dict[str, Any]) -> None: ...
+    def publish(self, workspace_id: int, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to every member watching the workspace; never raises."""
+        ...
 
 
 class ProgressSubscription(Protocol):
-    """One open subscription to a user's progress messages (the reading side of the publisher)."""
+    """One open subscription to a workspace's progress messages (the publisher's reading side)."""
 
     async def next_update(self, *, timeout: float) -> dict[str, Any] | None:
         """The next ``{video_id, status, step, percent, message}``, or None after ``timeout`` s.
@@ -324,8 +326,8 @@ class ProgressSubscription(Protocol):
 class ProgressFeed(Protocol):
     """Live progress for the pages; a missed message is never lost (the pages re-read the DB)."""
 
-    async def subscribe(self, user_id: int) -> ProgressSubscription:
-        """Start receiving ``user_id``'s messages; ServiceUnavailableError when unreachable."""
+    async def subscribe(self, workspace_id: int) -> ProgressSubscription:
+        """Receive the workspace's messages; ServiceUnavailableError when unreachable."""
         ...
 
 
