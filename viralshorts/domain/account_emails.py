@@ -12,6 +12,7 @@ from viralshorts.settings import get_settings
 PRODUCT = "ViralShortsOps"
 RESET_PATH = "/reset-password"
 CONFIRM_EMAIL_PATH = "/confirm-email"
+INVITE_PATH = "/invite"
 _SIGNATURE = f"\n\n— {PRODUCT}\n"
 
 
@@ -86,4 +87,31 @@ def email_changed_notice(to: str, new_email: str) -> OutgoingEmail:
     )
     return OutgoingEmail(
         to=to, subject=f"Your {PRODUCT} email address was changed", body=body + _SIGNATURE
+    )
+
+
+def _role_words(role: str) -> str:
+    article = "an" if role[:1] in "aeiou" else "a"
+    return f"{article} {role}"
+
+
+def workspace_invitation(
+    to: str, token: str, lifetime: timedelta, *, workspace_name: str, inviter: str, role: str
+) -> OutgoingEmail:
+    """The link that lets ``to`` join a workspace with ``role``."""
+    who = inviter or "A member"
+    body = (
+        "Hello,\n\n"
+        f"{who} invited you to join the workspace “{workspace_name}” on {PRODUCT} as "
+        f"{_role_words(role)}. Open this link within {_lifetime_words(lifetime)} to accept:\n\n"
+        f"{link(INVITE_PATH, token)}\n\n"
+        f"The link works once. Sign in, or create an account, with this address ({to}) to "
+        "accept it.\n\n"
+        "If you did not expect this, ignore this message: nothing changes until the link is "
+        "opened."
+    )
+    return OutgoingEmail(
+        to=to,
+        subject=f"{who} invited you to “{workspace_name}” on {PRODUCT}",
+        body=body + _SIGNATURE,
     )

@@ -168,14 +168,29 @@ def personal_actor(session: Session, user_id: int) -> Actor:
     )
 
 
-def current_workspace(session: Session, user_id: int) -> tuple[int, str, str]:
-    """The workspace a signed-in user acts in: ``(id, name, role)``; the personal one for now.
+def current_workspace(
+    session: Session, user_id: int, workspace_id: int | None = None
+) -> tuple[int, str, str]:
+    """The workspace a signed-in user acts in: ``(id, name, role)``.
+
+    Args:
+        session: The database session.
+        user_id: The signed-in user.
+        workspace_id: The workspace their browser session switched to (``LoginSession``);
+            used while they are still a member, else their personal workspace is.
 
     Raises:
         NotFoundError: the user has no personal workspace.
     """
-    workspace_id = personal_workspace_id(session, user_id)
-    actor = actor_for(session, user_id=user_id, workspace_id=workspace_id)
-    workspace = session.get(Workspace, workspace_id)
+    actor = None
+    if workspace_id is not None:
+        try:
+            actor = actor_for(session, user_id=user_id, workspace_id=workspace_id)
+        except NotFoundError:
+            actor = None  # removed (or left) since switching: back to the personal one
+    if actor is None:
+        personal = personal_workspace_id(session, user_id)
+        actor = actor_for(session, user_id=user_id, workspace_id=personal)
+    workspace = session.get(Workspace, actor.workspace_id)
     assert workspace is not None  # the membership's foreign key
-    return workspace_id, workspace.name, actor.role.value
+    return actor.workspace_id, workspace.name, actor.role.value

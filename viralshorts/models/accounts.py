@@ -58,6 +58,10 @@ class LoginSession(SQLModel, table=True):
     absolute_expires_at: datetime = Field(sa_type=UTCDateTime)
     user_agent: str = Field(default="", max_length=512)
     ip: str = Field(default="", max_length=64)
+    # The workspace this browser switched to; None (or one the user left): the personal one.
+    workspace_id: int | None = Field(
+        default=None, foreign_key="workspaces.id", ondelete="SET NULL", index=True
+    )
 
 
 class ApiKey(SQLModel, table=True):

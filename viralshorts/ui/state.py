@@ -29,7 +29,8 @@ from viralshorts.domain.accounts import (
     user_for_token,
 )
 from viralshorts.domain.session_checks import checked
-from viralshorts.domain.workspaces import current_workspace
+from viralshorts.domain.workspace_members import stored_workspace_id
+from viralshorts.domain.workspaces import PERMISSIONS, Action, current_workspace
 from viralshorts.integrations.services import get_services
 
 
@@ -69,7 +70,8 @@ def _lookup_in_database(token: str) -> _Found | None:
         user = user_for_token(session, token)
         if user is None or user.id is None:
             return None
-        workspace = current_workspace(session, user.id)
+        chosen = stored_workspace_id(session, token)
+        workspace = current_workspace(session, user.id, chosen)
         return (user.id, user.email, user.display_name, user.is_admin), workspace
 
 
@@ -103,6 +105,14 @@ class AuthState(rx.State):
     user_name: str = ""
     is_admin: bool = False
     signed_in: bool = False
+
+    @rx.var
+    def can_edit(self) -> bool:
+        """Whether the role here makes and changes campaigns, videos and media (not a viewer).
+
+        Only hides controls: the domain refuses a viewer's forged event on its own.
+        """
+        return self._workspace_role in {r.value for r in PERMISSIONS[Action.MANAGE_CAMPAIGNS]}
 
     def _session_token(self) -> str:
         return _token_from_cookie_header(self.router.headers.cookie)
