@@ -433,10 +433,11 @@ def test_a_non_member_cannot_switch_in(session, owner) -> None:
         )
 
 
-def _check(cache: RedisSessionCache, token: str) -> tuple[int, str, str]:
-    """The session check as ``ui/state.py`` makes it: cached, else the database."""
+def _check(cache: RedisSessionCache, token: str, loads: list[str]) -> tuple[int, str, str]:
+    """The session check as ``ui/state.py`` makes it: cached, else the database (``loads``)."""
 
     def load(raw: str) -> tuple[int, str] | None:
+        loads.append(raw)
         with Session(session_engine(), expire_on_commit=False) as db:
             row = db.exec(
                 select(LoginSession).where(LoginSession.token_hash == wm.session_token_hash(raw))
@@ -473,11 +474,13 @@ def test_losing_access_drops_the_members_cached_session(
         user_id=ed.user_id,
         session_token_hash=wm.session_token_hash(token),
         workspace_id=owner.workspace_id,
-        sessions=services.sessions,
     )
     cache = services.sessions
     assert isinstance(cache, RedisSessionCache)
-    assert _check(cache, token) == (owner.workspace_id, "Studio", "editor")
+    loads: list[str] = []
+    assert _check(cache, token, loads) == (owner.workspace_id, "Studio", "editor")
+    assert _check(cache, token, loads) == (owner.workspace_id, "Studio", "editor")
+    assert len(loads) == 1  # the second check was answered by the cache
     if how == "removed":
         wm.remove_member(session, services, actor=owner, user_id=ed.user_id)
     elif how == "demoted":
@@ -489,7 +492,7 @@ def test_losing_access_drops_the_members_cached_session(
         "left": (current_workspace(session, ed.user_id)[0], "ed's workspace", "owner"),
         "demoted": (owner.workspace_id, "Studio", "viewer"),
     }[how]
-    assert _check(cache, token) == expected
+    assert _check(cache, token, loads) == expected
 
 
 def test_the_page_state_lookup_uses_the_switched_workspace(session, services, owner) -> None:
@@ -513,3 +516,52 @@ def test_the_page_state_lookup_uses_the_switched_workspace(session, services, ow
         .user_id
         == owner.user_id
     )
+
+
+def test_switching_drops_the_cached_lookup(session, services, owner, long_cache) -> None:
+    token = _browser(session, owner.user_id)
+    cache = services.sessions
+    assert isinstance(cache, RedisSessionCache)
+    loads: list[str] = []
+    assert _check(cache, token, loads)[1] == "Olga's workspace"
+    wm.switch_workspace(
+        session,
+        user_id=owner.user_id,
+        session_token_hash=wm.session_token_hash(token),
+        workspace_id=owner.workspace_id,
+        sessions=cache,
+    )
+    assert _check(cache, token, loads)[1] == "Studio"
+
+
+def test_current_workspace_falls_back_to_personal_when_no_longer_a_member(
+    session, services, owner
+) -> None:
+    ed = _join(session, services, owner, "ed@example.com", "editor")
+    personal = current_workspace(session, ed.user_id)
+    assert current_workspace(session, ed.user_id, owner.workspace_id)[0] == owner.workspace_id
+    # The membership goes away by another path than remove_member (which also clears the choice).
+    session.delete(_membership_row(session, owner.workspace_id, ed.user_id))
+    session.commit()
+    assert current_workspace(session, ed.user_id, owner.workspace_id) == personal
+
+
+def test_removal_clears_the_removed_members_stored_choice(session, services, owner) -> None:
+    ed = _join(session, services, owner, "ed@example.com", "editor")
+    token = _browser(session, ed.user_id)
+    wm.switch_workspace(
+        session,
+        user_id=ed.user_id,
+        session_token_hash=wm.session_token_hash(token),
+        workspace_id=owner.workspace_id,
+    )
+    wm.remove_member(session, services, actor=owner, user_id=ed.user_id)
+    assert wm.stored_workspace_id(session, token) is None
+
+
+def _membership_row(session: Session, workspace_id: int, user_id: int) -> Membership:
+    return session.exec(
+        select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user_id
+        )
+    ).one()
