@@ -13,6 +13,7 @@ from viralshorts.domain.workspaces import Actor
 from viralshorts.models import Campaign
 from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, empty_state
+from viralshorts.ui.state import AuthState
 
 MAX_SEARCH = 200
 
@@ -141,9 +142,12 @@ def _toolbar() -> rx.Component:
                 spacing="2",
             ),
         ),
-        rx.link(
-            rx.button(rx.icon("plus", size=16), "New campaign", tab_index=-1),
-            href="/app/campaigns/new",
+        rx.cond(
+            AuthState.can_edit,
+            rx.link(
+                rx.button(rx.icon("plus", size=16), "New campaign", tab_index=-1),
+                href="/app/campaigns/new",
+            ),
         ),
         spacing="3",
         align="center",
@@ -179,7 +183,10 @@ def campaigns_page() -> rx.Component:
                     "Create your first campaign",
                     "A campaign holds a channel idea: niche, tone, language, voice, caption style, "
                     "background, platforms and when to post.",
-                    rx.link(rx.button("New campaign", tab_index=-1), href="/app/campaigns/new"),
+                    rx.cond(
+                        AuthState.can_edit,
+                        rx.link(rx.button("New campaign", tab_index=-1), href="/app/campaigns/new"),
+                    ),
                 ),
             ),
         ),

@@ -36,14 +36,21 @@ async def session_actor(state: rx.State) -> tuple[Actor | None, rx.event.EventSp
     """The signed-in user acting in their current workspace, after checking the session again.
 
     Returns:
-        ``(actor, None)``, or ``(None, redirect to sign in)`` when the session ended.
+        ``(actor, None)``, or ``(None, redirect to sign in)`` when the session ended, or
+        ``(None, full load of /app)`` when the session's workspace is no longer the one this
+        tab showed.
     """
+    shown = (await state.get_state(AuthState))._workspace_id
     user_id, leave = await session_user(state)
     if user_id is None:
         return None, leave
     auth = await state.get_state(AuthState)
     if auth._workspace_id is None:
         return None, rx.redirect("/sign-in")
+    if shown is not None and auth._workspace_id != shown:
+        # Removed from (or switched away from) the workspace this tab shows: never act for it
+        # in another one. A full load shows the workspace the session now has.
+        return None, rx.call_script("window.location.assign('/app')")
     role = WorkspaceRole(auth._workspace_role)
     return Actor(user_id=user_id, workspace_id=auth._workspace_id, role=role), None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from viralshorts.ui.state import AuthState
+from viralshorts.ui.workspace_switcher import new_workspace_dialog, workspace_switcher
 
 # (label, route, lucide icon). The sections in LATER are not built yet: a "Later" badge says so.
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -12,6 +13,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Campaigns", "/app/campaigns", "megaphone"),
     ("Videos", "/app/videos", "clapperboard"),
     ("Media", "/app/media", "image"),
+    ("Workspace", "/app/workspace", "users"),
     ("Calendar", "/app/calendar", "calendar_days"),
     ("Accounts", "/app/accounts", "link"),
     ("Analytics", "/app/analytics", "chart_line"),
@@ -128,7 +130,13 @@ def _nav_links() -> rx.Component:
 
 def _sidebar() -> rx.Component:
     return rx.flex(
-        rx.vstack(_brand(), rx.el.nav(_nav_links(), aria_label="Main"), spacing="5", width="100%"),
+        rx.vstack(
+            _brand(),
+            workspace_switcher(width="100%", justify="between"),
+            rx.el.nav(_nav_links(), aria_label="Main"),
+            spacing="5",
+            width="100%",
+        ),
         _user_box(),
         direction="column",
         justify="between",
@@ -162,6 +170,7 @@ def _phone_menu() -> rx.Component:
             *[_menu_item(*item) for item in NAV_ITEMS],
             rx.cond(AuthState.is_admin, _menu_item(*ADMIN_ITEM)),
             rx.menu.separator(),
+            rx.text(AuthState.workspace_name, size="1", weight="medium", padding_x="0.75rem"),
             rx.text(AuthState.user_email, size="1", color_scheme="gray", padding_x="0.75rem"),
             rx.menu.item("Sign out", on_click=AuthState.sign_out),
             rx.menu.item("Sign out everywhere", on_click=AuthState.sign_out_everywhere),
@@ -173,7 +182,7 @@ def _phone_menu() -> rx.Component:
 def _top_bar() -> rx.Component:
     return rx.flex(
         _brand(),
-        _phone_menu(),
+        rx.hstack(workspace_switcher(max_width="9rem", size="1"), _phone_menu(), align="center"),
         display=PHONE_ONLY,
         justify="between",
         align="center",
@@ -207,6 +216,7 @@ def app_shell(title: str | rx.Var[str], *children: rx.Component) -> rx.Component
                 flex="1",
                 min_width="0",
             ),
+            new_workspace_dialog(),
             min_height="100vh",
             width="100%",
         ),

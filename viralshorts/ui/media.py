@@ -24,6 +24,7 @@ from viralshorts.integrations.services import get_services
 from viralshorts.models import MediaAsset
 from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card, empty_state, error_callout
+from viralshorts.ui.state import AuthState
 
 ROUTE = "/app/media"
 UPLOAD_ID = "media_upload"
@@ -333,7 +334,7 @@ def media_page() -> rx.Component:
     """The media library."""
     return app_shell(
         "Media",
-        _upload_card(),
+        rx.cond(AuthState.can_edit, _upload_card()),
         error_callout(MediaState.action_error),
         _library(),
     )

@@ -20,6 +20,7 @@ from viralshorts.ui import (
     video_detail,
     video_new,
     videos,
+    workspace_pages,
 )
 from viralshorts.ui.state import AuthState
 
@@ -159,4 +160,16 @@ def register(app: rx.App) -> None:
         route=media.ROUTE,
         title=_title("Media"),
         on_load=[signed_in, media.MediaState.load_page],
+    )
+    app.add_page(
+        workspace_pages.workspace_page,
+        route=workspace_pages.ROUTE,
+        title=_title("Workspace"),
+        on_load=[signed_in, workspace_pages.WorkspaceState.load],
+    )
+    app.add_page(
+        workspace_pages.invite_page,
+        route=workspace_pages.INVITE_ROUTE,
+        title=_title("Invitation"),
+        on_load=workspace_pages.InviteState.load,
     )

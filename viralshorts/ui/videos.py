@@ -27,6 +27,7 @@ from viralshorts.ui.progress import (
     stepper,
     video_row,
 )
+from viralshorts.ui.state import AuthState
 
 ROUTE = "/app/videos"
 
@@ -207,7 +208,7 @@ def _filters() -> rx.Component:
         rx.el.label("Filter by status", html_for="filter-status"),
         status_select,
         rx.spacer(),
-        rx.link(rx.button("New video"), href=f"{ROUTE}/new"),
+        rx.cond(AuthState.can_edit, rx.link(rx.button("New video"), href=f"{ROUTE}/new")),
         align="center",
         spacing="3",
         wrap="wrap",
