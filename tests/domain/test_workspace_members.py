@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from tests.factories import new_user
@@ -22,7 +25,15 @@ from viralshorts.integrations.email_smtp import SmtpEmailSender
 from viralshorts.integrations.ports import OutgoingEmail, Services
 from viralshorts.integrations.redis_sessions import RedisSessionCache
 from viralshorts.integrations.services import build_services
-from viralshorts.models import AuditLog, Invitation, LoginSession, Membership, User, utcnow
+from viralshorts.models import (
+    AuditLog,
+    Invitation,
+    LoginSession,
+    Membership,
+    User,
+    WorkspaceRole,
+    utcnow,
+)
 from viralshorts.settings import Settings, get_settings
 
 
@@ -565,3 +576,51 @@ def _membership_row(session: Session, workspace_id: int, user_id: int) -> Member
             Membership.workspace_id == workspace_id, Membership.user_id == user_id
         )
     ).one()
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(session, services, owner):
+    co = _join(session, services, owner, "co@example.com", "owner")
+    engine = session_engine()
+    outcome: list[BaseException | None] = []
+
+    def co_demotes_olga() -> None:
+        with Session(engine, expire_on_commit=False) as other:
+            try:
+                wm.change_role(other, services, actor=co, user_id=owner.user_id, role="admin")
+                outcome.append(None)
+            except PermissionDeniedError as refused:
+                outcome.append(refused)
+
+    with Session(engine, expire_on_commit=False) as olga:
+        # Olga's demotion of the co-owner is under way (workspace locked, not yet committed)...
+        wm._lock_workspace(olga, owner.workspace_id)
+        mine = _membership_row(olga, owner.workspace_id, co.user_id)
+        mine.role = WorkspaceRole.ADMIN
+        olga.add(mine)
+        olga.flush()
+        # ...when the co-owner demotes Olga: it must wait for her change, then see it.
+        worker = threading.Thread(target=co_demotes_olga)
+        worker.start()
+        _wait_until(lambda: not worker.is_alive() or _lock_waiters(session) > 0)
+        olga.commit()
+    worker.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], PermissionDeniedError)
+    session.expire_all()
+    owners = [m.email for m in wm.list_members(session, actor=owner) if m.role == "owner"]
+    assert owners == ["olga@example.com"]
+
+
+def _lock_waiters(session: Session) -> int:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with Session(session_engine()) as probe:
+        return probe.exec(query).one()[0]
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)

@@ -136,6 +136,21 @@ def _fresh(session: Session, actor: Actor, action: Action) -> Actor:
     return current
 
 
+def _lock_workspace(session: Session, workspace_id: int) -> None:
+    """Serialise membership changes of one workspace until commit (PostgreSQL row lock).
+
+    Without it two owners demoting each other at the same moment would both see two owners
+    and leave none; the second now waits, then reads the first one's result.
+    """
+    session.exec(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+
+
+def _changing(session: Session, actor: Actor, action: Action) -> Actor:
+    """``_fresh`` for a change: the workspace is locked first, so the role read is current."""
+    _lock_workspace(session, actor.workspace_id)
+    return _fresh(session, actor, action)
+
+
 def _audit(
     session: Session,
     actor_user_id: int,
@@ -298,7 +313,7 @@ def rename_workspace(session: Session, *, actor: Actor, name: str) -> WorkspaceS
         NotFoundError: the actor is not a member. PermissionDeniedError: their role.
         ValidationError: field ``name``.
     """
-    current = _fresh(session, actor, Action.MANAGE_SETTINGS)
+    current = _changing(session, actor, Action.MANAGE_SETTINGS)
     cleaned = _clean_name(name)
     workspace = _workspace(session, current.workspace_id)
     old = workspace.name
@@ -400,7 +415,7 @@ def change_role(
             ``personal_workspace_owner``.
         ValidationError: field ``role``.
     """
-    current = _fresh(session, actor, Action.MANAGE_MEMBERS)
+    current = _changing(session, actor, Action.MANAGE_MEMBERS)
     new_role = _parse_role(role)
     member = _membership(session, current.workspace_id, user_id)
     old_role = WorkspaceRole(member.role)
@@ -442,7 +457,7 @@ def remove_member(
         PermissionDeniedError: codes ``permission_denied``, ``owner_only``, ``last_owner``,
             ``personal_workspace_owner``.
     """
-    current = _fresh(session, actor, Action.MANAGE_MEMBERS)
+    current = _changing(session, actor, Action.MANAGE_MEMBERS)
     member = _membership(session, current.workspace_id, user_id)
     role = WorkspaceRole(member.role)
     if role == WorkspaceRole.OWNER and current.role != WorkspaceRole.OWNER:
@@ -470,6 +485,7 @@ def leave_workspace(session: Session, services: Services | None, *, actor: Actor
         NotFoundError: not a member.
         PermissionDeniedError: codes ``last_owner``, ``personal_workspace_owner``.
     """
+    _lock_workspace(session, actor.workspace_id)
     current = actor_for(session, user_id=actor.user_id, workspace_id=actor.workspace_id)
     member = _membership(session, current.workspace_id, current.user_id)
     _refuse_personal_owner(session, member, "leave it")
@@ -499,7 +515,7 @@ def transfer_ownership(
             ``personal_workspace_owner`` (a personal workspace stays its creator's).
         ValidationError: field ``user_id`` (transferring to oneself).
     """
-    current = _fresh(session, actor, Action.TRANSFER_OWNERSHIP)
+    current = _changing(session, actor, Action.TRANSFER_OWNERSHIP)
     if user_id == current.user_id:
         raise ValidationError(
             {"user_id": "Choose another member to become the owner."},
@@ -559,7 +575,7 @@ def invite(
             an owner).
         ValidationError: fields ``email`` (malformed, ``already_member``) and ``role``.
     """
-    current = _fresh(session, actor, Action.MANAGE_MEMBERS)
+    current = _changing(session, actor, Action.MANAGE_MEMBERS)
     now = now or utcnow()
     new_role = _parse_role(role)
     if new_role == WorkspaceRole.OWNER and current.role != WorkspaceRole.OWNER:
@@ -676,7 +692,7 @@ def revoke_invitation(session: Session, *, actor: Actor, invitation_id: int) -> 
         NotFoundError: not a member, or no pending invitation with this id in the workspace.
         PermissionDeniedError: the actor's role.
     """
-    current = _fresh(session, actor, Action.MANAGE_MEMBERS)
+    current = _changing(session, actor, Action.MANAGE_MEMBERS)
     now = utcnow()
     invitation = session.get(Invitation, invitation_id)
     if (
@@ -759,6 +775,7 @@ def accept_invitation(
     status = "unknown" if invitation is None else _status(invitation, now)
     if invitation is None or status != "pending":
         raise _refused(status)
+    _lock_workspace(session, invitation.workspace_id)
     user = session.get(User, user_id)
     if user is None or normalise_email(user.email) != invitation.email:
         raise ValidationError(
