@@ -20,7 +20,12 @@ from viralshorts.domain import session_checks
 from viralshorts.domain import workspace_members as wm
 from viralshorts.domain.accounts import create_login_session
 from viralshorts.domain.workspaces import Actor, actor_for, current_workspace, personal_actor
-from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
+from viralshorts.errors import (
+    IntegrationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from viralshorts.integrations.email_smtp import SmtpEmailSender
 from viralshorts.integrations.ports import OutgoingEmail, Services
 from viralshorts.integrations.redis_sessions import RedisSessionCache
@@ -624,3 +629,15 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.02)
+
+
+class BrokenMailer:
+    def send(self, message: OutgoingEmail) -> None:
+        raise IntegrationError("SMTP server refused the message", code="email_failed")
+
+
+def test_a_failed_email_still_leaves_the_link_to_copy(session, services, owner) -> None:
+    broken = dataclasses.replace(services, email=BrokenMailer())
+    link = wm.invite(session, broken, actor=owner, email="ed@example.com", role="viewer")
+    assert not link.emailed
+    assert wm.invitation_preview(session, token=_token(link.url)).status == "pending"
