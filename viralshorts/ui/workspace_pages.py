@@ -407,7 +407,7 @@ def _member(row: rx.Var[MemberRow]) -> rx.Component:
         width="100%",
         padding_y="0.5rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
-        data_testid="member",
+        custom_attrs={"data-testid": "member"},
     )
 
 
@@ -474,7 +474,7 @@ def _invite_link() -> rx.Component:
                         "Email is not set up here: copy this link and send it yourself.",
                     )
                 ),
-                rx.code(S.invite_link, id="invite-link", word_break="break_all"),
+                rx.code(S.invite_link, id="invite-link", word_break="break-all"),
                 rx.button(
                     "Copy link",
                     size="1",
@@ -514,7 +514,7 @@ def _invitation(row: rx.Var[InvitationRow]) -> rx.Component:
         align="center",
         wrap="wrap",
         width="100%",
-        data_testid="invitation",
+        custom_attrs={"data-testid": "invitation"},
     )
 
 
