@@ -9,6 +9,7 @@ beside MEDIA_ROOT; the test reads the link from there.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Account, E2EEnvironment, make_account, new_page, sign_up
+from tests.e2e.test_videos import _request_one_video, _watch_it_render
 
 pytestmark = pytest.mark.e2e
 CAMPAIGN = "Owl facts"
@@ -69,6 +71,22 @@ def _sign_up_through(page: Page, link: str, workspace: str, editor: Account) -> 
     page.wait_for_url(re.compile(r"/invite/?\?token="))
 
 
+def _joined_editor(
+    browser: Browser, page: Page, app_url: str, env: E2EEnvironment
+) -> tuple[Page, str]:
+    """The owner (``page``) has a campaign and an editor who joined through the emailed link."""
+    owner = sign_up(page, app_url, make_account("owner"))
+    workspace = f"{owner.name}'s workspace"
+    _create_campaign(page, app_url)
+    editor = make_account("editor")
+    _invite(page, app_url, editor.email)
+    _, tab = new_page(browser)
+    _sign_up_through(tab, _invitation_link(env, editor.email), workspace, editor)
+    tab.get_by_role("button", name=f"Join {workspace}").click()
+    tab.wait_for_url(re.compile(r"/app/?$"))
+    return tab, workspace
+
+
 def test_invite_join_see_the_campaign_and_lose_access_when_removed(
     browser: Browser, page: Page, app_url: str, e2e_environment: E2EEnvironment
 ) -> None:
@@ -109,3 +127,20 @@ def test_invite_join_see_the_campaign_and_lose_access_when_removed(
     page.get_by_role("link", name="Campaigns").first.click()
     expect(page.get_by_role("heading", name=CAMPAIGN)).to_be_visible()
     expect(page.get_by_role("heading", name="Not yours any more")).to_have_count(0)
+
+
+@pytest.mark.slow
+def test_the_owner_watches_the_editors_render_progress_live(
+    browser: Browser,
+    page: Page,
+    app_url: str,
+    e2e_environment: E2EEnvironment,
+    worker_process: subprocess.Popen[bytes],
+) -> None:
+    tab, _ = _joined_editor(browser, page, app_url, e2e_environment)
+    tab.get_by_role("link", name="Campaigns").first.click()
+    tab.get_by_role("heading", name=CAMPAIGN).click()
+    tab.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
+    _request_one_video(tab, app_url)
+    page.goto(f"{app_url}/app/videos")
+    _watch_it_render(page)  # the owner's page, live, with no reload

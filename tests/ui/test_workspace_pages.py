@@ -191,3 +191,33 @@ async def test_a_removed_members_tab_is_sent_out_of_the_workspace_at_its_next_ev
     assert "location.assign('/app')" in sent
     assert session.exec(select(Campaign)).all() == []
     assert editor_id not in _members_of(session, workspace_id)
+
+
+async def test_after_transferring_ownership_the_former_owner_sees_an_admins_controls(
+    session,
+) -> None:
+    owner_id, cookie = signed_in_cookie(session, "owner@example.com")
+    heir_id, _ = signed_in_cookie(session, "heir@example.com")
+    async with open_tab(cookie) as tab:
+        workspace_id = await _new_workspace(tab)  # a personal workspace stays its creator's
+        role = WorkspaceRole.EDITOR
+        session.add(Membership(workspace_id=workspace_id, user_id=heir_id, role=role))
+        session.commit()
+        await tab.send(WorkspaceState, "load", ROUTE)
+        await tab.send(WorkspaceState, "transfer", ROUTE, user_id=heir_id)
+        state = await tab.state(WorkspaceState)
+        assert (state.error, state.notice) == ("", "Ownership transferred.")
+        assert state.can_transfer is False and state.can_manage_members is True
+        assert "owner" not in [choice["value"] for choice in state.role_choices]
+    assert _members_of(session, workspace_id) == {owner_id: "admin", heir_id: "owner"}
+
+
+async def _new_workspace(tab: Tab) -> int:
+    """Creates "Team" through the switcher's form; returns its id."""
+    sent = await tab.send(WorkspaceSwitcherState, "create", "/app", form={"name": "Team"})
+    assert "location.assign('/app')" in sent
+    await tab.send(AuthState, "require_user", "/app")
+    auth = await tab.state(AuthState)
+    assert auth.workspace_name == "Team"
+    assert auth._workspace_id is not None
+    return auth._workspace_id

@@ -163,6 +163,10 @@ class WorkspaceState(rx.State):
             self.confirm_remove_id = self.confirm_transfer_id = 0
             self.confirm_leave = False
         self.notice = done
+        # The use case may have changed the actor's own role (a transfer): read it again.
+        actor, leave = await guards.session_actor(self)
+        if actor is None:
+            return leave
         await self._reload(actor)
         return None
 
