@@ -559,6 +559,11 @@ def workspace_page() -> rx.Component:
 
 # ---------------------------------------------------------------- the invitation accept page
 
+ROLE_HELP_TEXT = (
+    "Owners and admins manage members; editors make campaigns, videos and media; viewers read."
+)
+
+
 NO_LONGER = {
     "expired": "This invitation has expired. Ask for a new one.",
     "used": "This invitation has already been used.",
@@ -667,11 +672,6 @@ def _invitation_card() -> rx.Component:
         rx.cond(AuthState.signed_in, _signed_in_actions(), _signed_out_actions()),
         spacing="4",
     )
-
-
-ROLE_HELP_TEXT = (
-    "Owners and admins manage members; editors make campaigns, videos and media; viewers read."
-)
 
 
 def invite_page() -> rx.Component:
