@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import Account, E2EEnvironment, make_account, new_page, sign_up
 from tests.e2e.test_videos import _request_one_video, _watch_it_render
 
 pytestmark = pytest.mark.e2e
 CAMPAIGN = "Owl facts"
+FORGED = "A viewer's campaign"
+CAMPAIGNS_NAMED = "SELECT count(*) FROM campaigns WHERE name = :name"
 
 
 def _invitation_link(env: E2EEnvironment, to: str) -> str:
@@ -39,6 +42,15 @@ def _invitation_link(env: E2EEnvironment, to: str) -> str:
     raise AssertionError(f"no invitation to {to} in {outbox}")
 
 
+def _campaigns_named(database_url: str, name: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(CAMPAIGNS_NAMED), {"name": name}).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def _create_campaign(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/app/campaigns/new")
     page.get_by_label("Name").fill(CAMPAIGN)
@@ -47,21 +59,23 @@ def _create_campaign(page: Page, app_url: str) -> None:
     page.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
 
 
-def _invite(page: Page, app_url: str, email: str) -> None:
+def _invite(page: Page, app_url: str, email: str, role: str = "editor") -> None:
     page.get_by_role("link", name="Workspace", exact=True).click()
     page.wait_for_url(f"{app_url}/app/workspace")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Role", exact=True).select_option("editor")
+    page.get_by_label("Role", exact=True).select_option(role)
     page.get_by_role("button", name="Invite", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Invitation sent by email")
     expect(page.locator("#invite-link")).to_contain_text("/invite?token=")
     expect(page.get_by_test_id("invitation")).to_contain_text(email)
 
 
-def _sign_up_through(page: Page, link: str, workspace: str, editor: Account) -> None:
+def _sign_up_through(
+    page: Page, link: str, workspace: str, editor: Account, role: str = "editor"
+) -> None:
     page.goto(link)
     expect(page.get_by_role("heading", name=f"Join {workspace}", level=1)).to_be_visible()
-    expect(page.get_by_text("You are invited as editor")).to_be_visible()
+    expect(page.get_by_text(f"You are invited as {role}")).to_be_visible()
     page.get_by_role("link", name="Create an account").click()
     page.wait_for_url(re.compile(r"/sign-up/?\?next="))
     page.get_by_label("Name").fill(editor.name)
@@ -127,6 +141,57 @@ def test_invite_join_see_the_campaign_and_lose_access_when_removed(
     page.get_by_role("link", name="Campaigns").first.click()
     expect(page.get_by_role("heading", name=CAMPAIGN)).to_be_visible()
     expect(page.get_by_role("heading", name="Not yours any more")).to_have_count(0)
+
+
+def _create_controls(page: Page) -> dict[str, int]:
+    """How many create/upload controls each list page shows (waiting for each page's content)."""
+    counts = {}
+    page.get_by_role("link", name="Campaigns").first.click()
+    expect(page.get_by_role("heading", name=CAMPAIGN)).to_be_visible()
+    counts["campaign"] = page.get_by_role("button", name="New campaign").count()
+    page.get_by_role("link", name="Videos").first.click()
+    expect(page.get_by_text("Filter by campaign")).to_be_visible()
+    counts["video"] = page.get_by_role("button", name="New video").count()
+    page.get_by_role("link", name="Media").first.click()
+    expect(page.get_by_role("heading", name="No media yet")).to_be_visible()
+    counts["upload"] = page.get_by_text("Upload media").count()
+    return counts
+
+
+def test_a_viewer_sees_no_create_controls_and_a_forged_create_is_refused(
+    browser: Browser,
+    page: Page,
+    app_url: str,
+    e2e_environment: E2EEnvironment,
+    e2e_database_url: str,
+) -> None:
+    owner = sign_up(page, app_url, make_account("owner"))
+    workspace = f"{owner.name}'s workspace"
+    _create_campaign(page, app_url)
+    # The same selectors find the controls for the owner: their absence below means something.
+    assert _create_controls(page) == {"campaign": 1, "video": 1, "upload": 1}
+    viewer = make_account("viewer")
+    _invite(page, app_url, viewer.email, role="viewer")
+    _, tab = new_page(browser)
+    link = _invitation_link(e2e_environment, viewer.email)
+    _sign_up_through(tab, link, workspace, viewer, role="viewer")
+    tab.get_by_role("button", name=f"Join {workspace}").click()
+    tab.wait_for_url(re.compile(r"/app/?$"))
+
+    assert _create_controls(tab) == {"campaign": 0, "video": 0, "upload": 0}
+    tab.get_by_role("link", name="Campaigns").first.click()
+    tab.get_by_role("heading", name=CAMPAIGN).click()
+    tab.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
+    expect(tab.get_by_label("Name")).to_have_value(CAMPAIGN)
+
+    # The creation form is still reachable by its URL; its save event is refused by the domain.
+    tab.goto(f"{app_url}/app/campaigns/new")
+    tab.get_by_label("Name").fill(FORGED)
+    tab.get_by_label("Niche").fill("Anything")
+    tab.get_by_role("button", name="Create campaign").click()
+    expect(tab.get_by_text("(viewer) does not allow changing campaigns")).to_be_visible()
+    expect(tab).to_have_url(re.compile(r"/app/campaigns/new/?$"))
+    assert _campaigns_named(e2e_database_url, FORGED) == 0
 
 
 @pytest.mark.slow
