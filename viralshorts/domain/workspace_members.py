@@ -151,7 +151,7 @@ def _changing(session: Session, actor: Actor, action: Action) -> Actor:
     return _fresh(session, actor, action)
 
 
-def _audit(
+def _commit_change(
     session: Session,
     actor_user_id: int,
     workspace_id: int,
@@ -159,8 +159,12 @@ def _audit(
     *,
     target_type: str,
     target_id: int | str,
+    sessions: SessionCache | None = None,
+    ended_for: tuple[int, ...] = (),
     **details: Any,
 ) -> None:
+    """Record the change in the audit log, commit it, then drop the cached session checks of
+    ``ended_for`` (members whose access it changed) so their open tabs re-check at once."""
     session.add(
         AuditLog(
             user_id=actor_user_id,
@@ -171,6 +175,9 @@ def _audit(
             details=details,
         )
     )
+    session.commit()
+    for user_id in ended_for:
+        sessions_ended(sessions, user_id)
 
 
 def _parse_role(role: str) -> WorkspaceRole:
@@ -293,7 +300,7 @@ def create_workspace(session: Session, *, user_id: int, name: str) -> WorkspaceS
     session.flush()
     assert workspace.id is not None
     session.add(Membership(workspace_id=workspace.id, user_id=user_id, role=WorkspaceRole.OWNER))
-    _audit(
+    _commit_change(
         session,
         user_id,
         workspace.id,
@@ -302,7 +309,6 @@ def create_workspace(session: Session, *, user_id: int, name: str) -> WorkspaceS
         target_id=workspace.id,
         name=cleaned,
     )
-    session.commit()
     return _summary(session, workspace, WorkspaceRole.OWNER)
 
 
@@ -319,7 +325,7 @@ def rename_workspace(session: Session, *, actor: Actor, name: str) -> WorkspaceS
     old = workspace.name
     workspace.name = cleaned
     session.add(workspace)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -329,7 +335,6 @@ def rename_workspace(session: Session, *, actor: Actor, name: str) -> WorkspaceS
         old_name=old,
         name=cleaned,
     )
-    session.commit()
     return _summary(session, workspace, current.role)
 
 
@@ -428,7 +433,7 @@ def change_role(
         _refuse_personal_owner(session, member, "stop being its owner")
     member.role = new_role
     session.add(member)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -437,9 +442,9 @@ def change_role(
         target_id=user_id,
         old_role=old_role.value,
         role=new_role.value,
+        sessions=_sessions(services),
+        ended_for=(user_id,),
     )
-    session.commit()
-    sessions_ended(_sessions(services), user_id)
 
 
 def _remove(session: Session, member: Membership) -> None:
@@ -465,7 +470,7 @@ def remove_member(
     _refuse_last_owner(session, member, "be removed")
     _refuse_personal_owner(session, member, "be removed from it")
     _remove(session, member)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -473,9 +478,9 @@ def remove_member(
         target_type="user",
         target_id=user_id,
         role=role.value,
+        sessions=_sessions(services),
+        ended_for=(user_id,),
     )
-    session.commit()
-    sessions_ended(_sessions(services), user_id)
 
 
 def leave_workspace(session: Session, services: Services | None, *, actor: Actor) -> None:
@@ -491,7 +496,7 @@ def leave_workspace(session: Session, services: Services | None, *, actor: Actor
     _refuse_personal_owner(session, member, "leave it")
     _refuse_last_owner(session, member, "leave")
     _remove(session, member)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -499,9 +504,9 @@ def leave_workspace(session: Session, services: Services | None, *, actor: Actor
         target_type="user",
         target_id=current.user_id,
         role=current.role.value,
+        sessions=_sessions(services),
+        ended_for=(current.user_id,),
     )
-    session.commit()
-    sessions_ended(_sessions(services), current.user_id)
 
 
 def transfer_ownership(
@@ -529,7 +534,7 @@ def transfer_ownership(
     mine.role = WorkspaceRole.ADMIN
     session.add(target)
     session.add(mine)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -537,10 +542,12 @@ def transfer_ownership(
         target_type="user",
         target_id=user_id,
         old_role=old_role.value,
+        sessions=_sessions(services),
+        ended_for=(
+            current.user_id,
+            user_id,
+        ),
     )
-    session.commit()
-    sessions_ended(_sessions(services), current.user_id)
-    sessions_ended(_sessions(services), user_id)
 
 
 # ---------------------------------------------------------------- invitations
@@ -618,7 +625,7 @@ def invite(
     session.add(invitation)
     session.flush()
     assert invitation.id is not None
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -628,7 +635,6 @@ def invite(
         email=address,
         role=new_role.value,
     )
-    session.commit()
     url = account_emails.link(account_emails.INVITE_PATH, raw)
     emailed = _send_invitation(session, services, current, address=address, role=new_role, raw=raw)
     return InvitationLink(invitation_id=invitation.id, url=url, emailed=emailed)
@@ -704,7 +710,7 @@ def revoke_invitation(session: Session, *, actor: Actor, invitation_id: int) -> 
         raise NotFoundError(INVITATION_NOT_FOUND, code="invitation_not_found")
     invitation.revoked_at = now
     session.add(invitation)
-    _audit(
+    _commit_change(
         session,
         current.user_id,
         current.workspace_id,
@@ -714,7 +720,6 @@ def revoke_invitation(session: Session, *, actor: Actor, invitation_id: int) -> 
         email=invitation.email,
         role=WorkspaceRole(invitation.role).value,
     )
-    session.commit()
 
 
 def _find_invitation(session: Session, token: str) -> Invitation | None:
@@ -808,7 +813,7 @@ def accept_invitation(
         session.add(Membership(workspace_id=invitation.workspace_id, user_id=user_id, role=role))
     else:
         role = WorkspaceRole(existing.role)  # joined meanwhile: keep the role they have
-    _audit(
+    _commit_change(
         session,
         user_id,
         invitation.workspace_id,
@@ -818,5 +823,4 @@ def accept_invitation(
         email=invitation.email,
         role=role.value,
     )
-    session.commit()
     return _summary(session, _workspace(session, invitation.workspace_id), role)
