@@ -115,6 +115,31 @@ class IntegrationError(ViralShortsError):
         super().__init__(message, code=code, params=params)
 
 
+class PlatformError(IntegrationError):
+    """A publishing platform (YouTube, TikTok, Instagram) refused or failed a call.
+
+    ``message`` is the platform's own words where it gave any (shown on the post).
+    """
+
+    default_code = "platform_failed"
+
+
+class PlatformAuthError(PlatformError):
+    """401 / invalid or expired token: refresh once and retry; a failed refresh needs reconnect."""
+
+    default_code = "platform_auth"
+
+
+class PlatformRateLimited(PlatformError):
+    """429 / quota: wait ``retry_after_seconds`` and try again without burning an attempt."""
+
+    default_code = "platform_rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: float, **kwargs: Any) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, **kwargs)
+
+
 class RenderError(ViralShortsError):
     """The video could not be produced; the message is shown to the creator."""
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from viralshorts.settings import Settings
@@ -393,6 +394,139 @@ class EmailSender(Protocol):
         ...
 
 
+# ---------------------------------------------------------------- publishing platforms
+#
+# One adapter module per platform (integrations/youtube.py, tiktok.py, instagram.py) implements
+# PublishingPlatform over httpx (authlib for the OAuth code flow). Every base URL comes from
+# settings. Errors: PlatformAuthError (401), PlatformRateLimited (429/quota, with the delay),
+# PlatformError(retryable=True) for 5xx/network, PlatformError(retryable=False) for a refusal;
+# the message is the platform's own.
+
+
+@dataclass(frozen=True)
+class PlatformTokens:
+    access_token: str
+    refresh_token: str = ""  # "" when the platform gives none (Instagram long-lived tokens)
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlatformProfile:
+    """Who the tokens belong to: a channel id, a TikTok open_id, an Instagram user id."""
+
+    external_id: str
+    display_name: str
+    avatar_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the Facebook page id
+
+
+@dataclass(frozen=True)
+class CreatorLimits:
+    """What the account may post right now (TikTok creator_info; fixed limits elsewhere)."""
+
+    privacy_options: tuple[str, ...]
+    max_duration_seconds: int
+    comment_disabled: bool = False
+    duet_disabled: bool = False
+    stitch_disabled: bool = False
+    can_post: bool = True
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PostOptions:
+    """The per-platform fields of one post, already validated by the domain."""
+
+    title: str = ""
+    description: str = ""  # the caption on TikTok and Instagram
+    hashtags: tuple[str, ...] = ()
+    privacy: str = ""  # YouTube privacyStatus / TikTok privacy_level; unused on Instagram
+    made_for_kids: bool = False
+    synthetic_content: bool = True
+    disable_comment: bool = False
+    disable_duet: bool = False
+    disable_stitch: bool = False
+    share_to_feed: bool = True
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """The file to upload, read in bounded chunks from storage (local or S3)."""
+
+    size: int
+    open_at: Callable[[int], BinaryIO]  # a readable stream starting at the byte offset
+    duration_seconds: float = 0.0
+    content_type: str = "video/mp4"
+    public_url: str = ""  # a signed URL the platform can fetch (Instagram video_url), or ""
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    external_id: str
+    url: str = ""
+    done: bool = True  # False: still processing on the platform; call publish again later
+
+
+@dataclass(frozen=True)
+class PostStats:
+    views: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    saves: int = 0
+
+
+@runtime_checkable
+class PublishingPlatform(Protocol):
+    name: str  # Platform value: "youtube" | "tiktok" | "instagram"
+    scopes: tuple[str, ...]
+    sandbox: bool  # pointed at the local fakes (labelled "sandbox" in the UI)
+
+    def authorize_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
+        """The consent page; PKCE (S256 of ``code_verifier``) where the platform supports it."""
+        ...
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> PlatformTokens:
+        ...
+
+    def refresh(self, tokens: PlatformTokens) -> PlatformTokens:
+        """New tokens; a rotated refresh token is in the result (store it before anything else)."""
+        ...
+
+    def revoke(self, tokens: PlatformTokens) -> None:
+        """Revoke where the platform allows; a no-op elsewhere."""
+        ...
+
+    def profile(self, tokens: PlatformTokens) -> PlatformProfile: ...
+
+    def creator_limits(self, tokens: PlatformTokens, profile_extra: dict[str, Any]) -> CreatorLimits:
+        ...
+
+    def publish(
+        self,
+        tokens: PlatformTokens,
+        profile_extra: dict[str, Any],
+        source: VideoSource,
+        options: PostOptions,
+        checkpoint: dict[str, Any],
+        save_checkpoint: Callable[[dict[str, Any]], None],
+    ) -> PublishOutcome:
+        """Upload and publish, resuming from ``checkpoint`` (what an earlier attempt saved).
+
+        The adapter calls ``save_checkpoint`` as soon as the platform remembers something (an
+        upload session URL, a publish_id, a container id, the final id), before sending bytes, so
+        a killed worker's retry asks the platform for that upload's state instead of starting a
+        second copy.
+        """
+        ...
+
+    def stats(
+        self, tokens: PlatformTokens, profile_extra: dict[str, Any], external_ids: Sequence[str]
+    ) -> dict[str, PostStats]: ...
+
+
 # ---------------------------------------------------------------- the bundle the domain receives
 
 
@@ -416,3 +550,5 @@ class Services:
     progress_feed: ProgressFeed | None = None
     email: EmailSender | None = None
     sessions: SessionCache | None = None  # None: every check asks the database
+    # The configured publishing platforms by name; an unconfigured one is absent.
+    platforms: dict[str, PublishingPlatform] = field(default_factory=dict)
