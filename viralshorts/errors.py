@@ -130,7 +130,7 @@ class PlatformAuthError(PlatformError):
     default_code = "platform_auth"
 
 
-class PlatformRateLimited(PlatformError):
+class PlatformRateLimitedError(PlatformError):
     """429 / quota: wait ``retry_after_seconds`` and try again without burning an attempt."""
 
     default_code = "platform_rate_limited"

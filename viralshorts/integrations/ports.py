@@ -398,7 +398,7 @@ class EmailSender(Protocol):
 #
 # One adapter module per platform (integrations/youtube.py, tiktok.py, instagram.py) implements
 # PublishingPlatform over httpx (authlib for the OAuth code flow). Every base URL comes from
-# settings. Errors: PlatformAuthError (401), PlatformRateLimited (429/quota, with the delay),
+# settings. Errors: PlatformAuthError (401), PlatformRateLimitedError (429/quota, with the delay),
 # PlatformError(retryable=True) for 5xx/network, PlatformError(retryable=False) for a refusal;
 # the message is the platform's own.
 
@@ -488,8 +488,9 @@ class PublishingPlatform(Protocol):
         """The consent page; PKCE (S256 of ``code_verifier``) where the platform supports it."""
         ...
 
-    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> PlatformTokens:
-        ...
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str
+    ) -> PlatformTokens: ...
 
     def refresh(self, tokens: PlatformTokens) -> PlatformTokens:
         """New tokens; a rotated refresh token is in the result (store it before anything else)."""
@@ -501,12 +502,14 @@ class PublishingPlatform(Protocol):
 
     def profile(self, tokens: PlatformTokens) -> PlatformProfile: ...
 
-    def creator_limits(self, tokens: PlatformTokens, profile_extra: dict[str, Any]) -> CreatorLimits:
-        ...
+    def creator_limits(
+        self, tokens: PlatformTokens, profile_extra: dict[str, Any]
+    ) -> CreatorLimits: ...
 
     def publish(
         self,
         tokens: PlatformTokens,
+        *,
         profile_extra: dict[str, Any],
         source: VideoSource,
         options: PostOptions,
