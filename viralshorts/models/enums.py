@@ -54,6 +54,8 @@ class MediaKind(StrEnum):
 
 
 class PostStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"  # an editor's post in a workspace requiring approval
+    REJECTED = "rejected"
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     UPLOADING = "uploading"
@@ -64,8 +66,12 @@ class PostStatus(StrEnum):
 
 
 class AccountHealth(StrEnum):
+    """Only OK accounts publish; the posts of any other are paused until it is OK again."""
+
     OK = "ok"
     UNHEALTHY = "unhealthy"
+    NEEDS_RECONNECT = "needs_reconnect"  # the platform refused a refresh: connect it again
+    DISCONNECTED = "disconnected"  # a person disconnected it; its tokens are gone
 
 
 class SubscriptionStatus(StrEnum):

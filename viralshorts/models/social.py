@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -34,6 +35,15 @@ class SocialAccount(SQLModel, table=True):
     health: AccountHealth = Field(default=AccountHealth.OK, sa_type=sa.String(16))
     health_message: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Issue 9 (migration 0006): the profile shown, what the platform needs beside the tokens
+    # (e.g. the Facebook page id), which encryption key sealed the tokens, sandbox accounts.
+    avatar_url: str = Field(default="", max_length=1000)
+    profile_extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    token_key_id: str = Field(default="", max_length=16)
+    refresh_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sandbox: bool = Field(default=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Post(SQLModel, table=True):
@@ -55,6 +65,23 @@ class Post(SQLModel, table=True):
     idempotency_key: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Issue 9 (migration 0007): the post's fields, the platform's resume point, approval,
+    # and when the dispatcher may take it next (a retry, a rate-limit wait, a status poll).
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    checkpoint: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    requested_by_user_id: int | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL", index=True
+    )
+    decided_by_user_id: int | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str = Field(default="", max_length=500)
+    paused_reason: str = Field(default="", max_length=300)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    job_id: str = Field(default="", max_length=100)
+    claims: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class VideoAnalytics(SQLModel, table=True):

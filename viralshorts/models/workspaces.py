@@ -20,6 +20,8 @@ class Workspace(SQLModel, table=True):
     name: str = Field(max_length=80)
     personal: bool = Field(default=False)
     timezone: str = Field(default="UTC", max_length=64)
+    # Posts by editors wait for an owner's or admin's approval before they are scheduled.
+    require_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_user_id: int | None = Field(
         default=None, foreign_key="users.id", ondelete="SET NULL", index=True
     )
