@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = "https://api.stripe.com"
+    # Billing: plans, prices, Stripe timeouts, past-due grace (issue 10)
+    plans_file: str = ""  # "": viralshorts/resources/plans.toml
+    stripe_price_ids: str = ""  # "creator=price_123,pro=price_456" overrides the plans file
+    stripe_timeout_seconds: float = 8.0
+    stripe_webhook_fetch_timeout_seconds: float = 0.8  # the webhook answers within a second
+    billing_grace_days: int = 7  # a past-due subscription keeps its plan this long
 
     # Google (sign-in and YouTube)
     google_client_id: str = ""
@@ -120,6 +126,9 @@ class Settings(BaseSettings):
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     youtube_api_base: str = "https://www.googleapis.com"
     youtube_upload_base: str = "https://www.googleapis.com"
+    # YouTube publishing (issue 9): revoking a grant, and where a published Short is watched
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    youtube_watch_base: str = "https://www.youtube.com"
 
     # GitHub sign-in
     github_client_id: str = ""
@@ -139,6 +148,15 @@ class Settings(BaseSettings):
     facebook_auth_base: str = "https://www.facebook.com"
     instagram_graph_base: str = "https://graph.facebook.com"
 
+    # Connected accounts (issue 9): platform tokens are encrypted with the first of these Fernet
+    # keys and read with any of them (comma-separated, newest first); empty = a key derived
+    # from SECRET_KEY. ``python -m viralshorts reencrypt-tokens`` moves every token to the first.
+    token_encryption_keys: SecretStr = SecretStr("")
+    token_refresh_margin_seconds: int = 900  # tokens expiring this soon are refreshed ahead
+    token_refresh_every_seconds: float = 300.0  # how often the worker looks for them
+    # The platform base URLs point at the local fakes (scripts/sandbox.py): accounts say so.
+    platform_sandbox: bool = False
+
     # Rendering
     ffmpeg_binary: str = ""
     ffprobe_binary: str = ""
@@ -151,6 +169,24 @@ class Settings(BaseSettings):
     render_tick_seconds: float = 15.0
     render_cache_days: float = 7.0  # cached steps unused this long are deleted; 0 = keep all
     max_upload_bytes: int = 500 * 1024 * 1024
+
+    # Instagram Graph API version and analytics collection (issue 9: Instagram + analytics)
+    instagram_graph_version: str = "v24.0"
+    analytics_interval_seconds: float = 3600.0  # the worker's ticker collects this often; 0 = off
+    analytics_batch_size: int = 25  # posts asked about per platform call
+    analytics_max_posts_per_run: int = 500  # per platform, so one run stays within rate limits
+
+    # Publishing (issue 9): attempts and waits of the publish job, and the platforms' daily caps
+    publish_max_attempts: int = 3
+    publish_retry_intervals: str = "30,120,600"  # seconds before the 2nd, 3rd ... attempt
+    publish_poll_seconds: int = 20  # how soon a post still processing on the platform is asked again
+    publish_stale_seconds: int = 300  # a post whose publish job is on no live worker this long
+    publish_job_timeout_seconds: int = 3600
+    publish_dispatch_batch: int = 50
+    youtube_daily_quota_units: int = 10000  # the API project's daily quota
+    youtube_upload_quota_units: int = 1600  # what one videos.insert costs
+    tiktok_daily_posts: int = 15  # per creator account, rolling 24 h
+    instagram_daily_posts: int = 50  # per account, rolling 24 h (content_publishing_limit)
 
     @model_validator(mode="after")
     def _secret_key_is_private(self) -> Settings:
@@ -206,6 +242,21 @@ class Settings(BaseSettings):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def youtube_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tiktok_enabled(self) -> bool:
+        return bool(self.tiktok_client_key and self.tiktok_client_secret)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def instagram_enabled(self) -> bool:
+        return bool(self.meta_app_id and self.meta_app_secret)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host.strip())
 
@@ -250,6 +301,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def publish_retry_delays(self) -> list[int]:
+        return [int(part) for part in self.publish_retry_intervals.split(",") if part.strip()]
 
     @property
     def retry_intervals(self) -> list[int]:

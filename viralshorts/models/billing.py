@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +24,12 @@ class Subscription(SQLModel, table=True):
     status: SubscriptionStatus = Field(default=SubscriptionStatus.ACTIVE, sa_type=sa.String(16))
     stripe_customer_id: str = Field(default="", max_length=64, index=True)
     stripe_subscription_id: str = Field(default="", max_length=64, index=True)
+    stripe_price_id: str = Field(default="", max_length=64)
+    current_period_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_at_period_end: bool = Field(default=False)
+    # When the renewal first failed: the paid plan holds for BILLING_GRACE_DAYS after it.
+    past_due_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stripe_event_created: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -45,9 +50,23 @@ class Usage(SQLModel, table=True):
     videos_used: int = Field(default=0)
     render_seconds: float = Field(default=0.0)
     posts: int = Field(default=0)
+    # The billing period the row counts (a Stripe period, or the calendar month on Free).
+    period_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookOutcome(StrEnum):
+    """Where one received webhook event stands; ``FAILED`` ones are processed again."""
+
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    IGNORED = "ignored"  # a type we record but do not act on
+    FAILED = "failed"
 
 
 class WebhookEvent(SQLModel, table=True):
+    """One provider event, stored once: the insert of its id is the claim to process it."""
+
     __tablename__ = "webhook_events"
     __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
 
@@ -59,3 +78,6 @@ class WebhookEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str = Field(default="", sa_type=sa.Text)
+    outcome: WebhookOutcome = Field(default=WebhookOutcome.PROCESSING, sa_type=sa.String(16))
+    attempts: int = Field(default=1)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
