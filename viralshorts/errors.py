@@ -150,3 +150,9 @@ class CancelledError(ViralShortsError):
     """The creator cancelled the work while it was running."""
 
     default_code = "cancelled"
+
+
+class WebhookSignatureError(ViralShortsError):
+    """A webhook whose signature is missing, wrong, or older than the tolerance (answer 400)."""
+
+    default_code = "bad_signature"

@@ -39,7 +39,7 @@ class Plan:
     connected_accounts: int
     scheduled_posts: int
     batch_size: int = 10
-    team_seats: int = 3
+    team_seats: int = 5
     render_priority: int = 0
     price_label: str = ""
     stripe_price: str = ""

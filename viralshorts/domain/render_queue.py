@@ -6,6 +6,10 @@ at once; the rest wait in the database as QUEUED with ``job_id == ""``. A waitin
 claimed with a conditional UPDATE (``WHERE job_id = ''``) before it is enqueued, so two
 dispatchers can never enqueue it twice. When the queue does not answer, the claim is undone and
 the video waits for the periodic tick.
+
+Priority: a plan's ``render_priority`` adds that many slots to the workspace's share, so a
+paying workspace's later videos go on the queue while a free one's wait for its share, and the
+tick promotes higher priorities first. Every workspace keeps its own slots, so no one starves.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from viralshorts.domain import video_lifecycle
+from viralshorts.domain import quotas, video_lifecycle
 from viralshorts.domain.video_lifecycle import ACTIVE
 from viralshorts.integrations.ports import Services, render_job_id
 from viralshorts.models import Video, VideoStatus, Workspace, utcnow
@@ -56,6 +60,12 @@ def _lock_workspace(session: Session, workspace_id: int) -> None:
         session.exec(lock.with_for_update(key_share=True)).first()
 
 
+def render_slots(session: Session, services: Services, workspace_id: int) -> int:
+    """How many of the workspace's videos may be on the queue or running at once."""
+    plan = quotas.plan_for(session, workspace_id=workspace_id)
+    return services.settings.render_per_user_concurrency + plan.render_priority
+
+
 def promote_waiting(session: Session, services: Services, *, workspace_id: int) -> list[int]:
     """Enqueue the workspace's oldest waiting videos while it has free slots.
 
@@ -69,7 +79,7 @@ def promote_waiting(session: Session, services: Services, *, workspace_id: int) 
         The ids of the videos that were enqueued.
     """
     _lock_workspace(session, workspace_id)
-    free = services.settings.render_per_user_concurrency - _in_flight(session, workspace_id)
+    free = render_slots(session, services, workspace_id) - _in_flight(session, workspace_id)
     waiting = _waiting(session, workspace_id, free) if free > 0 else []
     claimed = [
         (vid, tries + 1, user_id)
@@ -127,15 +137,19 @@ def recover_stale(session: Session, services: Services) -> list[int]:
 
 
 def promote_all(session: Session, services: Services) -> list[int]:
-    """Promote waiting videos of every workspace that has some (the periodic tick)."""
+    """Promote waiting videos of every workspace that has some, higher plan priority first
+    (the periodic tick)."""
     workspaces = session.exec(
         select(Video.workspace_id)
         .where(Video.status == VideoStatus.QUEUED, Video.job_id == "")
         .distinct()
     ).all()
+    by_priority = sorted(
+        workspaces, key=lambda wid: -quotas.plan_for(session, workspace_id=wid).render_priority
+    )
     session.commit()
     promoted: list[int] = []
-    for workspace_id in workspaces:
+    for workspace_id in by_priority:
         promoted += promote_waiting(session, services, workspace_id=workspace_id)
     return promoted
 

@@ -177,6 +177,20 @@ def _length_error(request: VideoRequest, plan: Plan) -> Problems:
     return {"custom_script": (error, "script_too_long_for_plan")} if error else {}
 
 
+# ---------------------------------------------------------------- the plan's batch size
+
+
+def _batch_error(request: VideoRequest, plan: Plan) -> Problems:
+    """A request for more videos at once than the plan's batch size (checked on the server)."""
+    if request.count <= plan.batch_size:
+        return {}
+    message = (
+        f"Your {plan.label} plan makes up to {plan.batch_size} videos in one request. Ask for "
+        "fewer, or the workspace owner can upgrade on the Billing page (/app/billing)."
+    )
+    return {"count": (message, "batch_too_large_for_plan")}
+
+
 def _count_media(session: Session, workspace_id: int, kinds: tuple[MediaKind, ...]) -> int:
     query = select(func.count()).where(
         MediaAsset.workspace_id == workspace_id,
@@ -226,6 +240,7 @@ def request_problems(
     return {
         **_coded(_text_errors(request)),
         **_length_error(request, plan),
+        **_batch_error(request, plan),
         **_coded(_number_errors(request, plan)),
         **_language_error(request, services),
         **_voice_error(request, services),

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, func, select, update
 
-from viralshorts.domain import account_emails
+from viralshorts.domain import account_emails, quotas
 from viralshorts.domain.accounts import _sha256, normalise_email
 from viralshorts.domain.session_checks import sessions_ended
 from viralshorts.domain.workspaces import NAME_MAX, Action, Actor, actor_for, require
@@ -26,6 +26,7 @@ from viralshorts.errors import (
     IntegrationError,
     NotFoundError,
     PermissionDeniedError,
+    QuotaExceededError,
     ValidationError,
 )
 from viralshorts.integrations.ports import Services, SessionCache
@@ -602,6 +603,7 @@ def invite(
             {"email": "This person is already a member of the workspace."},
             field_codes={"email": "already_member"},
         )
+    _require_seat(session, current.workspace_id, except_email=address)
     session.exec(
         update(Invitation)
         .where(
@@ -791,6 +793,7 @@ def accept_invitation(
             field_codes={"token": "wrong_account"},
             params={"email": invitation.email},
         )
+    _require_seat_to_join(session, invitation.workspace_id, user_id)
     claimed = session.exec(
         update(Invitation)
         .where(
@@ -824,3 +827,31 @@ def accept_invitation(
         role=role.value,
     )
     return _summary(session, _workspace(session, invitation.workspace_id), role)
+
+
+# ---------------------------------------------------------------- team seats (the plan's limit)
+
+
+def _require_seat(session: Session, workspace_id: int, *, except_email: str) -> None:
+    """Refuse an invitation beyond the plan's seats (a replaced invitation keeps its seat)."""
+    try:
+        quotas.require_seat(session, workspace_id, except_email=except_email)
+    except QuotaExceededError:
+        session.rollback()
+        raise
+
+
+def _require_seat_to_join(session: Session, workspace_id: int, user_id: int) -> None:
+    """Refuse a new member beyond the plan's seats (someone already a member just stays)."""
+    already = session.exec(
+        select(Membership.id).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user_id
+        )
+    ).first()
+    if already is not None:
+        return
+    try:
+        quotas.require_seat(session, workspace_id, joining=True)
+    except QuotaExceededError:
+        session.rollback()
+        raise

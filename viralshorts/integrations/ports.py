@@ -530,6 +530,68 @@ class PublishingPlatform(Protocol):
     ) -> dict[str, PostStats]: ...
 
 
+# ---------------------------------------------------------------- billing (Stripe)
+#
+# integrations/stripe_billing.py implements BillingGateway with the stripe library pointed at
+# STRIPE_API_BASE. Stripe API errors and timeouts raise IntegrationError (retryable for
+# timeouts, 429 and 5xx); a bad webhook signature raises WebhookSignatureError.
+
+
+@dataclass(frozen=True)
+class BillingSubscription:
+    """A Stripe subscription as it is now (re-fetched, never taken from an event's order)."""
+
+    id: str
+    customer_id: str
+    status: str  # Stripe's: active, trialing, past_due, canceled, unpaid, incomplete, ...
+    price_id: str
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BillingInvoice:
+    id: str
+    number: str
+    status: str  # draft, open, paid, uncollectible, void
+    amount_due: int  # in the currency's smallest unit (cents)
+    amount_paid: int
+    currency: str
+    created: datetime | None
+    hosted_url: str = ""
+
+
+class BillingGateway(Protocol):
+    def verify_event(self, payload: bytes, signature: str) -> dict[str, Any]:
+        """The event in ``payload`` once its ``Stripe-Signature`` checks out against the
+        secret and tolerance; WebhookSignatureError otherwise."""
+        ...
+
+    def create_customer(self, *, email: str, workspace_id: int) -> str: ...
+
+    def checkout_url(
+        self,
+        *,
+        customer_id: str,
+        price_id: str,
+        workspace_id: int,
+        success_url: str,
+        cancel_url: str,
+    ) -> str:
+        """A Checkout Session (mode subscription) for the customer; its hosted page's URL."""
+        ...
+
+    def portal_url(self, *, customer_id: str, return_url: str) -> str: ...
+
+    def subscription(self, subscription_id: str) -> BillingSubscription:
+        """The subscription now, within the webhook's time budget."""
+        ...
+
+    def invoices(self, customer_id: str, *, limit: int = 12) -> list[BillingInvoice]: ...
+
+
 # ---------------------------------------------------------------- the bundle the domain receives
 
 
@@ -555,3 +617,4 @@ class Services:
     sessions: SessionCache | None = None  # None: every check asks the database
     # The configured publishing platforms by name; an unconfigured one is absent.
     platforms: dict[str, PublishingPlatform] = field(default_factory=dict)
+    billing: BillingGateway | None = None  # None: Stripe is not configured

@@ -9,6 +9,7 @@ Adapters are imported inside the factories so a process only loads what it uses.
 from __future__ import annotations
 
 from viralshorts.integrations.ports import (
+    BillingGateway,
     EmailSender,
     MediaStorage,
     OAuthSignIn,
@@ -87,6 +88,15 @@ def build_email(settings: Settings) -> EmailSender:
     return BackgroundEmailSender(inner)
 
 
+def build_billing(settings: Settings) -> BillingGateway | None:
+    """Stripe when ``STRIPE_SECRET_KEY`` and ``STRIPE_WEBHOOK_SECRET`` are set, else None."""
+    if not settings.stripe_enabled:
+        return None
+    from viralshorts.integrations.stripe_billing import StripeBilling
+
+    return StripeBilling(settings)
+
+
 def build_services(settings: Settings | None = None) -> Services:
     """Every adapter for ``settings`` (default: the process settings)."""
     settings = settings or get_settings()
@@ -113,6 +123,7 @@ def build_services(settings: Settings | None = None) -> Services:
         progress_feed=RedisProgressFeed(settings),
         email=build_email(settings),
         sessions=RedisSessionCache(settings),
+        billing=build_billing(settings),
     )
 
 
