@@ -7,6 +7,7 @@ import json
 import socket
 import wave
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,18 @@ def test_script_writer_asks_for_strict_structured_output(fake: FakeOpenAI) -> No
     assert script.lines[0].text == "The paperclip started as an accident."
     assert script.hashtags == ["#history", "#facts", "#shorts"]
     assert script.lines[2].keywords  # the model gave none; filled from the line and topic
+
+
+def test_the_creators_facts_ground_the_prompt(fake: FakeOpenAI) -> None:
+    facts = ("Paperclips were patented in 1899.", "A paperclip holds about 20 sheets.")
+    OpenAIScriptWriter(settings_for(fake.base_url)).write(replace(BRIEF, facts=facts))
+
+    prompt = fake.last("/chat/completions").json["messages"][-1]["content"]
+    assert "Use every one of them" in prompt
+    for fact in facts:
+        assert f"- {fact}" in prompt
+    OpenAIScriptWriter(settings_for(fake.base_url)).write(BRIEF)
+    assert "Key facts" not in fake.last("/chat/completions").json["messages"][-1]["content"]
 
 
 def test_wrong_api_key_is_not_retried(fake: FakeOpenAI) -> None:

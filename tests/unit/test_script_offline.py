@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from viralshorts.errors import IntegrationError
+from viralshorts.integrations.fact_words import ENGLISH, LANGUAGE_WORDS, lemma, words_of
 from viralshorts.integrations.ports import ScriptBrief
+from viralshorts.integrations.script_facts import clean_facts, connective_words, surprise_score
 from viralshorts.integrations.script_offline import (
     NOUN_ONLY,
     STOP_WORDS,
@@ -198,3 +202,156 @@ def test_a_short_video_never_promises_thirty_seconds() -> None:
     for seed in range(12):
         hook = WRITER.write(brief(target_seconds=15, seed=seed)).hook
         assert "thirty seconds" not in hook
+
+
+# ---------------------------------------------------------------- facts mode
+
+OCTOPUS_FACTS = (
+    "Octopuses have three hearts.",
+    "Two of the hearts stop beating when an octopus swims.",
+    "Their blood is blue because it uses copper instead of iron.",
+    "An octopus can taste with its arms.",
+    "The largest octopus on record weighed 71 kilograms.",
+)
+PULPO_FACTS = (
+    "Los pulpos tienen tres corazones.",
+    "Su sangre es azul porque usa cobre en lugar de hierro.",
+    "El pulpo más grande registrado pesó 71 kilos.",
+    "Un pulpo puede saborear con sus brazos.",
+)
+
+
+def facts_brief(facts=OCTOPUS_FACTS, **changes: object) -> ScriptBrief:
+    return brief(facts=tuple(facts), topic="octopus hearts", **changes)
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in words_of(text)}
+
+
+def _spoken(script) -> list[str]:
+    return [script.hook, *(line.text for line in script.lines)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_fact_is_said_once_and_nothing_is_invented(seed: int) -> None:
+    script = WRITER.write(facts_brief(seed=seed))
+    spoken = _spoken(script)
+    for fact in OCTOPUS_FACTS:
+        said = [t for t in spoken if fact[1:] in t]
+        assert len(said) == 1, (fact, spoken)
+    allowed = set().union(*map(_words, OCTOPUS_FACTS)) | connective_words("en")
+    for text in spoken:
+        assert _words(text) <= allowed, text
+    closing = script.lines[-1].text
+    assert _words(closing) <= connective_words("en")
+
+
+def test_the_hook_is_the_most_surprising_fact() -> None:
+    facts = ("Honey is made by bees.", "Honey found in tombs was 3,000 years old and still good.")
+    script = WRITER.write(brief(facts=facts, seed=0))
+    assert facts[1] in script.hook
+    assert surprise_score(facts[1], ENGLISH) > surprise_score(facts[0], ENGLISH)
+    assert surprise_score("The largest whale is the only one.", ENGLISH) >= 4
+
+
+@pytest.mark.parametrize("facts", [OCTOPUS_FACTS, OCTOPUS_FACTS[:2], PULPO_FACTS])
+def test_a_batch_of_three_gets_three_titles_and_three_hooks(facts) -> None:
+    first = 1_234_567
+    batch = [WRITER.write(facts_brief(facts, seed=first + i)) for i in range(3)]
+    assert len({s.title for s in batch}) == 3
+    assert len({s.hook for s in batch}) == 3
+    assert [s.to_dict() for s in batch] == [
+        WRITER.write(facts_brief(facts, seed=first + i)).to_dict() for i in range(3)
+    ]
+
+
+def test_titles_and_descriptions_use_only_the_facts_topic_and_phrasebook() -> None:
+    for seed in range(6):
+        script = WRITER.write(facts_brief(seed=seed))
+        allowed = set().union(*map(_words, OCTOPUS_FACTS)) | connective_words("en")
+        allowed |= _words("octopus hearts")
+        assert _words(script.title) <= allowed
+        assert _words(script.description) <= allowed
+        assert 0 < len(script.title) <= 100
+
+
+def _tag_words(tag: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-ZÁÉÍÓÚÑ]?[a-záéíóúñü]+", tag[1:])]
+
+
+@pytest.mark.parametrize(
+    ("facts", "topic", "language"),
+    [
+        (OCTOPUS_FACTS, "why octopuses have three hearts", "en"),
+        (OCTOPUS_FACTS, "octopus hearts", "en"),
+        (PULPO_FACTS, "pulpos", "es"),
+    ],
+)
+def test_hashtags_are_real_topic_words(facts, topic: str, language: str) -> None:
+    script = WRITER.write(brief(facts=facts, topic=topic, niche="sea life", language=language))
+    assert script.hashtags[-1] == "#shorts"
+    tags = script.hashtags[:-1]
+    assert 2 <= len(tags) <= 5
+    known = {lemma(w, language) for w in _words(" ".join([*facts, topic, "sea life"]))}
+    words = LANGUAGE_WORDS[language]
+    for tag in tags:
+        for word in _tag_words(tag):
+            assert lemma(word, language) in known, tag
+            assert word not in words.stop | words.number_words | STOP_WORDS, tag
+    assert "#Three" not in tags and "#three" not in tags
+    assert not any(t.lower().startswith("#why") for t in tags)
+    assert {"#octopus", "#pulpo"} & {t.lower() for t in tags}
+
+
+def test_line_keywords_are_the_facts_nouns_not_filler() -> None:
+    script = WRITER.write(facts_brief(seed=3))
+    for line in script.lines[:-1]:
+        fact = next(f for f in OCTOPUS_FACTS if f[1:] in line.text)
+        assert 1 <= len(line.keywords) <= 4
+        assert set(line.keywords) <= _words(fact)
+        assert not set(line.keywords) & (connective_words("en") | ENGLISH.stop | ENGLISH.verbs)
+    by_fact = {f: WRITER.write(facts_brief((f, OCTOPUS_FACTS[0]))) for f in OCTOPUS_FACTS[1:]}
+    keywords = {k for s in by_fact.values() for ln in s.lines for k in ln.keywords}
+    assert {"blood", "copper", "iron", "arms", "hearts"} <= keywords
+
+
+def test_spanish_facts_are_arranged_in_spanish() -> None:
+    for seed in range(4):
+        script = WRITER.write(brief(facts=PULPO_FACTS, topic="pulpos", language="es", seed=seed))
+        spoken = _spoken(script)
+        allowed = set().union(*map(_words, PULPO_FACTS)) | connective_words("es")
+        for text in spoken:
+            assert _words(text) <= allowed, text
+        assert not _words(" ".join(spoken)) & (connective_words("en") - connective_words("es"))
+        assert _words(script.lines[-1].text) <= connective_words("es")
+    assert "corazones" in WRITER.write(brief(facts=PULPO_FACTS, language="es")).narration
+
+
+def test_the_facts_language_wins_over_the_campaigns() -> None:
+    script = WRITER.write(brief(facts=PULPO_FACTS, topic="pulpos", language="en", seed=1))
+    assert _words(" ".join(_spoken(script))) <= set().union(
+        *map(_words, PULPO_FACTS)
+    ) | connective_words("es")
+
+
+def test_a_language_without_a_phrasebook_gets_its_facts_only() -> None:
+    facts = (
+        "Les pieuvres ont trois cœurs.",
+        "Leur sang est bleu.",
+        "Elles goûtent avec leurs bras.",
+    )
+    script = WRITER.write(brief(facts=facts, topic="pieuvres", language="fr"))
+    assert sorted(_spoken(script)) == sorted(facts)
+    assert connective_words("fr") == frozenset()
+
+
+def test_facts_are_cleaned_and_at_least_two_are_needed() -> None:
+    assert clean_facts(
+        "- Owls cannot move their eyes\n\n2) They turn their heads\n• owls cannot move their eyes"
+    ) == [
+        "Owls cannot move their eyes.",
+        "They turn their heads.",
+    ]
+    with pytest.raises(IntegrationError, match="at least two facts"):
+        WRITER.write(brief(facts=("Owls hoot.",)))

@@ -145,11 +145,25 @@ def calling_openai(settings: Settings) -> Iterator[None]:
 # ---------------------------------------------------------------- scripts
 
 
+def facts_prompt(facts: tuple[str, ...]) -> list[str]:
+    """The prompt lines that ground a script in the creator's facts (none without facts)."""
+    listed = [f"- {' '.join(fact.split())}" for fact in facts if fact.strip()]
+    if not listed:
+        return []
+    return [
+        "Key facts from the creator, one per line. Use every one of them, one fact per line, "
+        "the most surprising one as the hook; state nothing that is not in them (connecting "
+        "words, the call to action and the title's wording are yours):",
+        *listed,
+    ]
+
+
 def script_prompt(brief: ScriptBrief) -> str:
-    """The user message asking for one script for ``brief``."""
+    """The user message asking for one script for ``brief`` (grounded in its facts, if any)."""
     words = round(brief.target_seconds * WORDS_PER_SECOND)
     return "\n".join(
         [
+            *facts_prompt(brief.facts),
             f"Topic: {brief.topic}",
             f"Channel niche: {brief.niche}",
             f"Tone: {brief.tone}",

@@ -29,6 +29,8 @@ class ScriptBrief:
     target_seconds: int
     seed: int = 0
     custom_script: str = ""
+    facts: tuple[str, ...] = ()
+    """The creator's key facts, one per item: the offline writer says only these."""
 
 
 @dataclass(frozen=True)

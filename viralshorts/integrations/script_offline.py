@@ -1,9 +1,12 @@
-"""The built-in script writer: topic-specific short-form scripts from templates, no network.
+"""The built-in script writer, no network: from the creator's facts, their script, or a topic.
 
-It writes English only. For any other language it refuses with a clear message instead of
-quietly producing English narration (``OPENAI_API_KEY`` turns on the OpenAI writer, which
-writes in the campaign's language). A creator's own script (``script_from_text``) works in
-every language because nothing is generated.
+Given facts (``brief.facts``) it arranges them into a script in their language and adds
+nothing else (``script_facts``); given the creator's own script (``script_from_text``) it
+speaks it as written, in every language. With neither, it falls back to English templates
+about the topic: they know nothing about it, so the request forms never send such a brief
+without a model configured (they ask for facts); the headless command and benchmark still can.
+For any other language that fallback refuses with a clear message instead of quietly
+producing English narration (``OPENAI_API_KEY`` turns on the OpenAI writer).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 
 from viralshorts.errors import IntegrationError
 from viralshorts.integrations.ports import Script, ScriptBrief, ScriptLine
+from viralshorts.integrations.script_facts import script_from_facts
 
 # Measured: the Piper "joe" voice speaks about 3.2-3.5 words/s at speed 1.0, so scripts are
 # sized at 3.2 words per target second (at 2.5 a 30 s target came out about 25% short).
@@ -259,16 +263,19 @@ def script_from_text(text: str, *, topic: str) -> Script:
 
 
 class OfflineScriptWriter:
-    """Writes English scripts from templates; deterministic for a given brief and seed."""
+    """Arranges facts, adopts a creator's script, or fills English templates; deterministic
+    for a given brief and seed."""
 
     def write(self, brief: ScriptBrief) -> Script:
-        """Write a script for ``brief`` (or adopt ``brief.custom_script`` as it is).
+        """Write a script for ``brief``: its own script, else its facts, else templates.
 
         Raises:
-            IntegrationError: The brief asks for a language other than English.
+            IntegrationError: Fewer than two facts, or templates asked for another language.
         """
         if brief.custom_script.strip():
             return script_from_text(brief.custom_script, topic=brief.topic)
+        if any(fact.strip() for fact in brief.facts):
+            return script_from_facts(brief, brief.facts)
         if not _is_english(brief.language):
             name = LANGUAGE_NAMES.get(brief.language.lower()[:2], brief.language)
             raise IntegrationError(
