@@ -13,11 +13,13 @@ from viralshorts.integrations.ports import (
     EmailSender,
     MediaStorage,
     OAuthSignIn,
+    PublishingPlatform,
     ScriptWriter,
     SealedBox,
     Services,
     SpeechSynthesizer,
     StockFootage,
+    TokenCipher,
     Transcriber,
 )
 from viralshorts.settings import Settings, get_settings
@@ -88,6 +90,43 @@ def build_email(settings: Settings) -> EmailSender:
     return BackgroundEmailSender(inner)
 
 
+def build_token_cipher(settings: Settings) -> TokenCipher:
+    """MultiFernet over TOKEN_ENCRYPTION_KEYS (or a key derived from SECRET_KEY)."""
+    from viralshorts.integrations.token_vault import MultiFernetCipher
+
+    return MultiFernetCipher(settings)
+
+
+def build_platforms(settings: Settings) -> dict[str, PublishingPlatform]:
+    """A client for every configured platform (client id and secret set), by platform name."""
+    platforms: dict[str, PublishingPlatform] = {}
+    sandbox = settings.platform_sandbox
+    # The platform adapters are landing in parallel (issue 9); until each module exists its
+    # platform is simply not offered.
+    if settings.youtube_enabled:
+        try:
+            from viralshorts.integrations.youtube import YouTubePlatform
+        except ImportError:
+            pass
+        else:
+            platforms["youtube"] = YouTubePlatform(settings, sandbox=sandbox)
+    if settings.tiktok_enabled:
+        try:
+            from viralshorts.integrations.tiktok import TikTokPlatform
+        except ImportError:
+            pass
+        else:
+            platforms["tiktok"] = TikTokPlatform(settings, sandbox=sandbox)
+    if settings.instagram_enabled:
+        try:
+            from viralshorts.integrations.instagram import InstagramPlatform
+        except ImportError:
+            pass
+        else:
+            platforms["instagram"] = InstagramPlatform(settings, sandbox=sandbox)
+    return platforms
+
+
 def build_billing(settings: Settings) -> BillingGateway | None:
     """Stripe when ``STRIPE_SECRET_KEY`` and ``STRIPE_WEBHOOK_SECRET`` are set, else None."""
     if not settings.stripe_enabled:
@@ -123,6 +162,8 @@ def build_services(settings: Settings | None = None) -> Services:
         progress_feed=RedisProgressFeed(settings),
         email=build_email(settings),
         sessions=RedisSessionCache(settings),
+        platforms=build_platforms(settings),
+        token_cipher=build_token_cipher(settings),
         billing=build_billing(settings),
     )
 

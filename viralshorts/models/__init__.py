@@ -24,6 +24,7 @@ from viralshorts.models.enums import (
     VideoStatus,
     WorkspaceRole,
 )
+from viralshorts.models.notifications import Notification, NotificationPreference
 from viralshorts.models.social import Post, SocialAccount, VideoAnalytics
 from viralshorts.models.videos import MediaAsset, Video
 from viralshorts.models.workspaces import Invitation, Membership, Workspace
@@ -41,6 +42,8 @@ __all__ = [
     "MediaAsset",
     "MediaKind",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "OAuthAccount",
     "Platform",
     "Post",
