@@ -1,4 +1,7 @@
-"""Issue 9: per-post daily analytics
+"""Issue 9: per-post daily analytics count saves too (Instagram's "saved")
+
+The table exists since 0001 with one row per post per day (unique ``post_id, date``); the
+collector upserts the platform's lifetime numbers into today's row.
 
 Revision ID: 0008
 Revises: 0007
@@ -7,6 +10,10 @@ Create Date: 2026-12-02 10:30:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
+from alembic import op
+
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("video_analytics", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("saves", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("video_analytics", schema=None) as batch_op:
+        batch_op.drop_column("saves")

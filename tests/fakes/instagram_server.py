@@ -539,6 +539,20 @@ class FakeInstagram:
         with self.state.lock:
             self.state.faults.extend(kinds)
 
+    def add_reel(self, caption: str = "", *, age_seconds: float = 0.0) -> str:
+        """A Reel already on the account (published ``age_seconds`` ago); returns its media id."""
+        with self.state.lock:
+            media = Media(
+                self.state.new_id(), self.state.ig_user_id, caption, secrets.token_urlsafe(8),
+                self.state.clock() - age_seconds, 0,
+            )  # fmt: skip
+            self.state.media[media.media_id] = media
+        return media.media_id
+
+    def long_lived_token(self) -> str:
+        """A valid long-lived user token, as the login flow would have given."""
+        return self.state.issue_token("long", LONG_LIVED_SECONDS)
+
     def count(self, method: str, suffix: str) -> int:
         """How many ``method`` requests had a path ending in ``suffix``."""
         return sum(1 for m, p in self.state.requests if m == method and p.endswith(suffix))

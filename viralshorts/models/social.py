@@ -99,5 +99,6 @@ class VideoAnalytics(SQLModel, table=True):
     likes: int = Field(default=0)
     comments: int = Field(default=0)
     shares: int = Field(default=0)
+    saves: int = Field(default=0)  # Instagram "saved"; 0 where a platform does not count them
     watch_time_seconds: float = Field(default=0.0)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
