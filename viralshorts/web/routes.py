@@ -14,6 +14,9 @@ async def health(_request: Request) -> Response:
 
 def build_api() -> Starlette:
     """The Starlette app whose routes are matched before Reflex's."""
+    from viralshorts.web.connect import connect_routes
     from viralshorts.web.media import media_routes
 
-    return Starlette(routes=[Route("/api/health", health), *auth_routes(), *media_routes()])
+    routes = [Route("/api/health", health), *auth_routes(), *media_routes()]
+    routes += connect_routes()  # issue 9: connecting platform accounts
+    return Starlette(routes=routes)

@@ -1,0 +1,155 @@
+"""Notifications on real PostgreSQL: who gets them, email and its per-kind opt-out, the bell."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.factories import new_user
+from viralshorts.domain import notifications as nt
+from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.errors import ValidationError
+from viralshorts.integrations.ports import OutgoingEmail, Services
+from viralshorts.models import Membership, Notification, WorkspaceRole
+from viralshorts.settings import get_settings
+
+
+class RecordingMailer:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingEmail] = []
+
+    def send(self, message: OutgoingEmail) -> None:
+        self.sent.append(message)
+
+
+@pytest.fixture()
+def mailer() -> RecordingMailer:
+    return RecordingMailer()
+
+
+@pytest.fixture()
+def services(mailer) -> Services:
+    return Services(
+        settings=get_settings(),
+        storage=None,  # type: ignore[arg-type]
+        script_writer=None,  # type: ignore[arg-type]
+        speech={},
+        transcriber=None,
+        stock=None,
+        rate_limiter=None,  # type: ignore[arg-type]
+        progress=None,  # type: ignore[arg-type]
+        queue=None,  # type: ignore[arg-type]
+        prober=None,  # type: ignore[arg-type]
+        renderer=None,  # type: ignore[arg-type]
+        email=mailer,
+    )
+
+
+@pytest.fixture()
+def team(session: Session) -> dict[str, int]:
+    """A workspace of Olga (owner) with an admin, an editor and a viewer; ids by role name."""
+    owner = new_user(session, "olga@example.com")
+    workspace_id = personal_workspace_id(session, owner.id)
+    ids = {"workspace": workspace_id, "owner": owner.id}
+    for role in (WorkspaceRole.ADMIN, WorkspaceRole.EDITOR, WorkspaceRole.VIEWER):
+        user = new_user(session, f"{role.value}@example.com")
+        session.add(Membership(workspace_id=workspace_id, user_id=user.id, role=role))
+        ids[role.value] = user.id
+    session.commit()
+    return ids
+
+
+def _recipients(session: Session) -> list[int]:
+    rows = session.exec(select(Notification.user_id).order_by(Notification.user_id)).all()
+    return list(rows)
+
+
+def test_every_member_is_told_with_a_link_by_bell_and_email(session, services, mailer, team):
+    nt.notify(
+        session,
+        services,
+        workspace_id=team["workspace"],
+        kind="video_ready",
+        title="“Moon facts” is ready",
+        body="Your video finished rendering.",
+        link="/app/videos/7",
+    )
+    session.commit()
+    members = sorted(team[r] for r in ("owner", "admin", "editor", "viewer"))
+    assert _recipients(session) == members
+    assert len(mailer.sent) == 4
+    message = mailer.sent[0]
+    assert message.subject == "“Moon facts” is ready"
+    assert f"{get_settings().public_base_url}/app/videos/7" in message.body
+    assert "/app/profile" in message.body
+
+
+def test_approval_requests_go_to_owners_and_admins_and_user_ids_to_members_only(
+    session, services, team
+):
+    outsider = new_user(session, "out@example.com")
+    nt.notify(
+        session, services, workspace_id=team["workspace"], kind="approval_requested", title="t"
+    )
+    assert _recipients(session) == sorted([team["owner"], team["admin"]])
+    for row in session.exec(select(Notification)).all():
+        session.delete(row)
+    nt.notify(
+        session,
+        services,
+        workspace_id=team["workspace"],
+        kind="post_failed",
+        title="t",
+        user_ids=[team["editor"], outsider.id, team["editor"]],
+    )
+    assert _recipients(session) == [team["editor"]]
+
+
+def test_a_muted_kind_is_not_emailed_but_still_in_the_bell(session, services, mailer, team):
+    muted = nt.set_email_wanted(session, user_id=team["viewer"], kind="video_failed", wanted=False)
+    assert muted == {"video_failed"}
+    nt.notify(session, services, workspace_id=team["workspace"], kind="video_failed", title="x")
+    nt.notify(session, services, workspace_id=team["workspace"], kind="video_ready", title="y")
+    session.commit()
+    emailed = [(m.to, m.subject) for m in mailer.sent]
+    assert ("viewer@example.com", "x") not in emailed
+    assert ("viewer@example.com", "y") in emailed
+    assert ("editor@example.com", "x") in emailed
+    count = nt.unread_count(session, user_id=team["viewer"], workspace_id=team["workspace"])
+    assert count == 2
+    nt.set_email_wanted(session, user_id=team["viewer"], kind="video_failed", wanted=True)
+    assert nt.email_muted_kinds(session, team["viewer"]) == set()
+    with pytest.raises(ValidationError):
+        nt.set_email_wanted(session, user_id=team["viewer"], kind="spam", wanted=False)
+
+
+def test_reading_and_marking_read_touch_only_your_own(session, services, team):
+    workspace = team["workspace"]
+    for title in ("first", "second"):
+        nt.notify(session, services, workspace_id=workspace, kind="post_published", title=title)
+    session.commit()
+    items = nt.recent(session, user_id=team["editor"], workspace_id=workspace)
+    assert [i.title for i in items] == ["second", "first"]
+    others = nt.recent(session, user_id=team["viewer"], workspace_id=workspace)
+    # Someone else's id changes nothing.
+    assert (
+        nt.mark_read(
+            session, user_id=team["editor"], workspace_id=workspace, notification_id=others[0].id
+        )
+        == 0
+    )
+    assert (
+        nt.mark_read(
+            session, user_id=team["editor"], workspace_id=workspace, notification_id=items[0].id
+        )
+        == 1
+    )
+    assert nt.unread_count(session, user_id=team["editor"], workspace_id=workspace) == 1
+    assert nt.unread_count(session, user_id=team["viewer"], workspace_id=workspace) == 2
+    assert nt.mark_read(session, user_id=team["editor"], workspace_id=workspace) == 1
+    assert nt.unread_count(session, user_id=team["editor"], workspace_id=workspace) == 0
+
+
+def test_without_an_email_sender_only_the_bell_is_written(session, team):
+    nt.notify(session, None, workspace_id=team["workspace"], kind="video_ready", title="z")
+    assert len(_recipients(session)) == 4
