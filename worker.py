@@ -25,7 +25,11 @@ from typing import Any
 from viralshorts.integrations.processes import die_with_parent, is_running
 
 DEFAULT_QUEUES = ["render", "publish", "default"]
-PRELOAD = ("viralshorts.jobs.tasks", "viralshorts.domain.rendering.pipeline")
+PRELOAD = (
+    "viralshorts.jobs.tasks",
+    "viralshorts.domain.rendering.pipeline",
+    "viralshorts.jobs.publishing",  # issue 9: queue publish
+)
 
 
 def preload() -> None:

@@ -1,4 +1,4 @@
-"""Command line: migrate, create-admin, render, worker.
+"""Command line: migrate, create-admin, render, worker, dispatch-due.
 
 Each command is a small function that calls into the domain; heavy imports happen inside the
 command so ``python -m viralshorts migrate`` stays quick.
@@ -62,6 +62,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_dispatch_due(_args: argparse.Namespace) -> int:
+    from viralshorts.jobs.maintenance import run_dispatch
+
+    enqueued = run_dispatch()
+    print(f"{len(enqueued)} due post(s) enqueued" + (f": {enqueued}" if enqueued else ""))
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import run_worker
 
@@ -98,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--seed", type=int, default=0)
     render.set_defaults(func=cmd_render)
+    sub.add_parser(
+        "dispatch-due", help="one dispatcher tick: enqueue the posts that are due"
+    ).set_defaults(func=cmd_dispatch_due)
     return parser
 
 

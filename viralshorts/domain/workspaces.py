@@ -27,6 +27,7 @@ class Action(StrEnum):
     MANAGE_VIDEOS = "manage_videos"
     MANAGE_MEDIA = "manage_media"
     MANAGE_POSTS = "manage_posts"
+    APPROVE_POSTS = "approve_posts"
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_SETTINGS = "manage_settings"
@@ -49,6 +50,7 @@ PERMISSIONS: dict[Action, frozenset[WorkspaceRole]] = {
     Action.MANAGE_VIDEOS: frozenset({_OWNER, _ADMIN, _EDITOR}),
     Action.MANAGE_MEDIA: frozenset({_OWNER, _ADMIN, _EDITOR}),
     Action.MANAGE_POSTS: frozenset({_OWNER, _ADMIN, _EDITOR}),
+    Action.APPROVE_POSTS: frozenset({_OWNER, _ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({_OWNER, _ADMIN}),
     Action.MANAGE_MEMBERS: frozenset({_OWNER, _ADMIN}),
     Action.MANAGE_SETTINGS: frozenset({_OWNER, _ADMIN}),
@@ -64,6 +66,7 @@ _ACTION_WORDS: dict[Action, str] = {
     Action.MANAGE_VIDEOS: "making or changing videos",
     Action.MANAGE_MEDIA: "changing the media library",
     Action.MANAGE_POSTS: "scheduling or changing posts",
+    Action.APPROVE_POSTS: "approving or rejecting posts",
     Action.MANAGE_ACCOUNTS: "connecting or removing social accounts",
     Action.MANAGE_MEMBERS: "inviting or removing members",
     Action.MANAGE_SETTINGS: "changing the workspace's settings",

@@ -197,6 +197,16 @@ class MediaStorage(Protocol):
 
     def signed_url(self, key: str, *, expires_in: int, download_name: str = "") -> str: ...
 
+    # Streaming reads for uploads to the platforms (issue 9): bounded memory whatever the size.
+    def size(self, key: str) -> int:
+        """The stored file's size in bytes; NotFoundError when there is none."""
+        ...
+
+    def open_stream(self, key: str, offset: int = 0) -> BinaryIO:
+        """A readable stream of the file from byte ``offset`` (the caller reads it in chunks
+        and closes it); NotFoundError when there is none."""
+        ...
+
 
 @dataclass(frozen=True)
 class ServedFile:
@@ -343,6 +353,11 @@ class JobQueue(Protocol):
     """How the domain hands work to workers without importing RQ."""
 
     def enqueue_render(self, video_id: int, user_id: int, *, attempt: int = 1) -> str: ...
+
+    def enqueue_publish(self, post_id: int, job_id: str) -> str:
+        """Put one publish of a post on queue ``publish`` under ``job_id`` (once per id);
+        ServiceUnavailableError when the queue does not answer (issue 9)."""
+        ...
 
     def cancel(self, job_id: str) -> None: ...
 

@@ -24,6 +24,8 @@ from viralshorts.settings import Settings
 RENDER_QUEUE = "render"
 RENDER_TASK = "viralshorts.jobs.tasks.render_video"
 RENDER_FAILURE_CALLBACK = "viralshorts.jobs.tasks.on_render_failure"
+PUBLISH_QUEUE = "publish"
+PUBLISH_TASK = "viralshorts.jobs.publishing.publish_post"
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 RESULT_TTL_SECONDS = 24 * 3600
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.READY_TO_ENQUEUE}
@@ -96,6 +98,29 @@ class RQJobQueue:
                 on_failure=Callback(RENDER_FAILURE_CALLBACK),
                 meta={"video_id": video_id, "user_id": user_id},
                 description=f"render video {video_id} (attempt {attempt})",
+            )
+        return job_id
+
+    def enqueue_publish(self, post_id: int, job_id: str) -> str:
+        """Enqueue one publish of a post on queue ``publish`` once per ``job_id``.
+
+        No RQ retries: the domain decides (back-off, rate-limit waits) and the dispatcher
+        enqueues the next try under a new id.
+
+        Raises:
+            ServiceUnavailableError: Redis does not answer.
+        """
+        with _answering(), contextlib.suppress(DuplicateJobError):
+            self.queue(PUBLISH_QUEUE).enqueue(
+                PUBLISH_TASK,
+                post_id,
+                job_id=job_id,
+                unique=True,
+                job_timeout=self._settings.publish_job_timeout_seconds,
+                failure_ttl=FAILURE_TTL_SECONDS,
+                result_ttl=RESULT_TTL_SECONDS,
+                meta={"post_id": post_id},
+                description=f"publish post {post_id}",
             )
         return job_id
 

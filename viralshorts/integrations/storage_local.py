@@ -15,6 +15,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
 from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -111,6 +112,22 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def size(self, key: str) -> int:
+        """The file's size in bytes; NotFoundError if there is no such file."""
+        path = self.path_for(key)
+        if not path.is_file():
+            raise NotFoundError(f"media {key} not found")
+        return path.stat().st_size
+
+    def open_stream(self, key: str, offset: int = 0) -> BinaryIO:
+        """The file opened for reading at byte ``offset``; NotFoundError if there is none."""
+        try:
+            stream = self.path_for(key).open("rb")
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"media {key} not found") from exc
+        stream.seek(offset)
+        return stream
 
     def signed_url(self, key: str, *, expires_in: int, download_name: str = "") -> str:
         """A relative ``/api/media/...`` URL valid for ``expires_in`` seconds."""

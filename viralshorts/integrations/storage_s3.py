@@ -6,9 +6,10 @@ half-written object under its final key.
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
@@ -24,6 +25,33 @@ def _content_disposition(download_name: str) -> str:
         return "inline"
     safe = download_name.replace('"', "").replace("\\", "")
     return f'attachment; filename="{safe}"'
+
+
+class _ObjectStream(io.RawIOBase):
+    """A ranged GET's body as a file object: bytes arrive as they are read, never all at once."""
+
+    def __init__(self, body: Any) -> None:
+        super().__init__()
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._body.read(len(buffer))
+        except (BotoCoreError, OSError) as exc:
+            raise IntegrationError(f"Could not read from storage: {exc}") from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 class S3Storage:
@@ -84,6 +112,28 @@ class S3Storage:
                 return False
             raise IntegrationError(f"Could not reach storage: {exc}") from exc
         return True
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes (a HEAD); NotFoundError if there is none."""
+        try:
+            head = self.client.head_object(Bucket=self._bucket, Key=validate_key(key))
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFoundError(f"media {key} not found") from exc
+            raise IntegrationError(f"Could not reach storage: {exc}") from exc
+        return int(head["ContentLength"])
+
+    def open_stream(self, key: str, offset: int = 0) -> BinaryIO:
+        """A ranged GET from byte ``offset``, read as it streams; NotFoundError if missing."""
+        try:
+            reply = self.client.get_object(
+                Bucket=self._bucket, Key=validate_key(key), Range=f"bytes={offset}-"
+            )
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFoundError(f"media {key} not found") from exc
+            raise IntegrationError(f"Could not read from storage: {exc}") from exc
+        return cast(BinaryIO, io.BufferedReader(_ObjectStream(reply["Body"]), 1024 * 1024))
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self._bucket, Key=validate_key(key))

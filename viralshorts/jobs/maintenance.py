@@ -29,6 +29,24 @@ def run_tick() -> dict[str, list[int]]:
         return render_queue.tick(session, get_services())
 
 
+def run_dispatch() -> list[int]:
+    """One due-post dispatcher round (issue 9): claim due posts and enqueue them on ``publish``."""
+    from viralshorts.domain.dispatcher import dispatch_due
+
+    with session_scope() as session:
+        return dispatch_due(session, get_services())
+
+
+def _dispatch_logged() -> None:
+    try:
+        enqueued = run_dispatch()
+    except Exception as exc:  # a database or Redis hiccup must not end the loop
+        log_event("publish.dispatch_failed", error=repr(exc)[:300])
+        return
+    if enqueued:
+        log_event("publish.dispatched", posts=",".join(map(str, enqueued)))
+
+
 def prune_cache(settings: Settings) -> PruneResult | None:
     """Delete cached render steps unused for ``RENDER_CACHE_DAYS`` (None when disabled)."""
     if settings.render_cache_days <= 0:
@@ -76,4 +94,5 @@ def run_ticker(interval: float, parent_pid: int | None = None) -> None:
         else:
             if result["recovered"] or result["promoted"]:
                 log_event("render.tick", **{k: ",".join(map(str, v)) for k, v in result.items()})
+        _dispatch_logged()
         stop.wait(interval)
