@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from tests.factories import new_user
+from tests.factories import new_campaign, new_user
 from viralshorts.domain import notifications as nt
+from viralshorts.domain import video_lifecycle
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import ValidationError
 from viralshorts.integrations.ports import OutgoingEmail, Services
-from viralshorts.models import Membership, Notification, WorkspaceRole
+from viralshorts.models import Membership, Notification, Video, VideoStatus, WorkspaceRole
 from viralshorts.settings import get_settings
 
 
@@ -153,3 +154,46 @@ def test_reading_and_marking_read_touch_only_your_own(session, services, team):
 def test_without_an_email_sender_only_the_bell_is_written(session, team):
     nt.notify(session, None, workspace_id=team["workspace"], kind="video_ready", title="z")
     assert len(_recipients(session)) == 4
+
+
+def test_a_video_ending_ready_or_failed_tells_the_workspace_once(session, services, mailer, team):
+    campaign = new_campaign(session, team["owner"])
+    videos = []
+    for topic in ("Moon facts", "Mars facts"):
+        video = Video(
+            workspace_id=team["workspace"],
+            user_id=team["owner"],
+            campaign_id=campaign.id,
+            topic=topic,
+            status=VideoStatus.RUNNING,
+            job_id=f"render-{topic}",
+        )
+        session.add(video)
+        videos.append(video)
+    session.commit()
+    ready, failed = videos
+    assert video_lifecycle.complete(
+        session, video_id=ready.id, job_id=ready.job_id, values={}, services=services
+    )
+    assert video_lifecycle.end(
+        session,
+        video_id=failed.id,
+        job_id=failed.job_id,
+        status=VideoStatus.FAILED,
+        message="ffmpeg exited with 1",
+        services=services,
+    )
+    # A second end of the same render changes nothing and tells no one again.
+    assert not video_lifecycle.complete(
+        session, video_id=ready.id, job_id=ready.job_id, values={}, services=services
+    )
+    session.commit()
+    rows = session.exec(
+        select(Notification).where(Notification.user_id == team["viewer"]).order_by(Notification.id)
+    ).all()
+    assert [(r.kind, r.title, r.link) for r in rows] == [
+        ("video_ready", "“Moon facts” is ready", f"/app/videos/{ready.id}"),
+        ("video_failed", "“Mars facts” failed", f"/app/videos/{failed.id}"),
+    ]
+    assert rows[1].body == "ffmpeg exited with 1"
+    assert len(mailer.sent) == 8

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from viralshorts.domain import quotas
-from viralshorts.integrations.ports import render_job_id
+from viralshorts.domain.notifications import notify
+from viralshorts.integrations.ports import Services, render_job_id
 from viralshorts.models import RenderStep, Video, VideoStatus, utcnow
 
 ACTIVE = (VideoStatus.QUEUED, VideoStatus.RUNNING)
@@ -160,9 +161,11 @@ def end(
     status: VideoStatus,
     message: str,
     from_statuses: tuple[VideoStatus, ...] = ACTIVE,
+    services: Services | None = None,
 ) -> bool:
     """Move an active video to FAILED or CANCELED (only if ``job_id`` still owns it; None:
-    whoever owns it) and give back its reservation.
+    whoever owns it) and give back its reservation. A failure is notified to the workspace
+    (by email too when ``services`` has a sender).
 
     Returns:
         True when this call made the change (False: someone else already ended it).
@@ -176,11 +179,21 @@ def end(
     if not _update(session, video_id, *conditions, **values, finished_at=utcnow()):
         return False
     release_quota(session, video_id=video_id)
+    if status == VideoStatus.FAILED:
+        _notify_finished(session, services, video_id, "video_failed", message)
     return True
 
 
-def complete(session: Session, *, video_id: int, job_id: str, values: dict[str, Any]) -> bool:
-    """Mark the video READY with ``values`` if ``job_id`` still owns it; charge its quota.
+def complete(
+    session: Session,
+    *,
+    video_id: int,
+    job_id: str,
+    values: dict[str, Any],
+    services: Services | None = None,
+) -> bool:
+    """Mark the video READY with ``values`` if ``job_id`` still owns it; charge its quota;
+    notify the workspace (by email too when ``services`` has a sender).
 
     Returns:
         True when this call made it READY (a second call, or a stale job, changes nothing).
@@ -200,4 +213,24 @@ def complete(session: Session, *, video_id: int, job_id: str, values: dict[str, 
             period=video.quota_period,
             render_seconds=seconds,
         )
+    _notify_finished(session, services, video_id, "video_ready", "")
     return True
+
+
+def _notify_finished(
+    session: Session, services: Services | None, video_id: int, kind: str, reason: str
+) -> None:
+    video = session.get(Video, video_id)
+    if video is None:
+        return
+    name = video.title or video.topic
+    ready = kind == "video_ready"
+    notify(
+        session,
+        services,
+        workspace_id=video.workspace_id,
+        kind=kind,
+        title=f"“{name[:150]}” is ready" if ready else f"“{name[:150]}” failed",
+        body="The video finished rendering." if ready else reason,
+        link=f"/app/videos/{video_id}",
+    )

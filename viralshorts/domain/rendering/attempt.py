@@ -248,6 +248,7 @@ def finish_ready(
             video_id=attempt.video_id,
             job_id=attempt.job_id,
             values=ready_values(output, keys),
+            services=attempt.services,
         )
     if done:
         delete_replaced_files(attempt.services, video, keys)
@@ -265,6 +266,7 @@ def finish(attempt: Attempt, status: VideoStatus, message: str) -> None:
             job_id=attempt.job_id,
             status=status,
             message=message,
+            services=attempt.services,
         )
     if ended:
         attempt.publish(status, RenderStep.DONE, 0, message)
