@@ -7,7 +7,7 @@ import dataclasses
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,16 @@ from tests.factories import make_creator
 from tests.fakes.instagram_server import APP_ID, APP_SECRET, FakeInstagram, InstagramState
 from viralshorts.db import make_engine
 from viralshorts.domain.analytics import collect_analytics, collect_if_due
-from viralshorts.errors import PlatformRateLimitedError
+from viralshorts.domain.analytics_reports import (
+    DateRange,
+    analytics_report,
+    export_rows,
+    parse_range,
+    video_panel,
+    workspace_totals,
+)
+from viralshorts.domain.workspaces import Actor, actor_for
+from viralshorts.errors import NotFoundError, PlatformRateLimitedError, ValidationError
 from viralshorts.integrations.instagram import InstagramPlatform
 from viralshorts.integrations.ports import PlatformTokens, PostStats, Services
 from viralshorts.integrations.services import build_services
@@ -283,3 +292,125 @@ def test_a_platform_that_is_rate_limited_does_not_stop_another(
     report = collect_analytics(session, both, today=DAY)
     assert report.rate_limited == {"youtube": 30}
     assert report.rows == {"youtube": 0, "instagram": 3}
+
+
+# ---------------------------------------------------------------- reading the numbers back
+
+
+def _row(session: Session, post: Post, day: date, views: int, likes: int = 0) -> None:
+    session.add(
+        VideoAnalytics(video_id=post.video_id, post_id=post.id, date=day, views=views, likes=likes)
+    )
+    session.commit()
+
+
+def _actor(session: Session, account: SocialAccount) -> Actor:
+    return actor_for(session, user_id=account.user_id, workspace_id=account.workspace_id)
+
+
+def test_the_report_counts_views_gained_per_day_carrying_a_missed_day_forward(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    account, (first, second, _third) = _setup(session, services, fake)
+    _row(session, first, date(2026, 11, 30), 100)  # before the range: the baseline
+    _row(session, first, date(2026, 12, 1), 150, likes=5)
+    _row(session, first, date(2026, 12, 3), 300, likes=9)  # 12-02 was missed
+    _row(session, second, date(2026, 12, 2), 40)
+    report = analytics_report(
+        session,
+        actor=_actor(session, account),
+        date_range=DateRange(date(2026, 12, 1), DAY + timedelta(days=1)),
+    )
+    assert report.platforms == ["instagram"]
+    assert [p["instagram"] for p in report.views_by_day] == [50, 40, 150]
+    assert report.gained.views == 240 and report.gained.likes == 9
+    assert [(v.video_id, v.gained.views) for v in report.top_videos] == [
+        (first.video_id, 200),
+        (second.video_id, 40),
+    ]  # the third has no numbers yet
+    (campaign,) = report.campaigns
+    assert campaign.videos == 2 and campaign.gained.views == 240
+
+
+def test_a_workspace_never_sees_another_workspaces_numbers(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    mine, (post, *_rest) = _setup(session, services, fake, count=1)
+    _theirs, (other,) = _setup(session, services, fake, count=1)
+    _row(session, post, DAY, 10)
+    _row(session, other, DAY, 999)
+    actor = _actor(session, mine)
+    report = analytics_report(session, actor=actor, date_range=DateRange(DAY, DAY))
+    assert report.gained.views == 10
+    assert workspace_totals(session, actor=actor).views == 10
+    assert [
+        line[7] for line in export_rows(session, actor=actor, date_range=DateRange(DAY, DAY))
+    ] == ["10"]
+    with pytest.raises(NotFoundError):
+        video_panel(session, actor=actor, video_id=other.video_id, date_range=DateRange(DAY, DAY))
+
+
+def test_totals_are_each_posts_latest_numbers(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    account, (first, second, _third) = _setup(session, services, fake)
+    _row(session, first, date(2026, 12, 1), 100, likes=1)
+    _row(session, first, DAY, 180, likes=3)
+    _row(session, second, date(2026, 12, 1), 20)
+    totals = workspace_totals(session, actor=_actor(session, account))
+    assert (totals.views, totals.likes) == (200, 3)
+
+
+def test_the_video_panel_has_each_post_with_its_link_and_numbers(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    account, (post, *_rest) = _setup(session, services, fake, count=1)
+    post.external_url = "https://www.instagram.com/reel/abc/"
+    session.add(post)
+    session.commit()
+    _row(session, post, DAY, 70)
+    panel = video_panel(
+        session,
+        actor=_actor(session, account),
+        video_id=post.video_id,
+        date_range=DateRange(DAY, DAY),
+    )
+    assert panel.gained.views == 70 and panel.views_by_day == [
+        {"day": "2026-12-02", "instagram": 70}
+    ]
+    (line,) = panel.posts
+    assert line.url == post.external_url and line.lifetime.views == 70
+
+
+def test_csv_rows_are_one_per_post_per_day_in_the_range(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    account, (post, *_rest) = _setup(session, services, fake, count=1)
+    for offset, views in enumerate((5, 9, 14)):
+        _row(session, post, date(2026, 12, 1) + timedelta(days=offset), views)
+    rows = export_rows(
+        session, actor=_actor(session, account), date_range=DateRange(DAY, DAY + timedelta(days=1))
+    )
+    assert [(r[0], r[1], r[7]) for r in rows] == [
+        ("2026-12-02", "instagram", "9"),
+        ("2026-12-03", "instagram", "14"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2026-13-01", "", "start"),
+        ("", "soon", "end"),
+        ("2026-12-05", "2026-12-01", "end"),
+        ("2025-01-01", "2026-12-01", "end"),
+    ],
+)
+def test_a_bad_range_is_refused_per_field(start: str, end: str, field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_range(start, end, today=DAY)
+    assert set(refused.value.field_errors) == {field}
+
+
+def test_an_empty_range_is_the_last_four_weeks() -> None:
+    assert parse_range("", "", today=DAY) == DateRange(date(2026, 11, 5), DAY)
