@@ -70,6 +70,19 @@ def cmd_dispatch_due(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reencrypt_tokens(_args: argparse.Namespace) -> int:
+    from viralshorts.db import session_scope
+    from viralshorts.domain.connected_accounts import reencrypt_tokens
+    from viralshorts.integrations.services import get_services
+
+    services = get_services()
+    with session_scope() as session:
+        changed = reencrypt_tokens(session, services)
+    key_id = services.token_cipher.key_id if services.token_cipher else "?"
+    print(f"{changed} account(s) now encrypted with key {key_id}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import run_worker
 
@@ -109,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "dispatch-due", help="one dispatcher tick: enqueue the posts that are due"
     ).set_defaults(func=cmd_dispatch_due)
+    sub.add_parser(
+        "reencrypt-tokens", help="encrypt every stored platform token with the newest key"
+    ).set_defaults(func=cmd_reencrypt_tokens)
     return parser
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from tests.factories import new_user
 from tests.fakes.platform_double import PlatformDouble
+from viralshorts import cli
 from viralshorts import db as db_module
 from viralshorts.domain import connected_accounts as ca
 from viralshorts.domain.workspaces import Actor, actor_for, personal_workspace_id
@@ -28,8 +29,9 @@ from viralshorts.errors import (
     PlatformError,
 )
 from viralshorts.integrations.ports import OutgoingEmail, PlatformProfile, Services
-from viralshorts.integrations.services import build_services
+from viralshorts.integrations.services import build_services, use_services
 from viralshorts.integrations.token_vault import MultiFernetCipher
+from viralshorts.jobs import maintenance
 from viralshorts.models import (
     AccountHealth,
     AuditLog,
@@ -351,6 +353,19 @@ def test_tokens_about_to_expire_are_refreshed_on_use_and_by_the_tick(
     assert _fresh(later.id).token_expires_at > utcnow() + timedelta(hours=1)
 
 
+def test_the_workers_tick_refreshes_expiring_tokens(session, services, owner, tiktok):
+    account = _connect(session, services, owner, tiktok)
+    account.token_expires_at = utcnow() + timedelta(seconds=120)
+    session.add(account)
+    session.commit()
+    use_services(services)
+    try:
+        assert maintenance.run_token_refresh() == [account.id]
+    finally:
+        use_services(None)
+    assert tiktok.refresh_calls == 1
+
+
 # ---------------------------------------------------------------- disconnect
 
 
@@ -392,6 +407,30 @@ def test_keys_rotate_and_reencrypt_moves_every_token_to_the_newest(
     assert _fresh(account.id).token_key_id == rotated.token_cipher.key_id
 
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", new_key)  # the old key is dropped
+    get_settings.cache_clear()
+    newest_only = dataclasses.replace(services, token_cipher=MultiFernetCipher(get_settings()))
+    assert ca.tokens_for(session, newest_only, _fresh(account.id)) == tokens
+    get_settings.cache_clear()
+
+
+def test_the_reencrypt_command_rotates_every_stored_token(
+    session, services, owner, tiktok, monkeypatch, capsys
+):
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", old_key)
+    get_settings.cache_clear()
+    services = dataclasses.replace(services, token_cipher=MultiFernetCipher(get_settings()))
+    account = _connect(session, services, owner, tiktok)
+    tokens = ca.tokens_for(session, services, account)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", f"{new_key},{old_key}")
+    get_settings.cache_clear()
+    use_services(dataclasses.replace(services, token_cipher=MultiFernetCipher(get_settings())))
+    try:
+        assert cli.main(["reencrypt-tokens"]) == 0
+    finally:
+        use_services(None)
+    assert "1 account(s) now encrypted with key" in capsys.readouterr().out
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", new_key)
     get_settings.cache_clear()
     newest_only = dataclasses.replace(services, token_cipher=MultiFernetCipher(get_settings()))
     assert ca.tokens_for(session, newest_only, _fresh(account.id)) == tokens

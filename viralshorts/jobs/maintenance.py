@@ -47,6 +47,30 @@ def _dispatch_logged() -> None:
         log_event("publish.dispatched", posts=",".join(map(str, enqueued)))
 
 
+def run_token_refresh() -> list[int]:
+    """Refresh the platform tokens that expire within ``TOKEN_REFRESH_MARGIN_SECONDS``."""
+    from viralshorts.domain.connected_accounts import refresh_expiring
+
+    with session_scope() as session:
+        return refresh_expiring(session, get_services())
+
+
+_token_refresh_due = [0.0]  # monotonic time of the next token refresh round in this process
+
+
+def _token_refresh_logged() -> None:
+    if time.monotonic() < _token_refresh_due[0]:
+        return
+    _token_refresh_due[0] = time.monotonic() + get_settings().token_refresh_every_seconds
+    try:
+        refreshed = run_token_refresh()
+    except Exception as exc:  # a database or platform hiccup must not end the loop
+        log_event("accounts.refresh_failed", error=repr(exc)[:300])
+        return
+    if refreshed:
+        log_event("accounts.refreshed", accounts=",".join(map(str, refreshed)))
+
+
 def prune_cache(settings: Settings) -> PruneResult | None:
     """Delete cached render steps unused for ``RENDER_CACHE_DAYS`` (None when disabled)."""
     if settings.render_cache_days <= 0:
@@ -95,4 +119,5 @@ def run_ticker(interval: float, parent_pid: int | None = None) -> None:
             if result["recovered"] or result["promoted"]:
                 log_event("render.tick", **{k: ",".join(map(str, v)) for k, v in result.items()})
         _dispatch_logged()
+        _token_refresh_logged()
         stop.wait(interval)
