@@ -1,4 +1,4 @@
-"""Command line: migrate, create-admin, render, worker, dispatch-due.
+"""Command line: migrate, create-admin, render, worker, dispatch-due, reencrypt-tokens, collect-analytics.
 
 Each command is a small function that calls into the domain; heavy imports happen inside the
 command so ``python -m viralshorts migrate`` stays quick.
@@ -70,6 +70,22 @@ def cmd_dispatch_due(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collect_analytics(_args: argparse.Namespace) -> int:
+    from viralshorts.db import session_scope
+    from viralshorts.domain.analytics import collect_analytics
+    from viralshorts.integrations.services import get_services
+
+    with session_scope() as session:
+        report = collect_analytics(session, get_services())
+    for platform, rows in report.rows.items():
+        wait = report.rate_limited.get(platform)
+        note = f" (rate limited: try again in {wait:.0f} s)" if wait is not None else ""
+        print(f"{platform}: {rows} post(s) updated{note}")
+    if not report.rows:
+        print("no publishing platform is configured")
+    return 0
+
+
 def cmd_reencrypt_tokens(_args: argparse.Namespace) -> int:
     from viralshorts.db import session_scope
     from viralshorts.domain.connected_accounts import reencrypt_tokens
@@ -122,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "dispatch-due", help="one dispatcher tick: enqueue the posts that are due"
     ).set_defaults(func=cmd_dispatch_due)
+    sub.add_parser(
+        "collect-analytics", help="pull every published post's statistics once"
+    ).set_defaults(func=cmd_collect_analytics)
     sub.add_parser(
         "reencrypt-tokens", help="encrypt every stored platform token with the newest key"
     ).set_defaults(func=cmd_reencrypt_tokens)

@@ -47,6 +47,31 @@ def _dispatch_logged() -> None:
         log_event("publish.dispatched", posts=",".join(map(str, enqueued)))
 
 
+def run_analytics() -> int | None:
+    """Pull post statistics when ``ANALYTICS_INTERVAL_SECONDS`` has passed since any worker
+    last did (issue 9); the rows written, or None when it was not this process's turn."""
+    from viralshorts.domain.analytics import collect_if_due
+
+    with session_scope() as session:
+        report = collect_if_due(session, get_services())
+    if report is None:
+        return None
+    log_event(
+        "analytics.collected",
+        rows=report.total_rows,
+        rate_limited=",".join(report.rate_limited),
+        skipped_accounts=",".join(map(str, report.skipped_accounts)),
+    )
+    return report.total_rows
+
+
+def _analytics_logged() -> None:
+    try:
+        run_analytics()
+    except Exception as exc:  # a database or platform hiccup must not end the loop
+        log_event("analytics.collect_failed", error=repr(exc)[:300])
+
+
 def run_token_refresh() -> list[int]:
     """Refresh the platform tokens that expire within ``TOKEN_REFRESH_MARGIN_SECONDS``."""
     from viralshorts.domain.connected_accounts import refresh_expiring
@@ -119,5 +144,6 @@ def run_ticker(interval: float, parent_pid: int | None = None) -> None:
             if result["recovered"] or result["promoted"]:
                 log_event("render.tick", **{k: ",".join(map(str, v)) for k, v in result.items()})
         _dispatch_logged()
+        _analytics_logged()
         _token_refresh_logged()
         stop.wait(interval)
