@@ -174,7 +174,7 @@ def test_every_named_style_builds(style: str) -> None:
 
 
 def test_karaoke_keeps_spoken_words_coloured() -> None:
-    ass = build_ass(words_of("one two three"), style="karaoke")
+    ass = build_ass(words_of("one two a"), style="karaoke")
     last = [line for line in ass.splitlines() if line.startswith("Dialogue:")][-1]
     spoken = CAPTION_STYLES["karaoke"].spoken_colour
     assert last.count(f"{{\\c{spoken}}}") == 2
@@ -285,3 +285,28 @@ def test_the_voice_is_never_given_markup_to_read() -> None:
     spoken = readable_script(script)
     assert spoken.narration == "Did you know? Cats purr loudly."
     assert len(spoken.lines) == 1  # a line that was only markup says nothing
+
+
+def test_styles_read_on_a_phone_and_huge_is_the_largest() -> None:
+    heights = {name: style.cap_height for name, style in CAPTION_STYLES.items()}
+    assert min(heights.values()) >= 54  # capitals were 34-52 px on a 1080-wide frame
+    assert heights["bold"] >= 78
+    assert max(heights, key=heights.get) == "huge"
+
+
+@pytest.mark.parametrize("style", sorted(CAPTION_STYLES))
+def test_cues_keep_to_the_styles_width(style: str) -> None:
+    look = CAPTION_STYLES[style]
+    ass = build_ass(words_of("Octopuses have three hearts and their blood is blue"), style=style)
+    for line in ass.splitlines():
+        if line.startswith("Dialogue:"):
+            text = re.sub(r"\{[^}]*\}", "", line.split(",,", 2)[-1].split("}", 1)[-1])
+            assert len(text.split()) <= look.max_words
+            assert len(text) <= look.max_chars or " " not in text
+
+
+def test_a_word_too_long_for_the_style_is_drawn_smaller() -> None:
+    ass = build_ass(words_of("incomprehensibilities"), style="huge")
+    size = int(re.search(r"\\fs(\d+)", ass).group(1))
+    assert size < CAPTION_STYLES["huge"].font_size
+    assert size * len("incomprehensibilities") <= CAPTION_STYLES["huge"].font_size * 7

@@ -47,6 +47,7 @@ CAPTION_STYLES: dict[str, str] = {
     "clean": "Clean",
     "karaoke": "Karaoke (word by word)",
     "minimal": "Minimal",
+    "huge": "Huge (one or two words)",
 }
 BACKGROUNDS: dict[str, str] = {
     "generated": "Generated motion backgrounds",

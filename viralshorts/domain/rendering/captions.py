@@ -8,6 +8,7 @@ script may carry (``caption_markup.readable_words``), then escapes for its own f
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from viralshorts.domain.rendering.caption_markup import readable_words
@@ -108,9 +109,18 @@ def group_cues(words: list[WordTiming], *, max_words: int = 3, max_chars: int = 
 # ---------------------------------------------------------------- ASS
 
 
+# libass sizes a font by its ascent + descent; League Spartan's capitals are 0.445 of that
+# (measured: 89 px tall at size 200 on a 1920-line frame).
+CAP_HEIGHT_RATIO = 0.445
+
+
 @dataclass(frozen=True)
 class CaptionStyle:
-    """How one named caption style looks. Colours are ASS ``&HBBGGRR&``."""
+    """How one named caption style looks. Colours are ASS ``&HBBGGRR&``.
+
+    ``max_words`` and ``max_chars`` bound one cue so that it fits the safe width on one line at
+    this size (about 0.4 em per capital); a longer single word is drawn smaller to fit.
+    """
 
     font_size: int
     text_colour: str
@@ -120,18 +130,29 @@ class CaptionStyle:
     active_scale: int
     uppercase: bool
     spoken_colour: str = ""  # karaoke: words already spoken keep this colour
+    max_words: int = 3
+    max_chars: int = 11
+
+    @property
+    def cap_height(self) -> int:
+        """Height in output pixels of a capital letter that is not the active word."""
+        return round(self.font_size * CAP_HEIGHT_RATIO)
 
 
-# Sizes are in 1920-line script pixels: a 16-character cue in "bold" spans about 70% of the safe
-# width, big enough to read on a phone at a glance (92 looked small in rendered frames).
+# Sizes are in 1920-line script pixels, chosen for a phone held at arm's length: "bold" capitals
+# are 80 px tall on a 1080-wide frame (they were 52 px, which read small on frames of a render).
 CAPTION_STYLES: dict[str, CaptionStyle] = {
-    "bold": CaptionStyle(116, "&HFFFFFF&", "&H00E5FF&", 7, 3, 118, uppercase=True),
-    "clean": CaptionStyle(96, "&HFFFFFF&", "&HFFD24A&", 4, 0, 108, uppercase=False),
+    "bold": CaptionStyle(180, "&HFFFFFF&", "&H00E5FF&", 9, 4, 112, uppercase=True, max_chars=10),
+    "clean": CaptionStyle(150, "&HFFFFFF&", "&HFFD24A&", 6, 0, 106, uppercase=False, max_chars=13),
     "karaoke": CaptionStyle(
-        108, "&HE0E0E0&", "&H3CFF5A&", 6, 2, 112, uppercase=True, spoken_colour="&H3CFF5A&"
+        170, "&HE0E0E0&", "&H3CFF5A&", 8, 3, 108, uppercase=True, spoken_colour="&H3CFF5A&",
+        max_chars=10,
     ),
-    "minimal": CaptionStyle(76, "&HFFFFFF&", "&H9BE8FF&", 3, 0, 100, uppercase=False),
-}
+    "minimal": CaptionStyle(130, "&HFFFFFF&", "&H9BE8FF&", 5, 0, 100, uppercase=False,
+                            max_chars=15),
+    "huge": CaptionStyle(240, "&HFFFFFF&", "&H00E5FF&", 11, 5, 106, uppercase=True,
+                         max_words=2, max_chars=7),
+}  # fmt: skip
 
 # The band captions live in: below the top third, above the bottom ~20% (platform UI) and
 # left of the right-hand ~12% action rail.
@@ -159,7 +180,7 @@ def escape_ass(text: str) -> str:
     return text.replace("\\", "\u2216").replace("{", "\\{").replace("}", "\\}")
 
 
-def _header(style: CaptionStyle, width: int, height: int) -> str:
+def _header(style: CaptionStyle, width: int, height: int, extra_styles: Sequence[str]) -> str:
     margin_l = round(width * SAFE_LEFT_MARGIN)
     margin_r = round(width * SAFE_RIGHT_MARGIN)
     fields = (
@@ -181,6 +202,7 @@ def _header(style: CaptionStyle, width: int, height: int) -> str:
             "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
             "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
             fields,
+            *extra_styles,
             "",
             "[Events]",
             "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
@@ -192,16 +214,17 @@ def _word_text(word: str, style: CaptionStyle) -> str:
     return escape_ass(word.upper() if style.uppercase else word)
 
 
-def _state_text(cue: Cue, active: int, style: CaptionStyle) -> str:
-    """The cue with word ``active`` highlighted (and, in karaoke, spoken words coloured)."""
+def _state_text(cue: Cue, active: int, style: CaptionStyle, fit: str = "") -> str:
+    """The cue with word ``active`` highlighted (and, in karaoke, spoken words coloured);
+    ``fit`` is the cue's own size override, repeated after each reset."""
     parts = []
     for i, word in enumerate(cue.words):
         text = _word_text(word.word, style)
         if i == active:
             scale = f"\\fscx{style.active_scale}\\fscy{style.active_scale}"
-            text = f"{{\\c{style.active_colour}{scale}}}{text}{{\\r}}"
+            text = f"{{\\c{style.active_colour}{scale}}}{text}{{\\r{fit}}}"
         elif i < active and style.spoken_colour:
-            text = f"{{\\c{style.spoken_colour}}}{text}{{\\r}}"
+            text = f"{{\\c{style.spoken_colour}}}{text}{{\\r{fit}}}"
         parts.append(text)
     return " ".join(parts)
 
@@ -214,26 +237,45 @@ def _display_end(cues: list[Cue], index: int) -> float:
     return cue.end
 
 
+def _fit(cue: Cue, style: CaptionStyle) -> str:
+    """A smaller font size for a cue wider than the style allows (one long word), else ""."""
+    if len(cue.text) <= style.max_chars:
+        return ""
+    return f"\\fs{style.font_size * style.max_chars // len(cue.text)}"
+
+
 def _cue_events(cue: Cue, end: float, style: CaptionStyle, position: str) -> list[str]:
+    fit = _fit(cue, style)
+    position = position[:-1] + fit + "}"
     events = []
     for i in range(len(cue.words)):
         start = cue.start if i == 0 else cue.words[i].start
         stop = cue.words[i + 1].start if i + 1 < len(cue.words) else end
         if round(stop * 100) <= round(start * 100):
             continue  # shorter than a centisecond: the next state covers it
-        text = position + _state_text(cue, i, style)
+        text = position + _state_text(cue, i, style, fit)
         events.append(f"Dialogue: 0,{ass_time(start)},{ass_time(stop)},Caption,,0,0,0,,{text}")
     return events
 
 
-def build_ass(words: list[WordTiming], *, style: str, width: int = 1080, height: int = 1920) -> str:
+def build_ass(
+    words: list[WordTiming],
+    *,
+    style: str,
+    width: int = 1080,
+    height: int = 1920,
+    extra_styles: Sequence[str] = (),
+    extra_events: Sequence[str] = (),
+) -> str:
     """An Advanced SubStation script: 1-3 word cues, the spoken word highlighted.
 
     Each cue becomes one Dialogue event per word, in which exactly that word is highlighted.
+    ``extra_styles`` and ``extra_events`` (the scene cards) come before the captions, which
+    are therefore drawn on top of them.
 
     Args:
         words: Monotonic word timings; markup in their text is removed, the rest escaped.
-        style: One of ``CAPTION_STYLES`` ("bold", "clean", "karaoke", "minimal").
+        style: One of ``CAPTION_STYLES`` ("bold", "clean", "karaoke", "minimal", "huge").
         width: Video width in pixels.
         height: Video height in pixels.
 
@@ -243,11 +285,12 @@ def build_ass(words: list[WordTiming], *, style: str, width: int = 1080, height:
     look = CAPTION_STYLES[style]
     x = round(width * (SAFE_LEFT_MARGIN + (1 - SAFE_LEFT_MARGIN - SAFE_RIGHT_MARGIN) / 2))
     position = f"{{\\an5\\pos({x},{round(height * SAFE_CENTRE_Y)})}}"
-    cues = group_cues(readable_words(words))
+    cues = group_cues(readable_words(words), max_words=look.max_words, max_chars=look.max_chars)
     events = []
     for index, cue in enumerate(cues):
         events.extend(_cue_events(cue, _display_end(cues, index), look, position))
-    return "\n".join([_header(look, width, height), *events]) + "\n"
+    header = _header(look, width, height, extra_styles)
+    return "\n".join([header, *extra_events, *events]) + "\n"
 
 
 # ---------------------------------------------------------------- SRT / VTT sidecars
