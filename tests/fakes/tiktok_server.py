@@ -650,15 +650,22 @@ class FakeTikTok:
 
     def settings_overrides(self) -> dict[str, str]:
         """The settings that point the TikTok client here."""
-        return {
-            "tiktok_client_key": self.state.client_key,
-            "tiktok_client_secret": self.state.client_secret,
-            "tiktok_auth_base": self.base_url,
-            "tiktok_api_base": self.base_url,
-        }
+        return settings_overrides(self.base_url, self.state.client_key, self.state.client_secret)
 
     def requests_of(self, kind: str) -> int:
         return sum(1 for k, _ in self.state.requests if k == kind)
+
+
+def settings_overrides(
+    base_url: str, client_key: str = CLIENT_KEY, client_secret: str = CLIENT_SECRET
+) -> dict[str, str]:
+    """The settings that point the TikTok client at a fake running at ``base_url``."""
+    return {
+        "tiktok_client_key": client_key,
+        "tiktok_client_secret": client_secret,
+        "tiktok_auth_base": base_url,
+        "tiktok_api_base": base_url,
+    }
 
 
 def main() -> None:

@@ -591,19 +591,26 @@ class FakeYouTube:
 
     def settings_overrides(self) -> dict[str, str]:
         """The settings that point the YouTube client here."""
-        return {
-            "google_client_id": self.state.client_id,
-            "google_client_secret": self.state.client_secret,
-            "google_auth_base": self.base_url,
-            "google_token_url": f"{self.base_url}/token",
-            "google_revoke_url": f"{self.base_url}/revoke",
-            "youtube_api_base": self.base_url,
-            "youtube_upload_base": self.base_url,
-            "youtube_watch_base": self.base_url,
-        }
+        return settings_overrides(self.base_url, self.state.client_id, self.state.client_secret)
 
     def requests_of(self, kind: str) -> int:
         return sum(1 for k, _ in self.state.requests if k == kind)
+
+
+def settings_overrides(
+    base_url: str, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET
+) -> dict[str, str]:
+    """The settings that point the YouTube client at a fake running at ``base_url``."""
+    return {
+        "google_client_id": client_id,
+        "google_client_secret": client_secret,
+        "google_auth_base": base_url,
+        "google_token_url": f"{base_url}/token",
+        "google_revoke_url": f"{base_url}/revoke",
+        "youtube_api_base": base_url,
+        "youtube_upload_base": base_url,
+        "youtube_watch_base": base_url,
+    }
 
 
 def main() -> None:
