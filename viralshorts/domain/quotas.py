@@ -43,6 +43,7 @@ __all__ = [
     "billing_period",
     "commit_reservation",
     "current_period",
+    "payer_user_id",
     "plan_for",
     "release_post",
     "release_reservation",
@@ -238,7 +239,7 @@ def commit_reservation(
     )
 
 
-def _owner_id(session: Session, workspace_id: int) -> int:
+def payer_user_id(session: Session, workspace_id: int) -> int:
     """Who a usage row is recorded for when no member asks (a scheduled post)."""
     owner = session.exec(
         select(Membership.user_id)
@@ -259,7 +260,7 @@ def reserve_post(session: Session, workspace_id: int) -> str:
     """
     plan = plan_for(session, workspace_id=workspace_id)
     target = billing_period(session, workspace_id=workspace_id)
-    user_id = _owner_id(session, workspace_id)
+    user_id = payer_user_id(session, workspace_id)
     key = _ensure_usage_row(session, user_id=user_id, workspace_id=workspace_id, period=target)
     result = session.exec(
         sa.update(Usage)
