@@ -9,13 +9,14 @@ already knows instead of starting a second copy, and raises the platform errors 
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from viralshorts.errors import PlatformAuthError
+from viralshorts.errors import PlatformAuthError, ServiceUnavailableError
 from viralshorts.integrations.ports import (
     CreatorLimits,
     PlatformProfile,
@@ -96,6 +97,29 @@ class MemoryPlatform:
 
     def stats(self, tokens, profile_extra, external_ids):
         return {}
+
+
+class RecordingQueue:
+    """Counts what is enqueued (thread safe); ``down`` answers like an unreachable Redis."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[tuple[int, str]] = []
+        self.down = False
+        self.dead: set[str] = set()  # jobs whose worker was killed
+        self._lock = threading.Lock()
+
+    def enqueue_publish(self, post_id: int, job_id: str) -> str:
+        if self.down:
+            raise ServiceUnavailableError("queue down")
+        with self._lock:
+            self.enqueued.append((post_id, job_id))
+        return job_id
+
+    def is_alive(self, job_id: str) -> bool:
+        return job_id not in self.dead and any(job == job_id for _, job in self.enqueued)
+
+    def cancel(self, job_id: str) -> None:
+        return None
 
 
 def add_account(

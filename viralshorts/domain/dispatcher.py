@@ -100,13 +100,10 @@ def _enqueue(session: Session, services: Services, claimed: list[tuple[int, str]
 
 
 def _abandoned(session: Session, stale_before: datetime) -> list[Post]:
-    return list(
-        session.exec(
-            select(Post).where(
-                col(Post.status).in_(IN_FLIGHT), Post.job_id != "", Post.updated_at < stale_before
-            )
-        ).all()
+    query = select(Post).where(
+        col(Post.status).in_(IN_FLIGHT), Post.job_id != "", Post.updated_at < stale_before
     )
+    return list(session.exec(query.execution_options(populate_existing=True)).all())
 
 
 def recover_abandoned(session: Session, services: Services, *, now: datetime) -> list[int]:
@@ -126,6 +123,7 @@ def recover_abandoned(session: Session, services: Services, *, now: datetime) ->
                 message=message,
                 retryable=True,
                 now=now,
+                delay_seconds=0,
             )
         else:
             _unclaim(session, post.id or 0, post.job_id)

@@ -125,14 +125,20 @@ def attempt_failed(
     message: str,
     retryable: bool,
     now: datetime | None = None,
+    delay_seconds: float | None = None,
 ) -> str:
     """One attempt failed: back off and try again, or FAILED (with the platform's message)
-    after ``PUBLISH_MAX_ATTEMPTS`` or at once when trying again cannot help."""
+    after ``PUBLISH_MAX_ATTEMPTS`` or at once when trying again cannot help.
+
+    ``delay_seconds`` overrides the back-off (a killed worker's post resumes at once).
+    """
     settings = services.settings
     attempts, workspace_id = _attempts_after(post_id)
     delays = settings.publish_retry_delays or [60]
     if retryable and attempts < settings.publish_max_attempts:
-        delay = delays[min(attempts - 1, len(delays) - 1)]
+        delay = (
+            delays[min(attempts - 1, len(delays) - 1)] if delay_seconds is None else delay_seconds
+        )
         values = {
             "status": PostStatus.SCHEDULED,
             "attempts": attempts,

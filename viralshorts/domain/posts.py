@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from viralshorts.domain import notifications, post_preflight, quotas
+from viralshorts.domain import dispatcher, notifications, post_preflight, quotas
 from viralshorts.domain.post_limits import caption_text, limits_for
 from viralshorts.domain.post_times import local_text, to_utc, workspace_of
 from viralshorts.domain.workspaces import Action, Actor, require
@@ -237,6 +237,8 @@ def publish_video(
     session.commit()
     if waits:
         _ask_for_approval(session, services, actor, video, posts)
+    elif not when_local.strip():  # publish now: on the queue at once, not at the next tick
+        dispatcher.dispatch_due(session, services, post_ids=[p.id or 0 for p in posts])
     return posts
 
 
