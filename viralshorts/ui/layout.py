@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from viralshorts.ui.notifications import bell
 from viralshorts.ui.state import AuthState
 from viralshorts.ui.workspace_switcher import new_workspace_dialog, workspace_switcher
 
@@ -21,7 +22,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Profile", "/app/profile", "circle_user"),
 ]
 ADMIN_ITEM = ("Admin", "/app/admin", "shield")
-LATER = {"/app/calendar", "/app/accounts", "/app/analytics", "/app/billing"}
+LATER = {"/app/calendar", "/app/analytics", "/app/billing"}
 
 # CSS props take rx.breakpoints; a plain dict only works for Radix props such as `columns`.
 DESKTOP_ONLY = rx.breakpoints(initial="none", sm="flex")
@@ -131,7 +132,7 @@ def _nav_links() -> rx.Component:
 def _sidebar() -> rx.Component:
     return rx.flex(
         rx.vstack(
-            _brand(),
+            rx.hstack(_brand(), bell(), justify="between", align="center", width="100%"),
             workspace_switcher(width="100%", justify="between"),
             rx.el.nav(_nav_links(), aria_label="Main"),
             spacing="5",
@@ -182,7 +183,12 @@ def _phone_menu() -> rx.Component:
 def _top_bar() -> rx.Component:
     return rx.flex(
         _brand(),
-        rx.hstack(workspace_switcher(max_width="9rem", size="1"), _phone_menu(), align="center"),
+        rx.hstack(
+            workspace_switcher(max_width="9rem", size="1"),
+            bell(reads=False),
+            _phone_menu(),
+            align="center",
+        ),
         display=PHONE_ONLY,
         justify="between",
         align="center",

@@ -8,6 +8,7 @@ import reflex as rx
 
 from viralshorts.ui import (
     account_pages,
+    accounts,
     admin,
     auth_pages,
     campaign_form,
@@ -114,10 +115,10 @@ def register(app: rx.App) -> None:
         on_load=signed_in,
     )
     app.add_page(
-        placeholders.accounts_page,
-        route="/app/accounts",
+        accounts.accounts_page,
+        route=accounts.ROUTE,
         title=_title("Accounts"),
-        on_load=signed_in,
+        on_load=[signed_in, accounts.AccountsState.load],
     )
     app.add_page(
         placeholders.analytics_page,

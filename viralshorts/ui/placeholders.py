@@ -24,19 +24,6 @@ def calendar_page() -> rx.Component:
     )
 
 
-def accounts_page() -> rx.Component:
-    return app_shell(
-        "Accounts",
-        empty_state(
-            "link",
-            "Connecting accounts is not built yet",
-            "Later you will connect YouTube, TikTok and Instagram accounts here so videos can be "
-            "posted to them. Until then, download a video from its page and post it yourself.",
-            rx.link("Go to your videos", href="/app/videos"),
-        ),
-    )
-
-
 def analytics_page() -> rx.Component:
     return app_shell(
         "Analytics",

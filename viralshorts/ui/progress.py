@@ -32,6 +32,7 @@ from viralshorts.integrations.ports import ProgressFeed, ProgressSubscription
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Video, WorkspaceRole
 from viralshorts.models.enums import RenderStep, VideoStatus
+from viralshorts.ui.notifications import NotificationState, bell_snapshot
 from viralshorts.ui.state import AuthState
 
 logger = logging.getLogger(__name__)
@@ -300,10 +301,12 @@ class LiveProgress(rx.State, mixin=True):
             loader = self._snapshot_loader(watch.actor)
             generation = self._snapshot_gen
         snapshot = await asyncio.to_thread(loader)
+        unread = await asyncio.to_thread(bell_snapshot, watch.actor)  # the bell, same beat
         async with self:
             if self._snapshot_gen == generation:
                 self._apply_snapshot(snapshot)
                 self._snapshot_gen += 1
+            (await self.get_state(NotificationState)).apply(unread)
         watch.last_refresh = time.monotonic()
 
     async def _follow(self, watch: _Watch) -> None:
