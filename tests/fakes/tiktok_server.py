@@ -204,7 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("", "reset", "failed", "gone"):
             return False  # the handlers act these out
         self._body()
-        if fault == "expired":
+        if fault == "spam":
+            self._fail(403, "spam_risk_too_many_posts", "The user has reached today's post limit.")
+        elif fault == "expired":
             self._expire_token()
             self._fail(
                 401,
@@ -501,8 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._ok({"publish_id": upload.publish_id, "upload_url": url})
 
     def _upload_chunk(self, query: dict[str, str]) -> None:
-        self._injected("upload_chunk")
-        if self._fault in ("429", "500", "expired"):
+        if self._injected("upload_chunk"):
             return
         upload = next(
             (u for u in self.state.uploads.values() if u.upload_id == query.get("upload_id")), None

@@ -13,6 +13,7 @@ PROTOCOLS.md section 1, over real HTTP on 127.0.0.1 (one server, every host's pa
   ``Content-Range: bytes a-b/N`` (contiguous, 256 KiB multiples but the last) → 308 + Range,
   or 200 + the video resource; ``bytes */N`` asks the state.
 - ``GET /shorts/<id>`` and ``/watch?v=<id>``: a small page per published video.
+- ``daily_uploads`` (0 = no limit) caps upload sessions, then 403 ``quotaExceeded``.
 
 Faults are queued per request kind (``fail_next("upload_chunk", "reset")``): ``reset`` (read half
 the body, keep a 256 KiB-aligned part of it, reset the connection), ``partial`` (keep half the
@@ -46,7 +47,7 @@ UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
 READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"
 QUANTUM = 256 * 1024
 UPLOAD_PATHS = ("/upload/youtube/v3/videos", "/resumable/upload/youtube/v3/videos")
-SESSION_PATH = "/upload/youtube/v3/sessions"
+QUOTA_MESSAGE = "The request cannot be completed because you have exceeded your quota."
 
 
 @dataclass
@@ -97,6 +98,7 @@ class YouTubeState:
     channel: Channel = field(default_factory=Channel)
     access_token_seconds: int = 3599
     views_per_second: float = 2.0
+    daily_uploads: int = 0  # videos.insert calls allowed (the quota bucket); 0 = no limit
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     sessions: dict[str, UploadSession] = field(default_factory=dict)
@@ -191,8 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "429":
             self._error(429, "Too many requests.", "rateLimitExceeded", Retry_After="2")
         elif fault == "quota":
-            self._error(403, "The request cannot be completed because you have exceeded your "
-                        "quota.", "quotaExceeded")  # fmt: skip
+            self._error(403, QUOTA_MESSAGE, "quotaExceeded")
         else:
             self._error(int(fault), "Backend Error", "backendError")
         return True
@@ -467,6 +468,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         session = UploadSession(secrets.token_urlsafe(16), grant.channel, size, resource)
         with self.state.lock:
+            if 0 < self.state.daily_uploads <= len(self.state.sessions):
+                self._error(403, QUOTA_MESSAGE, "quotaExceeded")
+                return
             self.state.sessions[session.session_id] = session
         location = f"{self.base_url}{UPLOAD_PATHS[0]}?uploadType=resumable&upload_id=" \
                    f"{session.session_id}&part={query['part']}"  # fmt: skip

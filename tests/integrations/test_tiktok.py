@@ -184,7 +184,7 @@ def test_the_post_info_carries_the_post_fields(
     assert post_info["is_aigc"] is True
 
 
-@pytest.mark.parametrize("fault", ["reset", "500"])
+@pytest.mark.parametrize("fault", ["reset", "500", "503"])
 def test_a_broken_chunk_is_sent_again(
     fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes, fault: str
 ) -> None:
@@ -229,6 +229,15 @@ def test_a_slow_platform_returns_not_done_and_a_later_call_finishes(
     done = _publish(tiktok, tokens, video_bytes(1000), saved)
     assert done.done and done.external_id.isdigit()
     assert fake.requests_of("init") == 1
+
+
+def test_a_video_longer_than_the_creator_may_post_is_refused_before_any_upload(
+    fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens
+) -> None:
+    fake.state.creator.max_duration_seconds = 20  # the source says 30 s
+    with pytest.raises(PlatformError, match="up to 20 s") as caught:
+        _publish(tiktok, tokens, video_bytes(1000), Checkpoints())
+    assert caught.value.retryable is False and fake.requests_of("init") == 0
 
 
 def test_a_failed_publish_raises_tiktoks_reason(
@@ -315,6 +324,14 @@ def test_creator_limits_come_from_creator_info(
         True,
         False,
     )
+
+
+def test_a_creator_at_todays_cap_cannot_post_now(
+    fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens
+) -> None:
+    fake.fail_next("creator_info", "spam")
+    limits = tiktok.creator_limits(tokens, {})
+    assert limits.can_post is False and "post limit" in limits.message
 
 
 def test_stats_read_the_counters_twenty_ids_a_call(

@@ -112,6 +112,17 @@ def test_connecting_gives_tokens_and_the_channel(youtube: YouTubePlatform) -> No
     assert profile.avatar_url.startswith("http")
 
 
+def test_an_access_token_past_its_expiry_is_refused_until_refreshed(
+    fake: FakeYouTube, youtube: YouTubePlatform
+) -> None:
+    fake.state.access_token_seconds = 0
+    tokens = _connect(youtube)
+    with pytest.raises(PlatformAuthError, match="invalid authentication"):
+        youtube.profile(tokens)
+    fake.state.access_token_seconds = 3599
+    assert youtube.profile(youtube.refresh(tokens)).display_name == "Sandbox Channel"
+
+
 def test_a_code_redeemed_with_the_wrong_verifier_is_refused(youtube: YouTubePlatform) -> None:
     url = youtube.authorize_url(redirect_uri=REDIRECT, state="s", code_verifier=VERIFIER)
     code = click_allow(url)["code"]
@@ -286,6 +297,16 @@ def test_quota_exceeded_waits_until_midnight_pacific(
     with pytest.raises(PlatformRateLimitedError, match="exceeded your quota") as caught:
         _publish(youtube, tokens, video_bytes(100), Checkpoints())
     assert 0 < caught.value.retry_after_seconds <= 25 * 3600
+
+
+def test_the_daily_upload_quota_is_rate_limited(
+    fake: FakeYouTube, youtube: YouTubePlatform, tokens: PlatformTokens
+) -> None:
+    fake.state.daily_uploads = 1
+    _publish(youtube, tokens, video_bytes(100), Checkpoints())
+    with pytest.raises(PlatformRateLimitedError):
+        _publish(youtube, tokens, video_bytes(100), Checkpoints())
+    assert len(fake.state.videos) == 1
 
 
 def test_a_5xx_is_retryable(

@@ -51,6 +51,13 @@ STATS_BATCH = 20
 UPLOADING = "PROCESSING_UPLOAD"
 COMPLETE = "PUBLISH_COMPLETE"
 FAILED = "FAILED"
+# creator_info refusals meaning "this creator cannot post right now", not a broken call
+CANNOT_POST_NOW = {
+    "spam_risk_too_many_posts",
+    "spam_risk_too_many_pending_share",
+    "spam_risk_user_banned_from_posting",
+    "reached_active_user_cap",
+}
 AUTH_ERRORS = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
 HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
@@ -174,6 +181,8 @@ class TikTokPlatform:
 
     def _token_request(self, **fields: str) -> PlatformTokens:
         body = self._post_form("/v2/oauth/token/", {**self._client_form(), **fields})
+        if not body.get("access_token"):
+            raise PlatformError("TikTok gave no access token.", retryable=False)
         return PlatformTokens(
             access_token=body["access_token"],
             refresh_token=body.get("refresh_token", ""),
@@ -206,9 +215,15 @@ class TikTokPlatform:
     def creator_limits(
         self, tokens: PlatformTokens, profile_extra: dict[str, Any]
     ) -> CreatorLimits:
-        """creator_info: privacy options, max duration, the creator's disabled interactions."""
-        with self._http() as http:
-            info = self._creator_info(http, tokens)
+        """creator_info: privacy options, max duration, the creator's disabled interactions;
+        ``can_post`` False with TikTok's message when the creator may not post now."""
+        try:
+            with self._http() as http:
+                info = self._creator_info(http, tokens)
+        except PlatformError as exc:
+            if exc.params.get("reason") not in CANNOT_POST_NOW:
+                raise
+            return CreatorLimits((), 0, can_post=False, message=exc.message)
         return CreatorLimits(
             privacy_options=tuple(info.get("privacy_level_options") or ()),
             max_duration_seconds=int(info.get("max_video_post_duration_sec") or 0),
@@ -282,6 +297,14 @@ class TikTokPlatform:
         self, http: httpx.Client, tokens: PlatformTokens, source: VideoSource, options: PostOptions
     ) -> dict[str, Any]:
         info = self._creator_info(http, tokens)
+        longest = int(info.get("max_video_post_duration_sec") or 0)
+        if longest and source.duration_seconds > longest:
+            raise PlatformError(
+                f"TikTok takes videos up to {longest} s from this account.",
+                retryable=False,
+                code="platform_video_too_long",
+                params={"platform": "tiktok", "max_seconds": longest},
+            )
         chunk_size, chunk_count = chunk_plan(source.size, self._chunk_bytes)
         post_info = {
             "title": _caption(options),

@@ -200,7 +200,13 @@ class YouTubePlatform:
         form = {"client_id": self._settings.google_client_id, "client_secret": secret, **fields}
         with self._http() as http:
             response = self._call(http.post, self._settings.google_token_url, data=form)
-        return _raise_for(response).json()
+        try:
+            body = _raise_for(response).json()
+        except ValueError as exc:
+            raise PlatformError("Google answered the token request with no JSON.") from exc
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise PlatformError("Google gave no access token.", retryable=False)
+        return body
 
     @staticmethod
     def _tokens(body: dict[str, Any], *, refresh_token: str) -> PlatformTokens:
