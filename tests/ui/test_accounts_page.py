@@ -21,7 +21,7 @@ from viralshorts.settings import get_settings
 from viralshorts.ui import accounts, layout
 from viralshorts.ui.accounts import AccountsState
 from viralshorts.ui.guards import BAD_REQUEST
-from viralshorts.ui.notifications import NotificationState
+from viralshorts.ui.notifications import EmailChoicesState, NotificationState
 from viralshorts.ui.state import AuthState
 from viralshorts.ui.workspace_switcher import WorkspaceSwitcherState
 
@@ -183,3 +183,25 @@ async def test_the_bell_counts_lists_and_marks_read_only_your_own(session, tikto
 def test_the_accounts_page_builds_and_is_no_longer_marked_later() -> None:
     assert str(accounts.accounts_page())
     assert "/app/accounts" not in layout.LATER
+
+
+async def test_profile_email_switches_change_only_the_signed_in_persons_choice(
+    session, tiktok
+) -> None:
+    owner, cookie = _owner(session)
+    other, _ = _owner(session, "other@example.com")
+    async with open_tab(cookie) as tab:
+        await tab.send(EmailChoicesState, "load", "/app/profile")
+        choices = (await tab.state(EmailChoicesState)).choices
+        assert [c["kind"] for c in choices] == list(nt.KINDS)
+        assert all(c["wanted"] for c in choices)
+        await tab.send(
+            EmailChoicesState, "choose", "/app/profile", kind="video_ready", wanted=False
+        )
+        state = await tab.state(EmailChoicesState)
+        assert [c["kind"] for c in state.choices if not c["wanted"]] == ["video_ready"]
+        for kind, wanted in (("spam", False), ("video_failed", "no"), (["video_ready"], True)):
+            await tab.send(EmailChoicesState, "choose", "/app/profile", kind=kind, wanted=wanted)
+            assert (await tab.state(EmailChoicesState)).error == BAD_REQUEST
+    assert nt.email_muted_kinds(session, owner.user_id) == {"video_ready"}
+    assert nt.email_muted_kinds(session, other.user_id) == set()

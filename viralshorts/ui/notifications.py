@@ -8,7 +8,7 @@ is no polling loop of its own.
 from __future__ import annotations
 
 import asyncio
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import reflex as rx
 
@@ -196,4 +196,92 @@ def bell(*, reads: bool = True) -> rx.Component:
             ),
             aria_label="Notifications",
         ),
+    )
+
+
+# ---------------------------------------------------------------- the profile's email choices
+
+
+class EmailChoiceRow(TypedDict):
+    kind: str
+    label: str
+    wanted: bool
+
+
+def _email_choices(user_id: int) -> list[EmailChoiceRow]:
+    with session_scope() as session:
+        muted = nt.email_muted_kinds(session, user_id)
+    return [
+        EmailChoiceRow(kind=kind, label=label, wanted=kind not in muted)
+        for kind, (label, _audience) in nt.KINDS.items()
+    ]
+
+
+def _set_wanted(user_id: int, kind: str, wanted: bool) -> None:
+    with session_scope() as session:
+        nt.set_email_wanted(session, user_id=user_id, kind=kind, wanted=wanted)
+
+
+class EmailChoicesState(rx.State):
+    """Which notifications the signed-in person also gets by email."""
+
+    choices: list[EmailChoiceRow] = []
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        """Read the person's choices."""
+        self.error = ""
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        self.choices = await asyncio.to_thread(_email_choices, user_id)
+        return None
+
+    @rx.event
+    async def choose(self, kind: str, wanted: bool):
+        """Turn email for one kind on or off."""
+        self.error = ""
+        user_id, leave = await guards.session_user(self)
+        if user_id is None:
+            return leave
+        chosen, value = guards.text(kind, max_length=40), guards.flag(wanted)
+        if chosen not in nt.KINDS or value is None:
+            self.error = guards.BAD_REQUEST
+            return None
+        await asyncio.to_thread(_set_wanted, user_id, chosen, value)
+        self.choices = await asyncio.to_thread(_email_choices, user_id)
+        return None
+
+
+def _choice(row: rx.Var[EmailChoiceRow]) -> rx.Component:
+    switch_id = "email-" + row["kind"]
+    return rx.hstack(
+        rx.switch(
+            id=switch_id,
+            checked=row["wanted"],
+            on_change=lambda value: EmailChoicesState.choose(row["kind"], value),
+        ),
+        rx.el.label(row["label"], html_for=switch_id, font_size="0.9rem"),
+        align="center",
+        spacing="2",
+    )
+
+
+def email_choices_card(card: Any) -> rx.Component:
+    """The profile page's card of email switches (``card`` is the layout's card maker)."""
+    return card(
+        rx.heading("Email notifications", size="4", as_="h2"),
+        rx.text(
+            "The bell always shows them; choose which ones also come by email.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.cond(
+            EmailChoicesState.error != "",
+            rx.callout(EmailChoicesState.error, color_scheme="red", role="alert"),
+        ),
+        rx.vstack(rx.foreach(EmailChoicesState.choices, _choice), spacing="2"),
+        max_width="32rem",
+        on_mount=EmailChoicesState.load,
     )

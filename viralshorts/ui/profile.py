@@ -24,6 +24,7 @@ from viralshorts.ui.account_pages import (
 from viralshorts.ui.fields import labeled_input
 from viralshorts.ui.guards import BAD_REQUEST, session_user
 from viralshorts.ui.layout import app_shell, card
+from viralshorts.ui.notifications import email_choices_card
 from viralshorts.ui.state import AuthState
 
 ROUTE = "/app/profile"
@@ -254,4 +255,4 @@ def _email_card() -> rx.Component:
 
 
 def profile_page() -> rx.Component:
-    return app_shell("Profile", _email_card(), _password_card())
+    return app_shell("Profile", _email_card(), _password_card(), email_choices_card(card))
