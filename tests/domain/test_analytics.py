@@ -27,6 +27,7 @@ from viralshorts.domain.analytics_reports import (
     video_panel,
     workspace_totals,
 )
+from viralshorts.domain.dashboard import overview_counts
 from viralshorts.domain.workspaces import Actor, actor_for
 from viralshorts.errors import NotFoundError, PlatformRateLimitedError, ValidationError
 from viralshorts.integrations.instagram import InstagramPlatform
@@ -414,3 +415,13 @@ def test_a_bad_range_is_refused_per_field(start: str, end: str, field: str) -> N
 
 def test_an_empty_range_is_the_last_four_weeks() -> None:
     assert parse_range("", "", today=DAY) == DateRange(date(2026, 11, 5), DAY)
+
+
+def test_the_overview_shows_the_workspaces_lifetime_numbers(
+    session: Session, services: Services, fake: FakeInstagram
+) -> None:
+    account, (first, second, _third) = _setup(session, services, fake)
+    _row(session, first, DAY, 180, likes=3)
+    _row(session, second, DAY, 20)
+    counts = overview_counts(session, actor=_actor(session, account))
+    assert (counts.post_totals.views, counts.post_totals.likes) == (200, 3)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
+from viralshorts.domain.analytics_reports import Totals, workspace_totals
 from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import PermissionDeniedError
 from viralshorts.models import Campaign, User, Video, VideoStatus
@@ -14,11 +15,13 @@ from viralshorts.models import Campaign, User, Video, VideoStatus
 
 @dataclass(frozen=True)
 class OverviewCounts:
-    """What a workspace has: active/archived campaigns and videos per status."""
+    """What a workspace has: active/archived campaigns, videos per status, and the lifetime
+    numbers of its published posts."""
 
     active_campaigns: int
     archived_campaigns: int
     videos_by_status: dict[str, int] = field(default_factory=dict)
+    post_totals: Totals = field(default_factory=Totals)
 
     @property
     def total_videos(self) -> int:
@@ -43,6 +46,7 @@ def overview_counts(session: Session, *, actor: Actor) -> OverviewCounts:
         active_campaigns=by_archived.get(False, 0),
         archived_campaigns=by_archived.get(True, 0),
         videos_by_status=videos,
+        post_totals=workspace_totals(session, actor=actor),
     )
 
 

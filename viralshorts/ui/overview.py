@@ -31,6 +31,8 @@ class OverviewState(rx.State):
     archived_campaigns: int = 0
     total_videos: int = 0
     videos_by_status: list[tuple[str, int]] = []
+    # Lifetime numbers of the workspace's published posts (issue 9 analytics)
+    post_numbers: list[tuple[str, int]] = []
 
     @rx.event
     async def load(self):
@@ -45,6 +47,14 @@ class OverviewState(rx.State):
         self.videos_by_status = [
             (label, counts.videos_by_status.get(str(status), 0))
             for status, label in STATUS_LABELS.items()
+        ]
+        totals = counts.post_totals
+        self.post_numbers = [
+            ("Views", totals.views),
+            ("Likes", totals.likes),
+            ("Comments", totals.comments),
+            ("Shares", totals.shares),
+            ("Saves", totals.saves),
         ]
         self.loaded = True
         return None
@@ -67,6 +77,33 @@ def _status_row(item: rx.Var[tuple[str, int]]) -> rx.Component:
     )
 
 
+def _post_number(item: rx.Var[tuple[str, int]]) -> rx.Component:
+    return rx.vstack(
+        rx.text(item[0], size="2", color_scheme="gray"),
+        rx.heading(item[1].to(str), size="6", as_="p", aria_label=item[0]),
+        spacing="1",
+    )
+
+
+def _post_numbers() -> rx.Component:
+    return card(
+        rx.hstack(
+            rx.heading("Published posts, all time", size="4", as_="h2"),
+            rx.spacer(),
+            rx.link("Open analytics", href="/app/analytics", size="2"),
+            width="100%",
+            align="center",
+        ),
+        rx.grid(
+            rx.foreach(OverviewState.post_numbers, _post_number),
+            columns={"initial": "2", "sm": "5"},
+            spacing="3",
+            width="100%",
+        ),
+        aria_label="Published posts, all time",
+    )
+
+
 def _numbers() -> rx.Component:
     return rx.vstack(
         rx.grid(
@@ -86,6 +123,7 @@ def _numbers() -> rx.Component:
             rx.heading("Videos by status", size="4", as_="h2"),
             rx.foreach(OverviewState.videos_by_status, _status_row),
         ),
+        _post_numbers(),
         spacing="4",
         width="100%",
     )
