@@ -207,6 +207,18 @@ def test_a_retry_after_a_killed_upload_sends_only_the_missing_chunks(
     assert fake.requests_of("upload_chunk") == 2 + 2  # one stored, one killed; then two
 
 
+def test_a_retry_after_a_killed_upload_that_tiktok_failed_starts_again(
+    fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes
+) -> None:
+    saved = Checkpoints()
+    with pytest.raises(KilledError):
+        _publish(tiktok, tokens, data, saved, source=memory_source(data, kill_after=6 * MB))
+    fake.fail_next("status", "failed")  # TikTok gave up on the unfinished upload
+    outcome = _publish(tiktok, tokens, data, saved)
+    assert outcome.external_id == _only_post(fake, data)
+    assert fake.requests_of("init") == 2
+
+
 def test_a_retry_after_the_upload_finished_only_polls(
     fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes
 ) -> None:

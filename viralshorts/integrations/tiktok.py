@@ -205,8 +205,13 @@ class TikTokPlatform:
     def profile(self, tokens: PlatformTokens) -> PlatformProfile:
         """The creator (open_id, display name, avatar)."""
         with self._http() as http:
-            data = self._api(http, tokens, "GET", "/v2/user/info/",
-                             params={"fields": "open_id,avatar_url,display_name"})  # fmt: skip
+            data = self._api(
+                http,
+                tokens,
+                "GET",
+                "/v2/user/info/",
+                params={"fields": "open_id,avatar_url,display_name"},
+            )
         user = data.get("user") or {}
         return PlatformProfile(
             user["open_id"], user.get("display_name") or "", user.get("avatar_url") or ""
@@ -242,8 +247,9 @@ class TikTokPlatform:
         with self._http() as http:
             for start in range(0, len(ids), STATS_BATCH):
                 body = {"filters": {"video_ids": ids[start : start + STATS_BATCH]}}
-                data = self._api(http, tokens, "POST", "/v2/video/query/",
-                                 params={"fields": fields}, json=body)  # fmt: skip
+                data = self._api(
+                    http, tokens, "POST", "/v2/video/query/", params={"fields": fields}, json=body
+                )
                 for video in data.get("videos") or []:
                     found[str(video["id"])] = PostStats(
                         views=int(video.get("view_count") or 0),
@@ -284,14 +290,14 @@ class TikTokPlatform:
         self, http: httpx.Client, tokens: PlatformTokens, source: VideoSource, saved: dict[str, Any]
     ) -> PublishOutcome:
         status = self._status(http, tokens, saved["publish_id"])
-        if (
-            status.get("status") == UPLOADING
-            and int(status.get("uploaded_bytes") or 0) < source.size
-        ):
-            chunk_size = int(saved.get("chunk_size") or source.size)
-            first_chunk = int(status.get("uploaded_bytes") or 0) // chunk_size
-            self._send_chunks(http, saved, source, first_chunk=first_chunk)
-        return self._wait(http, tokens, saved, status)
+        uploaded = int(status.get("uploaded_bytes") or 0)
+        if uploaded >= source.size or status.get("status") not in (UPLOADING, FAILED):
+            return self._wait(http, tokens, saved, status)
+        if status.get("status") == FAILED or not saved.get("upload_url"):
+            raise _UploadGoneError  # the earlier upload never finished: nothing is on TikTok
+        chunk_size = int(saved.get("chunk_size") or source.size)
+        self._send_chunks(http, saved, source, first_chunk=uploaded // chunk_size)
+        return self._wait(http, tokens, saved)
 
     def _init(
         self, http: httpx.Client, tokens: PlatformTokens, source: VideoSource, options: PostOptions
@@ -314,8 +320,12 @@ class TikTokPlatform:
             "disable_stitch": options.disable_stitch or bool(info.get("stitch_disabled")),
             "is_aigc": options.synthetic_content,
         }
-        source_info = {"source": "FILE_UPLOAD", "video_size": source.size,
-                       "chunk_size": chunk_size, "total_chunk_count": chunk_count}  # fmt: skip
+        source_info = {
+            "source": "FILE_UPLOAD",
+            "video_size": source.size,
+            "chunk_size": chunk_size,
+            "total_chunk_count": chunk_count,
+        }
         body = {"post_info": post_info, "source_info": source_info}
         data = self._api(http, tokens, "POST", "/v2/post/publish/video/init/", json=body)
         return {
@@ -375,9 +385,11 @@ class TikTokPlatform:
                 return self._outcome(saved, status)
             if status.get("status") == FAILED:
                 reason = str(status.get("fail_reason") or "unknown")
-                raise PlatformError(f"TikTok could not publish the video: {reason}.",
-                                    retryable=False, params={"platform": "tiktok",
-                                                             "reason": reason})  # fmt: skip
+                raise PlatformError(
+                    f"TikTok could not publish the video: {reason}.",
+                    retryable=False,
+                    params={"platform": "tiktok", "reason": reason},
+                )
             if time.monotonic() + self._poll_interval > deadline:
                 return PublishOutcome(saved["publish_id"], done=False)
             time.sleep(self._poll_interval)
@@ -395,8 +407,13 @@ class TikTokPlatform:
         self, http: httpx.Client, tokens: PlatformTokens, publish_id: str
     ) -> dict[str, Any]:
         try:
-            return self._api(http, tokens, "POST", "/v2/post/publish/status/fetch/",
-                             json={"publish_id": publish_id})  # fmt: skip
+            return self._api(
+                http,
+                tokens,
+                "POST",
+                "/v2/post/publish/status/fetch/",
+                json={"publish_id": publish_id},
+            )
         except PlatformError as exc:
             if exc.params.get("reason") in ("invalid_params", "invalid_param"):
                 raise _UploadGoneError from exc  # TikTok does not know this publish_id
@@ -420,10 +437,13 @@ class TikTokPlatform:
     ) -> dict[str, Any]:
         if not tokens.access_token:
             raise PlatformAuthError("The TikTok account has no access token.", retryable=False)
-        headers = {"Authorization": f"Bearer {tokens.access_token}",
-                   "Content-Type": "application/json; charset=UTF-8"}  # fmt: skip
-        response = self._call(http.request, method, f"{self._api_base}{path}", headers=headers,
-                              **kwargs)  # fmt: skip
+        headers = {
+            "Authorization": f"Bearer {tokens.access_token}",
+            "Content-Type": "application/json; charset=UTF-8",
+        }
+        response = self._call(
+            http.request, method, f"{self._api_base}{path}", headers=headers, **kwargs
+        )
         return _data(response)
 
     @staticmethod
