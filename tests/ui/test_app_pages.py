@@ -209,7 +209,6 @@ def test_every_page_of_mine_builds() -> None:
         media.media_page,
         admin.admin_page,
         placeholders.calendar_page,
-        placeholders.analytics_page,
         placeholders.billing_page,
     ]
     for page in pages:

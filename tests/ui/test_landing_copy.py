@@ -29,8 +29,6 @@ def test_the_landing_page_says_what_is_not_built_yet() -> None:
     "page",
     [
         placeholders.calendar_page,
-        placeholders.accounts_page,
-        placeholders.analytics_page,
         placeholders.billing_page,
     ],
 )
@@ -41,7 +39,7 @@ def test_unbuilt_sections_say_they_are_not_built(page) -> None:
 
 
 def test_the_navigation_marks_unbuilt_sections() -> None:
-    assert {"/app/calendar", "/app/accounts", "/app/analytics", "/app/billing"} == layout.LATER
+    assert {"/app/calendar", "/app/billing"} == layout.LATER
     for label, route, icon in layout.NAV_ITEMS:
         shown = str(layout._nav_link(label, route, icon))
         assert ('"Later"' in shown) == (route in layout.LATER)

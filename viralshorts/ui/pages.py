@@ -10,6 +10,7 @@ from viralshorts.ui import (
     account_pages,
     accounts,
     admin,
+    analytics,
     auth_pages,
     campaign_form,
     campaigns,
@@ -121,10 +122,10 @@ def register(app: rx.App) -> None:
         on_load=[signed_in, accounts.AccountsState.load],
     )
     app.add_page(
-        placeholders.analytics_page,
-        route="/app/analytics",
+        analytics.analytics_page,
+        route=analytics.ROUTE,
         title=_title("Analytics"),
-        on_load=signed_in,
+        on_load=[signed_in, analytics.AnalyticsState.load],
     )
     app.add_page(
         placeholders.billing_page,

@@ -24,18 +24,6 @@ def calendar_page() -> rx.Component:
     )
 
 
-def analytics_page() -> rx.Component:
-    return app_shell(
-        "Analytics",
-        empty_state(
-            "chart_line",
-            "Analytics are not built yet",
-            "Views, likes, comments and shares will appear here once videos can be posted from "
-            "this site. Nothing is posted from here today.",
-        ),
-    )
-
-
 def billing_page() -> rx.Component:
     return app_shell(
         "Billing",

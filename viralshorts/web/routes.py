@@ -14,6 +14,7 @@ async def health(_request: Request) -> Response:
 
 def build_api() -> Starlette:
     """The Starlette app whose routes are matched before Reflex's."""
+    from viralshorts.web.analytics_export import analytics_export_routes
     from viralshorts.web.connect import connect_routes
     from viralshorts.web.media import media_routes
     from viralshorts.web.stripe_webhook import stripe_webhook_routes
@@ -21,4 +22,5 @@ def build_api() -> Starlette:
     routes = [Route("/api/health", health), *auth_routes(), *media_routes()]
     routes += connect_routes()  # issue 9: connecting platform accounts
     routes += stripe_webhook_routes()  # issue 10: Stripe billing events
+    routes += analytics_export_routes()  # issue 9: analytics as CSV
     return Starlette(routes=routes)
