@@ -207,6 +207,19 @@ def test_a_retry_after_a_killed_upload_sends_only_the_missing_chunks(
     assert fake.requests_of("upload_chunk") == 2 + 2  # one stored, one killed; then two
 
 
+def test_a_chunk_that_keeps_failing_gives_up_as_retryable_and_the_retry_resumes(
+    fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes
+) -> None:
+    saved = Checkpoints()
+    fake.fail_next("upload_chunk", "", *["500"] * 4)  # the second chunk, every try
+    with pytest.raises(PlatformError) as caught:
+        _publish(tiktok, tokens, data, saved)
+    assert caught.value.retryable is True and saved.current["publish_id"]
+    outcome = _publish(tiktok, tokens, data, saved)
+    assert outcome.external_id == _only_post(fake, data)
+    assert fake.requests_of("init") == 1 and fake.requests_of("upload_chunk") == 5 + 2
+
+
 def test_a_retry_after_a_killed_upload_that_tiktok_failed_starts_again(
     fake: FakeTikTok, tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes
 ) -> None:

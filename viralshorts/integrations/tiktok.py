@@ -356,18 +356,19 @@ class TikTokPlatform:
             "Content-Range": f"bytes {start}-{end - 1}/{reader.size}",
         }
         for attempt in range(self._max_chunk_retries + 1):
+            last_try = attempt == self._max_chunk_retries
             try:
                 response = http.put(upload_url, content=reader.pieces(start, end), headers=headers)
             except httpx.TransportError as exc:
-                if attempt == self._max_chunk_retries:
+                if last_try:
                     raise network_error("tiktok", exc) from exc
             else:
                 if response.status_code in (404, 410):
                     raise _UploadGoneError
-                if response.status_code < 500 or attempt == self._max_chunk_retries:
-                    if not response.is_success:
-                        raise _envelope_error(response)
+                if response.is_success:
                     return
+                if response.status_code < 500 or last_try:
+                    raise _envelope_error(response)
             time.sleep(self._retry_delay * 2**attempt)
 
     def _wait(
