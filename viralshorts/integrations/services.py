@@ -101,29 +101,18 @@ def build_platforms(settings: Settings) -> dict[str, PublishingPlatform]:
     """A client for every configured platform (client id and secret set), by platform name."""
     platforms: dict[str, PublishingPlatform] = {}
     sandbox = settings.platform_sandbox
-    # The platform adapters are landing in parallel (issue 9); until each module exists its
-    # platform is simply not offered.
     if settings.youtube_enabled:
-        try:
-            from viralshorts.integrations.youtube import YouTubePlatform
-        except ImportError:
-            pass
-        else:
-            platforms["youtube"] = YouTubePlatform(settings, sandbox=sandbox)
+        from viralshorts.integrations.youtube import YouTubePlatform
+
+        platforms["youtube"] = YouTubePlatform(settings, sandbox=sandbox)
     if settings.tiktok_enabled:
-        try:
-            from viralshorts.integrations.tiktok import TikTokPlatform
-        except ImportError:
-            pass
-        else:
-            platforms["tiktok"] = TikTokPlatform(settings, sandbox=sandbox)
+        from viralshorts.integrations.tiktok import TikTokPlatform
+
+        platforms["tiktok"] = TikTokPlatform(settings, sandbox=sandbox)
     if settings.instagram_enabled:
-        try:
-            from viralshorts.integrations.instagram import InstagramPlatform
-        except ImportError:
-            pass
-        else:
-            platforms["instagram"] = InstagramPlatform(settings, sandbox=sandbox)
+        from viralshorts.integrations.instagram import InstagramPlatform
+
+        platforms["instagram"] = InstagramPlatform(settings, sandbox=sandbox)
     return platforms
 
 

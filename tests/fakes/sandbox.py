@@ -1,0 +1,60 @@
+"""Sandbox mode: every local platform fake that exists, started together, and the settings that
+point the app at them (client ids, every base URL, ``PLATFORM_SANDBOX=true``).
+
+Used by ``scripts/sandbox.py`` (``./dev run --sandbox``: fixed ports, the web app and worker as
+its children) and by the browser tests (free ports). A fake whose module is not there yet is
+left out, so its platform stays "not configured" on the Accounts page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# platform: (module, class, fixed port of the sandbox)
+FAKES = {
+    "youtube": ("tests.fakes.youtube_server", "FakeYouTube", 8601),
+    "tiktok": ("tests.fakes.tiktok_server", "FakeTikTok", 8602),
+    "instagram": ("tests.fakes.instagram_server", "FakeInstagram", 8603),
+}
+
+
+@dataclass
+class Sandbox:
+    """The running fakes by platform and the environment variables that point at them."""
+
+    fakes: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=lambda: {"PLATFORM_SANDBOX": "true"})
+
+
+def _overrides(platform: str, fake: Any, module: Any) -> dict[str, str]:
+    if hasattr(fake, "settings_overrides"):
+        return dict(fake.settings_overrides())
+    if platform == "instagram":  # its fake names no settings: its constants say the app id
+        return {
+            "meta_app_id": module.APP_ID,
+            "meta_app_secret": module.APP_SECRET,
+            "facebook_auth_base": fake.base_url,
+            "instagram_graph_base": fake.base_url,
+        }
+    raise RuntimeError(f"the {platform} fake does not say which settings point at it")
+
+
+@contextlib.contextmanager
+def running_sandbox(*, fixed_ports: bool = False) -> Iterator[Sandbox]:
+    """Start every fake that exists on 127.0.0.1 (their fixed ports, or free ones)."""
+    sandbox = Sandbox()
+    with contextlib.ExitStack() as stack:
+        for platform, (module_name, class_name, port) in FAKES.items():
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            fake = stack.enter_context(getattr(module, class_name)(port if fixed_ports else 0))
+            sandbox.fakes[platform] = fake
+            overrides = _overrides(platform, fake, module)
+            sandbox.env.update({name.upper(): value for name, value in overrides.items()})
+        yield sandbox
