@@ -35,6 +35,9 @@ from tests.conftest import (
     drop_test_database,
     release_redis_index,
 )
+from tests.fakes.stripe_server import API_KEY as STRIPE_API_KEY
+from tests.fakes.stripe_server import WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
+from tests.fakes.stripe_server import FakeStripe
 from viralshorts.settings import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -99,8 +102,18 @@ def e2e_redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The fake Stripe (API, hosted checkout and portal, signed webhooks) the app bills with."""
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
 def e2e_environment(
-    e2e_database_url: str, e2e_redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    e2e_database_url: str,
+    e2e_redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_stripe: FakeStripe,
 ) -> E2EEnvironment:
     """The environment shared by the web app and the worker of this test run."""
     database_url, redis_url = e2e_database_url, e2e_redis_url
@@ -123,7 +136,12 @@ def e2e_environment(
         "REFLEX_STATES_WORKDIR": str(root / "states"),
         "REFLEX_UPLOADED_FILES_DIR": str(root / "uploaded_files"),
         "PYTHONUNBUFFERED": "1",
+        # Billing against the fake Stripe, which sends its signed events to the app's webhook.
+        "STRIPE_SECRET_KEY": STRIPE_API_KEY,
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": fake_stripe.base_url,
     }
+    fake_stripe.state.webhook_url = f"http://127.0.0.1:{port}/api/webhooks/stripe"
     return E2EEnvironment(port=port, env=env, logs=root)
 
 

@@ -23,6 +23,7 @@ from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStatus
 from viralshorts.ui import (
     admin,
+    billing,
     campaign_form,
     campaigns,
     guards,
@@ -209,7 +210,7 @@ def test_every_page_of_mine_builds() -> None:
         media.media_page,
         admin.admin_page,
         placeholders.calendar_page,
-        placeholders.billing_page,
+        billing.billing_page,
     ]
     for page in pages:
         assert str(page())

@@ -21,7 +21,7 @@ def test_the_landing_page_describes_only_what_works() -> None:
 def test_the_landing_page_says_what_is_not_built_yet() -> None:
     page = str(landing.landing_page())
     assert landing.NOT_YET in page
-    for missing in ("publishing", "analytics", "paid plans"):
+    for missing in ("publishing", "analytics"):
         assert missing in landing.NOT_YET
 
 
@@ -29,7 +29,6 @@ def test_the_landing_page_says_what_is_not_built_yet() -> None:
     "page",
     [
         placeholders.calendar_page,
-        placeholders.billing_page,
     ],
 )
 def test_unbuilt_sections_say_they_are_not_built(page) -> None:
@@ -39,7 +38,7 @@ def test_unbuilt_sections_say_they_are_not_built(page) -> None:
 
 
 def test_the_navigation_marks_unbuilt_sections() -> None:
-    assert {"/app/calendar", "/app/billing"} == layout.LATER
+    assert {"/app/calendar"} == layout.LATER
     for label, route, icon in layout.NAV_ITEMS:
         shown = str(layout._nav_link(label, route, icon))
         assert ('"Later"' in shown) == (route in layout.LATER)

@@ -1,7 +1,7 @@
 """The public landing page: what the product does today, and the way in.
 
 Every sentence here must be true of the product as it is: no feature is described before it
-works (``tests/ui/test_landing_copy.py`` holds the line for publishing, analytics and plans).
+works (``tests/ui/test_landing_copy.py`` holds the line for publishing and analytics).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ PITCH = (
     "TikTok or an Instagram Reel."
 )
 NOT_YET = (
-    "Not built yet: publishing to YouTube, TikTok and Instagram, analytics and paid plans. "
+    "Not built yet: publishing to YouTube, TikTok and Instagram, and analytics. "
     "Today you download your videos and post them yourself."
 )
 

@@ -12,6 +12,7 @@ from viralshorts.ui import (
     admin,
     analytics,
     auth_pages,
+    billing,
     campaign_form,
     campaigns,
     landing,
@@ -128,10 +129,10 @@ def register(app: rx.App) -> None:
         on_load=[signed_in, analytics.AnalyticsState.load],
     )
     app.add_page(
-        placeholders.billing_page,
-        route="/app/billing",
+        billing.billing_page,
+        route=billing.ROUTE,
         title=_title("Billing"),
-        on_load=signed_in,
+        on_load=[signed_in, billing.BillingState.load],
     )
     app.add_page(
         admin.admin_page,

@@ -22,15 +22,3 @@ def calendar_page() -> rx.Component:
             "automatically today.",
         ),
     )
-
-
-def billing_page() -> rx.Component:
-    return app_shell(
-        "Billing",
-        empty_state(
-            "credit_card",
-            "Billing is not built yet",
-            "Paid plans and payments will be managed here later. Today every account has the "
-            "free plan's limits.",
-        ),
-    )
