@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +13,7 @@ import httpx
 import pytest
 
 from tests.fakes.youtube_server import CLIENT_ID, READONLY_SCOPE, UPLOAD_SCOPE, FakeYouTube
+from tests.fakes.youtube_server import settings_overrides as standalone_overrides
 from tests.integrations.platform_support import (
     Checkpoints,
     KilledError,
@@ -364,3 +368,19 @@ def test_stats_read_the_string_counters_fifty_ids_a_call(
     assert set(stats) == set(published)
     assert all(s.views >= 1 and s.shares == 0 for s in stats.values())
     assert fake.requests_of("videos_list") == 3
+
+
+def test_the_fake_runs_on_its_own_for_the_sandbox() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [sys.executable, "-m", "tests.fakes.youtube_server", "--port", str(port)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout and proc.stdout.readline().strip().endswith(f"127.0.0.1:{port}")
+        settings = Settings(**standalone_overrides(f"http://127.0.0.1:{port}"))
+        platform = YouTubePlatform(settings, sandbox=True)
+        assert platform.profile(_connect(platform)).display_name.startswith("Sandbox")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
