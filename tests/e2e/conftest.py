@@ -35,6 +35,7 @@ from tests.conftest import (
     drop_test_database,
     release_redis_index,
 )
+from tests.fakes.sandbox import Sandbox, running_sandbox
 from tests.fakes.stripe_server import API_KEY as STRIPE_API_KEY
 from tests.fakes.stripe_server import WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
 from tests.fakes.stripe_server import FakeStripe
@@ -109,11 +110,19 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture(scope="session")
+def platform_sandbox() -> Iterator[Sandbox]:
+    """The local YouTube/TikTok/Instagram fakes, as ``./dev run --sandbox`` starts them."""
+    with running_sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
 def e2e_environment(
     e2e_database_url: str,
     e2e_redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
     fake_stripe: FakeStripe,
+    platform_sandbox: Sandbox,
 ) -> E2EEnvironment:
     """The environment shared by the web app and the worker of this test run."""
     database_url, redis_url = e2e_database_url, e2e_redis_url
@@ -136,6 +145,7 @@ def e2e_environment(
         "REFLEX_STATES_WORKDIR": str(root / "states"),
         "REFLEX_UPLOADED_FILES_DIR": str(root / "uploaded_files"),
         "PYTHONUNBUFFERED": "1",
+        **platform_sandbox.env,  # connecting accounts goes to the local platform fakes
         # Billing against the fake Stripe, which sends its signed events to the app's webhook.
         "STRIPE_SECRET_KEY": STRIPE_API_KEY,
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
