@@ -24,13 +24,13 @@ from viralshorts.models import Campaign, MediaAsset, MediaKind, Video, VideoStat
 from viralshorts.ui import (
     admin,
     billing,
+    calendar,
     campaign_form,
     campaigns,
     guards,
     landing,
     media,
     overview,
-    placeholders,
 )
 from viralshorts.ui.progress import STATUS_LABELS
 
@@ -209,7 +209,7 @@ def test_every_page_of_mine_builds() -> None:
         campaign_form.edit_campaign_page,
         media.media_page,
         admin.admin_page,
-        placeholders.calendar_page,
+        calendar.calendar_page,
         billing.billing_page,
     ]
     for page in pages:

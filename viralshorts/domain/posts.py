@@ -367,3 +367,53 @@ def reschedule(
 def scheduled_local(post: Post, timezone: str) -> str:
     """When the post goes out, as the workspace's wall-clock ``datetime-local`` value."""
     return local_text(post.scheduled_at, timezone)
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    """A connected account as the Publish panel offers it."""
+
+    id: int
+    platform: str
+    label: str
+    name: str
+    sandbox: bool
+    ready: bool  # healthy and its platform configured
+    note: str  # why it cannot be chosen ("" when it can)
+
+
+def publish_choices(session: Session, services: Services, *, actor: Actor) -> list[AccountChoice]:
+    """The workspace's accounts, each with whether it can take a post now."""
+    require(actor, Action.VIEW)
+    accounts = session.exec(
+        select(SocialAccount)
+        .where(SocialAccount.workspace_id == actor.workspace_id)
+        .order_by(col(SocialAccount.platform), col(SocialAccount.id))
+    ).all()
+    choices = []
+    for account in accounts:
+        problem = post_preflight.check_account(account, services.platforms.get(account.platform))
+        choices.append(
+            AccountChoice(
+                id=account.id or 0,
+                platform=account.platform,
+                label=limits_for(account.platform).label,
+                name=account.display_name or account.external_id,
+                sandbox=account.sandbox,
+                ready=not problem,
+                note=problem.get("account", ""),
+            )
+        )
+    return choices
+
+
+def tiktok_privacy_options(session: Session, services: Services, *, actor: Actor) -> list[str]:
+    """What TikTok's creator_info offers the workspace's first TikTok account right now."""
+    account = session.exec(
+        select(SocialAccount).where(
+            SocialAccount.workspace_id == actor.workspace_id,
+            SocialAccount.platform == Platform.TIKTOK,
+        )
+    ).first()
+    limits = creator_limits(session, services, account) if account else None
+    return list(limits.privacy_options) if limits else []

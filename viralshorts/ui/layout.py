@@ -22,7 +22,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Profile", "/app/profile", "circle_user"),
 ]
 ADMIN_ITEM = ("Admin", "/app/admin", "shield")
-LATER = {"/app/calendar"}
+LATER: set[str] = set()
 
 # CSS props take rx.breakpoints; a plain dict only works for Radix props such as `columns`.
 DESKTOP_ONLY = rx.breakpoints(initial="none", sm="flex")

@@ -13,12 +13,12 @@ from viralshorts.ui import (
     analytics,
     auth_pages,
     billing,
+    calendar,
     campaign_form,
     campaigns,
     landing,
     media,
     overview,
-    placeholders,
     profile,
     video_detail,
     video_new,
@@ -111,10 +111,10 @@ def register(app: rx.App) -> None:
         on_load=[signed_in, campaign_form.CampaignFormState.load_existing],
     )
     app.add_page(
-        placeholders.calendar_page,
-        route="/app/calendar",
+        calendar.calendar_page,
+        route=calendar.ROUTE,
         title=_title("Calendar"),
-        on_load=signed_in,
+        on_load=[signed_in, calendar.CalendarState.load_page],
     )
     app.add_page(
         accounts.accounts_page,

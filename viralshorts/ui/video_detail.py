@@ -35,6 +35,7 @@ from viralshorts.ui.progress import (
     stepper,
     video_row,
 )
+from viralshorts.ui.publish_panel import publish_panel
 
 ROUTE = "/app/videos/[video_id]"
 LIST_ROUTE = "/app/videos"
@@ -503,6 +504,7 @@ def _found() -> rx.Component:
         rx.heading(row["title"], size="5", as_="h2"),
         _status(row),
         rx.cond(row["ready"], _preview()),
+        rx.cond(row["ready"], publish_panel()),
         rx.grid(_details_form(), _script_form(), columns={"initial": "1", "md": "2"}, spacing="4"),
         rx.link("← All videos", href=LIST_ROUTE),
         spacing="4",

@@ -21,6 +21,7 @@ from viralshorts.models import WorkspaceRole
 from viralshorts.ui import guards
 from viralshorts.ui.fields import labeled_input, options, select_control
 from viralshorts.ui.layout import app_shell, card, error_callout
+from viralshorts.ui.publishing_settings import publishing_settings_card
 from viralshorts.ui.state import AuthState
 from viralshorts.ui.workspace_switcher import full_load, switch_to
 
@@ -548,6 +549,7 @@ def workspace_page() -> rx.Component:
             rx.vstack(
                 _messages(),
                 _rename_card(),
+                publishing_settings_card(),
                 _members_card(),
                 _invitations_card(),
                 spacing="4",
