@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from viralshorts.errors import ViralShortsError
 
@@ -39,6 +40,50 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_FACTS_NOTE = (
+    "note: no --facts FILE given, so the offline writer fills generic templates about the "
+    "topic; give the video's key facts (one per line) for a script that says something"
+)
+
+
+def read_facts(path: str) -> tuple[str, ...]:
+    """The facts in a UTF-8 text file, one per non-empty line (bullets and numbers dropped).
+
+    Raises:
+        ValidationError: the file cannot be read or holds no facts.
+    """
+    from viralshorts.domain.video_facts import fact_lines
+    from viralshorts.errors import ValidationError
+
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError({"facts": f"Cannot read the facts file {path}: {exc}"}) from exc
+    facts = tuple(fact_lines(text))
+    if not facts:
+        raise ValidationError({"facts": f"The facts file {path} has no facts (one per line)."})
+    return facts
+
+
+def render_options(args: argparse.Namespace) -> dict[str, object]:
+    """What ``render_to_file`` is asked for by ``render``'s arguments (facts read from file).
+
+    Raises:
+        ValidationError: neither a topic nor facts, or an unreadable facts file.
+    """
+    from viralshorts.errors import ValidationError
+
+    facts = read_facts(args.facts) if args.facts else ()
+    if not (args.topic or "").strip() and not facts:
+        raise ValidationError({"topic": "Give --topic, --facts FILE, or both."})
+    topic = (args.topic or "").strip() or facts[0]
+    return {
+        "topic": topic, "facts": facts, "language": args.language, "duration": args.duration,
+        "out": args.out, "voice": args.voice, "caption_style": args.style,
+        "background": args.bg, "seed": args.seed,
+    }  # fmt: skip
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from viralshorts.domain.rendering.headless import (
         background_choice,
@@ -48,18 +93,15 @@ def cmd_render(args: argparse.Namespace) -> int:
     from viralshorts.integrations.services import build_services
     from viralshorts.settings import get_settings
 
+    options = render_options(args)
+    if not options["facts"]:
+        print(NO_FACTS_NOTE, file=sys.stderr)
     source, _media = background_choice(args.bg)
     services = build_services(offline_settings(get_settings(), stock=source == "stock"))
-    return render_to_file(
-        services,
-        topic=args.topic,
-        duration=args.duration,
-        out=args.out,
-        voice=args.voice,
-        caption_style=args.style,
-        background=args.bg,
-        seed=args.seed,
-    )
+    # facts/language go only when given, so a plain topic render calls the same as before
+    extra = {k: options.pop(k) for k in ("facts", "language") if options[k] not in ((), "en")}
+    options.pop("facts", None), options.pop("language", None)
+    return render_to_file(services, **options, **extra)  # type: ignore[arg-type]
 
 
 def cmd_dispatch_due(_args: argparse.Namespace) -> int:
@@ -121,11 +163,21 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--password", help="default: asked for interactively")
     admin.set_defaults(func=cmd_create_admin)
     render = sub.add_parser("render", help="render one video headless and offline")
-    render.add_argument("--topic", required=True, help="what the video is about")
+    render.add_argument("--topic", help="what the video is about (default: the first fact)")
+    render.add_argument(
+        "--facts",
+        metavar="FILE",
+        help="a UTF-8 text file of the video's key facts, one per line: the script says these",
+    )
+    render.add_argument(
+        "--language", default="en", help="the facts' language, e.g. es (default: %(default)s)"
+    )
     render.add_argument("--duration", type=int, default=30, help="target length in seconds")
     render.add_argument("--out", required=True, help="output .mp4 path (.srt and .jpg beside it)")
     render.add_argument(
-        "--voice", default="piper:joe", help="an offline voice (default: %(default)s)"
+        "--voice",
+        default="piper:joe",
+        help="an offline voice, e.g. espeak:es for Spanish (default: %(default)s)",
     )
     render.add_argument(
         "--style", default="bold", choices=sorted(CAPTION_STYLES), help="caption style"

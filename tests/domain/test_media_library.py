@@ -12,7 +12,7 @@ from tests.factories import new_user
 from tests.image_samples import bomb_png
 from viralshorts.domain import media_library
 from viralshorts.domain.workspaces import Actor, personal_actor
-from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.errors import IntegrationError, NotFoundError, ValidationError
 from viralshorts.integrations.services import build_services
 from viralshorts.models import MediaKind
 from viralshorts.settings import get_settings
@@ -264,3 +264,66 @@ def test_checking_a_bomb_costs_no_memory(tmp_path):
 )
 def test_picture_limits(width, height, usable):
     assert media_library.within_picture_limits(width, height) is usable
+
+
+def _wide_clip(folder: Path) -> Path:
+    """Two seconds of a 320x180 clip: black for the first half second, then colour bars."""
+    clip = folder / "wide.mp4"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "color=c=black:size=320x180:rate=10:duration=0.5",
+        "-f", "lavfi", "-i", "smptebars=size=320x180:rate=10:duration=1.5",
+        "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]",
+        "-pix_fmt", "yuv420p", str(clip),
+    )  # fmt: skip
+    return clip
+
+
+def _jpeg_size_and_brightness(path: Path) -> tuple[tuple[int, int], float]:
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "json",
+         str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    stream = json.loads(probe)["streams"][0]
+    gray = subprocess.run(
+        [*FFMPEG, "-i", str(path), "-vf", "scale=8:8,format=gray", "-f", "rawvideo", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return (stream["width"], stream["height"]), sum(gray) / len(gray)
+
+
+def test_a_clip_gets_a_preview_frame_past_its_fade_and_images_need_none(
+    session, services, samples, tmp_path
+):
+    actor = _user(session)
+    clip = media_library.add_media(
+        session, services, actor=actor, filename="wide.mp4", path=_wide_clip(tmp_path)
+    )
+    assert clip.preview_key.endswith(".preview.jpg")
+    frame = services.storage.download_to(clip.preview_key, tmp_path / "frame.jpg")
+    assert frame.read_bytes()[:3] == b"\xff\xd8\xff"
+    size, brightness = _jpeg_size_and_brightness(frame)
+    assert size == (480, 270)  # the clip's own 16:9, not stretched to a portrait frame
+    assert brightness > 60  # taken after the black opening
+    still = media_library.add_media(
+        session, services, actor=actor, filename="b.png", path=samples["still"]
+    )
+    song = media_library.add_media(
+        session, services, actor=actor, filename="c.m4a", path=samples["song"]
+    )
+    assert (still.preview_key, song.preview_key) == ("", "")
+    media_library.delete_media(session, services, actor=actor, asset_id=clip.id)
+    assert not services.storage.exists(clip.preview_key)
+
+
+class _BrokenPreviews:
+    def preview_frame(self, source: Path, *, at_seconds: float, out_path: Path) -> None:
+        raise IntegrationError("no frame")
+
+
+def test_a_clip_whose_frame_cannot_be_taken_is_still_added(session, services, samples):
+    broken = replace(services, previews=_BrokenPreviews())
+    clip = media_library.add_media(
+        session, broken, actor=_user(session), filename="a.mp4", path=samples["clip"]
+    )
+    assert clip.kind == MediaKind.CLIP and clip.preview_key == ""

@@ -68,7 +68,12 @@ def test_the_adapter_says_the_queue_is_unavailable(down: Services):
 
 def test_a_request_is_saved_waiting_and_the_tick_enqueues_it_later(session, up, down):
     user_id, campaign_id = make_creator(session, "outage@example.com")
-    request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=2)
+    request = VideoRequest(
+        campaign_id=campaign_id,
+        topic="Black holes",
+        count=2,
+        facts="Black holes bend light.\nNothing escapes a black hole.",
+    )
     with pytest.raises(ServiceUnavailableError) as caught:
         videos.request_videos(
             session, down, actor=personal_actor(session, user_id), request=request
@@ -91,7 +96,12 @@ def test_a_request_is_saved_waiting_and_the_tick_enqueues_it_later(session, up, 
 
 def test_the_tick_enqueues_saved_videos_once_the_queue_answers(session, up, down):
     user_id, campaign_id = make_creator(session, "later@example.com")
-    request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=2)
+    request = VideoRequest(
+        campaign_id=campaign_id,
+        topic="Black holes",
+        count=2,
+        facts="Black holes bend light.\nNothing escapes a black hole.",
+    )
     with pytest.raises(ServiceUnavailableError) as caught:
         videos.request_videos(
             session, down, actor=personal_actor(session, user_id), request=request
@@ -108,7 +118,11 @@ def test_the_tick_enqueues_saved_videos_once_the_queue_answers(session, up, down
 
 
 def _failed(session, services: Services, user_id: int, campaign_id: int) -> Video:
-    request = VideoRequest(campaign_id=campaign_id, topic="Comets")
+    request = VideoRequest(
+        campaign_id=campaign_id,
+        topic="Comets",
+        facts="Comets have tails.\nTheir tails point away from the sun.",
+    )
     video = videos.request_videos(
         session, services, actor=personal_actor(session, user_id), request=request
     )[0]
@@ -153,7 +167,12 @@ def test_a_rerender_during_an_outage_reserves_once_and_waits(session, up, down):
 
 def test_cancel_works_while_the_queue_is_down(session, up, down):
     user_id, campaign_id = make_creator(session, "cancel-outage@example.com")
-    request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=3)
+    request = VideoRequest(
+        campaign_id=campaign_id,
+        topic="Black holes",
+        count=3,
+        facts="Black holes bend light.\nNothing escapes a black hole.",
+    )
     made = videos.request_videos(
         session, up, actor=personal_actor(session, user_id), request=request
     )

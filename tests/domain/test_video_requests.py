@@ -6,10 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_creator
-from viralshorts.domain import quotas, video_lifecycle, video_requests, videos
+from viralshorts.domain import quotas, video_lifecycle, video_requests, videos, voice_catalogue
 from viralshorts.domain.video_requests import LanguageOption, VideoRequest
 from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
 from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.integrations.espeak_tts import espeak_available
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services
 from viralshorts.models import Video, VideoStatus
@@ -38,8 +39,18 @@ def _with_openai(services: Services) -> Services:
     )
 
 
+def _without_espeak(services: Services) -> Services:
+    """The same services on a machine without espeak-ng (only the English offline voice)."""
+    return dataclasses.replace(services, speech={"piper": services.speech["piper"]})
+
+
+FACTS = "Octopuses have three hearts.\nTheir blood is blue."
+
+
 def _request(session, services, user_id, campaign_id, **fields):
-    request = VideoRequest(campaign_id=campaign_id, topic="Octopus hearts", **fields)
+    fields.setdefault("facts", "" if fields.get("custom_script") else FACTS)
+    fields.setdefault("topic", "Octopus hearts")
+    request = VideoRequest(campaign_id=campaign_id, **fields)
     return videos.request_videos(
         session, services, actor=personal_actor(session, user_id), request=request
     )
@@ -51,14 +62,29 @@ def _reserved(session, user_id: int) -> int:
     ).videos_reserved
 
 
-def test_offline_only_english_is_available_and_the_others_say_why(services):
-    options = video_requests.language_options(services)
+def test_without_espeak_only_english_is_available_and_the_others_say_why(services):
+    options = video_requests.language_options(_without_espeak(services))
     assert options[0] == LanguageOption("en", "English", True, "")
     others = options[1:]
     assert [o.code for o in others] == ["es", "fr", "de", "pt", "it"]
     assert not any(o.available for o in others)
-    assert {o.note for o in others} == {video_requests.WRITER_NOTE}
-    assert "OPENAI" not in video_requests.WRITER_NOTE
+    assert (
+        others[0].note
+        == "Needs a voice that speaks Spanish, which this site has not turned on yet."
+    )
+    assert "OPENAI" not in " ".join(o.note for o in others)
+
+
+@pytest.mark.skipif(not espeak_available(), reason="./dev installs espeak-ng")
+def test_offline_every_language_has_a_basic_voice_and_is_written_from_facts(services):
+    options = video_requests.language_options(services)
+    assert all(o.available and not o.note for o in options)
+    for code in ("es", "fr", "de", "pt", "it"):
+        voices = voice_catalogue.voices_for_language(services, code)
+        assert voices and all(v.startswith("espeak:") for v in voices)
+        labels = voice_catalogue.offered_voices(services)
+        assert all("basic offline voice" in labels[v] for v in voices)
+    assert voice_catalogue.voices_for_language(services, "en") == ["piper:joe"]
 
 
 def test_with_openai_every_offered_language_is_available(services):
@@ -69,10 +95,11 @@ def test_with_openai_every_offered_language_is_available(services):
 def test_an_unavailable_language_is_refused_once_before_any_quota_is_taken(session, services):
     user_id, campaign_id = make_creator(session, "es@example.com")
     with pytest.raises(ValidationError) as caught:
-        _request(session, services, user_id, campaign_id, language="es")
-    assert caught.value.field_errors == {"language": video_requests.WRITER_NOTE}
+        _request(session, _without_espeak(services), user_id, campaign_id, language="es")
+    note = "Needs a voice that speaks Spanish, which this site has not turned on yet."
+    assert caught.value.field_errors == {"language": note}
     assert caught.value.field_codes == {"language": "language_unavailable"}
-    assert str(caught.value).count("AI script writer") == 1
+    assert str(caught.value).count("Needs a voice") == 1
     assert _reserved(session, user_id) == 0
 
 
@@ -208,3 +235,45 @@ def test_an_active_video_cannot_be_deleted(session, services):
         assert caught.value.field_errors == {"status": "Cancel this video before deleting it."}
         assert caught.value.field_codes == {"status": "video_active"}
     assert videos.get_video(session, actor=personal_actor(session, user_id), video_id=queued.id)
+
+
+# ---------------------------------------------------------------- facts
+
+
+def test_offline_a_topic_alone_asks_for_facts_before_any_quota_is_taken(session, services):
+    user_id, campaign_id = make_creator(session, "facts@example.com")
+    with pytest.raises(ValidationError) as caught:
+        _request(session, services, user_id, campaign_id, facts="")
+    assert caught.value.field_codes == {"facts": "facts_needed"}
+    assert "one per line" in caught.value.field_errors["facts"]
+    assert "Octopuses have three hearts" in caught.value.field_errors["facts"]
+    with pytest.raises(ValidationError) as caught:
+        _request(session, services, user_id, campaign_id, facts="- Owls hoot.\n\n")
+    assert caught.value.field_codes == {"facts": "facts_too_few"}
+    assert _reserved(session, user_id) == 0
+
+
+def test_facts_a_script_or_an_ai_writer_each_make_a_request_valid(session, services):
+    user_id, campaign_id = make_creator(session, "valid@example.com")
+    (video,) = _request(session, services, user_id, campaign_id, facts="- Owls hoot.\n2) Owls fly.")
+    assert video.facts == ["Owls hoot.", "Owls fly."]
+    assert _request(session, services, user_id, campaign_id, custom_script="Owls hoot. A lot.")
+    assert _request(session, _with_openai(services), user_id, campaign_id, facts="")
+    (untitled,) = _request(session, services, user_id, campaign_id, topic="")
+    assert untitled.topic == "Octopuses have three hearts."
+
+
+def test_facts_have_limits_and_must_fit_the_plan(session, services):
+    user_id, campaign_id = make_creator(session, "limits@example.com")
+    cases = {
+        "\n".join(f"Fact number {i}." for i in range(13)): "facts_too_many",
+        "x" * 301 + "\nOwls fly.": "fact_too_long",
+        "\n".join(
+            [LONG_SCRIPT[i : i + 290] for i in range(0, 2900, 290)]
+        ): "facts_too_long_for_plan",
+    }
+    for facts, code in cases.items():
+        with pytest.raises(ValidationError) as caught:
+            _request(session, services, user_id, campaign_id, facts=facts)
+        assert caught.value.field_codes == {"facts": code}, code
+    assert _reserved(session, user_id) == 0

@@ -32,7 +32,11 @@ def _queued_job_ids(services: Services) -> list[str]:
     return Queue("render", connection=services.queue.connection).job_ids
 
 
+FACTS = "Black holes bend light.\nNothing escapes a black hole."
+
+
 def _request(session, services, user_id, campaign_id, count=1, **fields):
+    fields.setdefault("facts", "" if fields.get("custom_script") else FACTS)
     request = VideoRequest(campaign_id=campaign_id, topic="Black holes", count=count, **fields)
     return videos.request_videos(
         session, services, actor=personal_actor(session, user_id), request=request

@@ -80,6 +80,7 @@ def _video(session: Session, actor: Actor, campaign_id: int) -> int:
 
 
 SCRIPT = {"hook": "Owls!", "lines": [{"text": "Owls turn their heads far."}]}
+OWL_FACTS = "Owls cannot move their eyes.\nAn owl turns its head 270 degrees."
 
 
 def _metadata(session: Session, actor: Actor, video_id: int) -> Any:
@@ -123,7 +124,10 @@ ACROSS: dict[str, UseCase] = {
         s, w.services, actor=a, asset_id=w.b_media
     ),
     "request_videos": lambda s, a, w: videos.request_videos(
-        s, w.services, actor=a, request=VideoRequest(campaign_id=w.b_campaign, topic="Owls")
+        s,
+        w.services,
+        actor=a,
+        request=VideoRequest(campaign_id=w.b_campaign, topic="Owls", facts=OWL_FACTS),
     ),
     "get_video": lambda s, a, w: videos.get_video(s, actor=a, video_id=w.b_video),
     "cancel_video": lambda s, a, w: videos.cancel_video(s, w.services, actor=a, video_id=w.b_video),
@@ -156,7 +160,10 @@ CHANGES: dict[str, UseCase] = {
         s, w.services, actor=a, asset_id=w.a_media
     ),
     "request_videos": lambda s, a, w: videos.request_videos(
-        s, w.services, actor=a, request=VideoRequest(campaign_id=w.a_campaign, topic="Owls")
+        s,
+        w.services,
+        actor=a,
+        request=VideoRequest(campaign_id=w.a_campaign, topic="Owls", facts=OWL_FACTS),
     ),
     "cancel_video": lambda s, a, w: videos.cancel_video(s, w.services, actor=a, video_id=w.a_video),
     "retry_video": lambda s, a, w: videos.retry_video(s, w.services, actor=a, video_id=w.a_video),

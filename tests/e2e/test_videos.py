@@ -1,16 +1,19 @@
 """The video flow in a real browser against the production build and a real worker.
 
-One render (15 s, generated background): request → live progress to 100 without a reload →
-preview plays and seeks → title edit → the three downloads (clicked, as a person does) → re-render
-with an edited script, whose new video plays in the preview without a reload. Plus the upload of a
-renamed text file, and another user (on a phone) who gets "Video not found". Everything shares one
-browser.
+One render (15 s, generated background, from the creator's facts: a topic alone is asked for
+facts first, and nothing typed is lost) → live progress to 100 without a reload → its thumbnail
+in the Videos grid (loaded, and a link to the video) → preview plays and seeks → title edit →
+the three downloads (clicked, as a person does) → re-render with an edited script, whose new
+video plays in the preview without a reload. Plus the upload of a renamed text file and of a
+real clip (its card shows the preview frame), and another user (on a phone) who gets "Video not
+found". Everything shares one browser.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -22,6 +25,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 RENDER_TIMEOUT_MS = 300_000
 TOPIC = "Why owls can turn their heads so far"
+FACTS = (
+    "Owls cannot move their eyes inside their sockets.\n"
+    "An owl can turn its head 270 degrees.\n"
+    "Extra blood vessels keep the blood flowing while the head turns."
+)
 NEW_TITLE = "Owls turn their heads 270 degrees"
 NEW_HOOK = "An owl can look straight behind itself."
 # What each download must start with (MP4 box type at offset 4, JPEG magic, the first SRT cue).
@@ -62,10 +70,27 @@ def _upload_renamed_text_file(page: Page, app_url: str) -> None:
     expect(page.get_by_role("button", name=re.compile(r"^Delete "))).to_have_count(0)
 
 
+def _upload_a_clip_and_see_its_preview(page: Page, tmp_path: Path) -> None:
+    clip = tmp_path / "forest.mp4"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         "smptebars=size=640x360:rate=25:duration=2", "-pix_fmt", "yuv420p", str(clip)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    page.get_by_label("Upload media").set_input_files(str(clip))
+    expect(page.get_by_role("status")).to_contain_text("Added forest.mp4")
+    preview = page.get_by_role("img", name="Preview of forest.mp4")
+    expect(preview).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 480", arg=preview.element_handle()
+    )
+
+
 def _create_campaign(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/app/campaigns/new")
     page.get_by_label("Name").fill("Owl facts")
     page.get_by_label("Niche").fill("Surprising facts about owls")
+    page.get_by_label("Background").select_option("generated")  # the campaign's look
     page.get_by_role("button", name="Create campaign").click()
     page.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
 
@@ -83,6 +108,13 @@ def _request_one_video(page: Page, app_url: str) -> None:
     page.get_by_label("Target length (seconds)").fill("15")
     page.get_by_label("Background").select_option("generated")
     page.get_by_label("Music").select_option("none")
+    facts = page.get_by_label("Key facts or notes (one per line)")
+    expect(facts).to_have_attribute("placeholder", re.compile(r"^Octopuses have three hearts\."))
+    page.get_by_role("button", name="Generate videos").click()
+    expect(page.locator("#facts-error")).to_contain_text("add two or more, one per line")
+    expect(page.get_by_label("Topic or brief")).to_have_value(TOPIC)  # nothing typed is lost
+    expect(page.get_by_label("Target length (seconds)")).to_have_value("15")
+    facts.fill(FACTS)
     page.get_by_role("button", name="Generate videos").click()
     page.wait_for_url(re.compile(r"/app/videos/?$"))
 
@@ -99,6 +131,25 @@ def _watch_it_render(page: Page) -> None:
     assert page.evaluate("window.__noReload") is True, "the page reloaded"
     seen = page.evaluate("window.__seen")
     assert any(0 < value < 100 for value in seen), f"no live progress between 0 and 100: {seen}"
+
+
+def _thumbnail_in_the_grid(page: Page, app_url: str) -> None:
+    """The finished video's tile is its thumbnail (a loaded JPEG) and opens the video."""
+    thumbnail = page.get_by_role("img", name=re.compile(r"^Thumbnail of "))
+    expect(thumbnail).to_have_count(1, timeout=30_000)
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
+    response = page.request.get(urljoin(app_url, thumbnail.get_attribute("src") or ""))
+    assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+    title = (thumbnail.get_attribute("alt") or "").removeprefix("Thumbnail of ")
+    expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+    thumbnail.click()
+    page.wait_for_url(re.compile(r"/app/videos/\d+/?$"))
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.locator("video")).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    page.go_back()
+    page.wait_for_url(re.compile(r"/app/videos/?$"))
 
 
 def _preview_plays_and_seeks(page: Page) -> None:
@@ -190,15 +241,17 @@ def _rerender_and_play_without_reload(page: Page) -> None:
 
 
 def test_request_watch_preview_edit_and_download(
-    browser: Browser, app_url: str, worker_process: subprocess.Popen[bytes]
+    browser: Browser, app_url: str, worker_process: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
     context, page = new_page(browser)
     try:
         sign_up(page, app_url)
         _upload_renamed_text_file(page, app_url)
+        _upload_a_clip_and_see_its_preview(page, tmp_path)
         _create_campaign(page, app_url)
         _request_one_video(page, app_url)
         _watch_it_render(page)
+        _thumbnail_in_the_grid(page, app_url)
         _preview_plays_and_seeks(page)
         video_url = _edit_title_and_download(page, app_url)
         _download_all_three(page)

@@ -29,7 +29,11 @@ FINAL = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELED)
 
 def _request(session, services, user_id, campaign_id, count=1):
     request = VideoRequest(
-        campaign_id=campaign_id, topic="Black holes", count=count, target_seconds=15
+        campaign_id=campaign_id,
+        topic="Black holes",
+        count=count,
+        target_seconds=15,
+        facts="Black holes bend light.\nNothing escapes a black hole.",
     )
     return videos.request_videos(
         session, services, actor=personal_actor(session, user_id), request=request

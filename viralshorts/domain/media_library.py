@@ -5,6 +5,9 @@ A file that starts like a media container but cannot be read, or whose boxes run
 of the file, is reported as damaged or incomplete (an interrupted upload) rather than as "not
 media".
 
+A clip gets a preview frame when it is added (``services.previews``; a clip whose frame cannot
+be taken is still added, its card shows its kind instead); an image is its own preview.
+
 Pictures are limited to ``MAX_SIDE`` pixels a side and ``MAX_PIXELS`` in all. An image's size is
 read from its header before ffprobe sees it: decoding a 775 KB PNG that claims 16000x16000 takes
 about 800 MB. Whatever ffprobe then reports (video frames, other image formats) is checked again.
@@ -13,6 +16,7 @@ about 800 MB. Whatever ffprobe then reports (video frames, other image formats) 
 from __future__ import annotations
 
 import hashlib
+import logging
 import mimetypes
 import re
 import struct
@@ -27,7 +31,10 @@ from viralshorts.integrations.ports import MediaProbe, Services
 from viralshorts.models import MediaAsset, MediaKind
 from viralshorts.settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 MB = 1024 * 1024
+PREVIEW_AT_SECONDS = 1.0
 NOT_MEDIA = "This file is not a video, image or audio file we can read."
 DAMAGED = (
     "This file looks damaged or incomplete (was the upload or export interrupted?). "
@@ -156,6 +163,28 @@ def _clean_filename(filename: str) -> str:
     return (name or "upload")[:255]
 
 
+def _preview_time(duration: float | None) -> float:
+    """A second in (past a fade from black), or the middle of a shorter clip."""
+    return min(PREVIEW_AT_SECONDS, (duration or 0.0) / 2)
+
+
+def _store_preview(services: Services, path: Path, key: str, duration: float | None) -> str:
+    """Take and store a clip's preview frame; its key, or "" when there is none."""
+    if services.previews is None:
+        return ""
+    frame = path.with_name(path.name + ".preview.jpg")
+    try:
+        services.previews.preview_frame(path, at_seconds=_preview_time(duration), out_path=frame)
+        preview_key = key.rsplit(".", 1)[0] + ".preview.jpg"
+        services.storage.put_file(preview_key, frame, "image/jpeg")
+    except IntegrationError as exc:
+        logger.warning("media: no preview frame for %s: %s", key, exc)
+        return ""
+    finally:
+        frame.unlink(missing_ok=True)
+    return preview_key
+
+
 def add_media(
     session: Session, services: Services, *, actor: Actor, filename: str, path: Path
 ) -> MediaAsset:
@@ -187,11 +216,13 @@ def add_media(
     key = f"media/w{actor.workspace_id}/{sha256}.{_extension(probe, kind)}"
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     services.storage.put_file(key, path, content_type)
+    preview = _store_preview(services, path, key, probe.duration) if kind == MediaKind.CLIP else ""
     asset = MediaAsset(
         workspace_id=actor.workspace_id, user_id=actor.user_id, kind=kind,
         filename=_clean_filename(filename), storage_key=key,
         content_type=content_type, size_bytes=path.stat().st_size, sha256=sha256,
         duration_seconds=probe.duration, width=probe.width, height=probe.height,
+        preview_key=preview,
     )  # fmt: skip
     session.add(asset)
     session.commit()
@@ -223,3 +254,5 @@ def delete_media(session: Session, services: Services, *, actor: Actor, asset_id
     session.delete(asset)
     session.commit()
     services.storage.delete(asset.storage_key)
+    if asset.preview_key:
+        services.storage.delete(asset.preview_key)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from viralshorts.domain import voice_catalogue
+from viralshorts.domain import video_facts, voice_catalogue
 from viralshorts.domain.campaigns import LANGUAGES
 from viralshorts.domain.quotas import Plan
 from viralshorts.domain.rendering.captions import CAPTION_STYLES
@@ -48,6 +48,7 @@ class VideoRequest:
     caption_style: str = "bold"
     background_source: str = BackgroundSource.GENERATED.value
     music: str = "none"
+    facts: str = ""  # the creator's key facts, one per line (see video_facts)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def plan_length_error(text: str, *, voice_speed: float, plan: Plan) -> str:
 
 def _text_errors(request: VideoRequest) -> dict[str, str]:
     errors = {}
-    if not request.topic.strip() and not request.custom_script.strip():
+    if not (request.topic.strip() or request.custom_script.strip() or request.facts.strip()):
         errors["topic"] = "Give a topic, or paste your own script."
     elif len(request.topic) > MAX_TOPIC:
         errors["topic"] = f"Keep the topic under {MAX_TOPIC} characters."
@@ -191,6 +192,23 @@ def _batch_error(request: VideoRequest, plan: Plan) -> Problems:
     return {"count": (message, "batch_too_large_for_plan")}
 
 
+# ---------------------------------------------------------------- the creator's facts
+
+
+def _facts_error(request: VideoRequest, services: Services, plan: Plan) -> Problems:
+    """The facts' own rules (video_facts), then whether saying them fits the plan's length."""
+    message, code = video_facts.facts_problem(
+        services, facts=request.facts, custom_script=request.custom_script
+    )
+    if message:
+        return {"facts": (message, code)}
+    if request.custom_script.strip() or not request.facts.strip():
+        return {}
+    spoken = video_facts.facts_text(video_facts.fact_lines(request.facts))
+    error = plan_length_error(spoken, voice_speed=request.voice_speed, plan=plan)
+    return {"facts": (error, "facts_too_long_for_plan")} if error else {}
+
+
 def _count_media(session: Session, workspace_id: int, kinds: tuple[MediaKind, ...]) -> int:
     query = select(func.count()).where(
         MediaAsset.workspace_id == workspace_id,
@@ -240,6 +258,7 @@ def request_problems(
     return {
         **_coded(_text_errors(request)),
         **_length_error(request, plan),
+        **_facts_error(request, services, plan),
         **_batch_error(request, plan),
         **_coded(_number_errors(request, plan)),
         **_language_error(request, services),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from viralshorts.domain import quotas, render_queue, video_lifecycle
+from viralshorts.domain.video_facts import fact_lines
 from viralshorts.domain.video_requests import VideoRequest, script_errors, validate_request
 from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import NotFoundError, ServiceUnavailableError, ValidationError
@@ -85,7 +86,9 @@ def _new_video(
     seed: int,
     period: str,
 ) -> Video:
-    topic = request.topic.strip() or request.custom_script.strip().splitlines()[0][:300]
+    facts = fact_lines(request.facts)
+    spoken = request.custom_script.strip() or "\n".join(facts)
+    topic = request.topic.strip() or spoken.splitlines()[0][:300]
     return Video(
         workspace_id=campaign.workspace_id,
         user_id=user_id,
@@ -93,6 +96,7 @@ def _new_video(
         batch_id=batch_id,
         topic=topic,
         custom_script=request.custom_script.strip(),
+        facts=facts,
         language=request.language,
         voice=request.voice,
         voice_speed=request.voice_speed,
@@ -317,7 +321,8 @@ def delete_video(session: Session, services: Services, *, actor: Actor, video_id
         ValidationError: the video is queued or rendering (cancel it first).
     """
     video = _changeable(session, actor, video_id)
-    keys = [key for key in (video.video_key, video.thumbnail_key, video.captions_key) if key]
+    stored = (video.video_key, video.thumbnail_key, video.wide_thumbnail_key, video.captions_key)
+    keys = [key for key in stored if key]
     if not video_lifecycle.delete_finished(session, video_id=video_id):
         session.rollback()
         raise ValidationError(

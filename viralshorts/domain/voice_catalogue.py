@@ -2,8 +2,12 @@
 
 A voice id is ``<engine>:<name>``. A voice is offered when its engine is configured (it is in
 ``services.speech``) and the engine has that voice. A language works when the configured script
-writer writes it and at least one offered voice speaks it: the offline writer and the Piper
-voice are English only; the OpenAI writer and voices do every language in ``LANGUAGES``.
+writer writes it and at least one offered voice speaks it. Offline: the Piper voice speaks
+English; eSpeak NG voices (when ``espeak-ng`` is installed, as ``./dev`` does) speak the other
+languages, labelled "basic" because they sound robotic; the offline writer writes every
+language from the creator's facts (with connecting phrases in English and Spanish, the facts
+alone in the others) or speaks the creator's own script. The OpenAI writer and voices do every
+language in ``LANGUAGES``.
 """
 
 from __future__ import annotations
@@ -11,14 +15,43 @@ from __future__ import annotations
 from viralshorts.domain.campaigns import LANGUAGES, OFFLINE_VOICES, OPENAI_VOICES
 from viralshorts.integrations.ports import Services
 
-ENGINE_VOICES: dict[str, dict[str, str]] = {"piper": OFFLINE_VOICES, "openai": OPENAI_VOICES}
+BASIC_VOICE_NOTE = "basic offline voice (eSpeak NG)"
+ESPEAK_VOICE_LANGUAGES: dict[str, str] = {
+    "espeak:es": "es",
+    "espeak:es-419": "es",
+    "espeak:fr-fr": "fr",
+    "espeak:de": "de",
+    "espeak:it": "it",
+    "espeak:pt-br": "pt",
+    "espeak:pt": "pt",
+}
+_ESPEAK_NAMES = {
+    "espeak:es": "Spanish (Spain)",
+    "espeak:es-419": "Spanish (Latin America)",
+    "espeak:fr-fr": "French",
+    "espeak:de": "German",
+    "espeak:it": "Italian",
+    "espeak:pt-br": "Portuguese (Brazil)",
+    "espeak:pt": "Portuguese (Portugal)",
+}
+ESPEAK_VOICES: dict[str, str] = {
+    voice: f"{name} \u2014 {BASIC_VOICE_NOTE}" for voice, name in _ESPEAK_NAMES.items()
+}
+ENGINE_VOICES: dict[str, dict[str, str]] = {
+    "piper": OFFLINE_VOICES,
+    "espeak": ESPEAK_VOICES,
+    "openai": OPENAI_VOICES,
+}
 """The voices each speech engine offers, by voice id."""
 ENGINE_LANGUAGES: dict[str, frozenset[str]] = {
     "piper": frozenset({"en"}),
     "openai": frozenset(LANGUAGES),
 }
-"""The languages each speech engine speaks."""
-OFFLINE_WRITER_LANGUAGES = frozenset({"en"})
+"""The languages each speech engine speaks (eSpeak NG: one language per voice)."""
+OFFLINE_WRITER_LANGUAGES = frozenset(LANGUAGES)
+"""Offline, every language is written from facts (or is the creator's own script)."""
+PHRASEBOOK_LANGUAGES = frozenset({"en", "es"})
+"""Languages whose connecting phrases the offline writer has; others get the facts alone."""
 
 
 def offered_voices(services: Services) -> dict[str, str]:
@@ -30,7 +63,9 @@ def offered_voices(services: Services) -> dict[str, str]:
 
 
 def voice_language_codes(voice: str) -> frozenset[str]:
-    """The languages one voice speaks (none for an unknown engine)."""
+    """The languages one voice speaks (none for an unknown engine or voice)."""
+    if voice in ESPEAK_VOICE_LANGUAGES:
+        return frozenset({ESPEAK_VOICE_LANGUAGES[voice]})
     return ENGINE_LANGUAGES.get(voice.partition(":")[0], frozenset())
 
 
@@ -49,3 +84,8 @@ def spoken_language_codes(services: Services) -> frozenset[str]:
     for voice in offered_voices(services):
         codes |= voice_language_codes(voice)
     return codes
+
+
+def voices_for_language(services: Services, language: str) -> list[str]:
+    """The offered voice ids that speak ``language``, in the catalogue's order."""
+    return [v for v in offered_voices(services) if language in voice_language_codes(v)]

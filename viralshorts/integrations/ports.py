@@ -452,6 +452,14 @@ class CreatorLimits:
     message: str = ""
 
 
+class FramePreviewer(Protocol):
+    """Issue 11 (media library cards): a small still of an uploaded clip."""
+
+    def preview_frame(self, source: Path, *, at_seconds: float, out_path: Path) -> None:
+        """Write a JPEG (small, the clip's aspect kept) of the frame at ``at_seconds``."""
+        ...
+
+
 @dataclass(frozen=True)
 class PostOptions:
     """The per-platform fields of one post, already validated by the domain."""
@@ -635,3 +643,5 @@ class Services:
     # The configured publishing platforms by name; an unconfigured one is absent.
     platforms: dict[str, PublishingPlatform] = field(default_factory=dict)
     billing: BillingGateway | None = None  # None: Stripe is not configured
+    token_cipher: TokenCipher | None = None  # platform tokens at rest (issue 9)
+    previews: FramePreviewer | None = None  # media library preview frames (issue 11)

@@ -38,6 +38,25 @@ MAX_TOPIC_TAGS = 4
 LEAD_CHOICES = 3
 """The lead fact is one of the three most surprising, picked by seed (the batch variety)."""
 LONG_FACT_WORDS = 25
+QUESTION_WORDS = frozenset(
+    [
+        "why",
+        "how",
+        "what",
+        "when",
+        "where",
+        "who",
+        "which",
+        "whether",
+        "por",
+        "qué",
+        "cómo",
+        "cuándo",
+        "dónde",
+        "quién",
+        "cuál",
+    ]
+)
 SHORT_TARGET_SECONDS = 20
 TITLE_MAX = 100
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2013\u2014]+|\d{1,2}[.)])\s+")
@@ -203,7 +222,11 @@ class FactsDraft:
         self.book = PHRASEBOOKS.get(self.language, FACTS_ONLY)
         self.rng = random.Random(f"{brief.seed}|{'|'.join(self.facts)}")
         self.seed = brief.seed
-        self.topic = " ".join(brief.topic.split()).rstrip("?!. ")
+        topic = " ".join(brief.topic.split()).rstrip("?!. ")
+        first = topic.split(" ", 1)[0]
+        # A question ("Why owls turn their heads") reads inside a title in lower case.
+        lowered = first.lower() in self.words.lowercase_starts | QUESTION_WORDS
+        self.topic = first.lower() + topic[len(first) :] if lowered else topic
 
     def lead_index(self) -> int:
         ranked = ranked_facts(self.facts, self.words)

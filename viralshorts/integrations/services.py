@@ -11,6 +11,7 @@ from __future__ import annotations
 from viralshorts.integrations.ports import (
     BillingGateway,
     EmailSender,
+    FramePreviewer,
     MediaStorage,
     OAuthSignIn,
     PublishingPlatform,
@@ -46,11 +47,15 @@ def build_script_writer(settings: Settings) -> ScriptWriter:
 
 
 def build_speech(settings: Settings) -> dict[str, SpeechSynthesizer]:
-    """Speech engines by the prefix of a voice id ("piper:joe", "openai:alloy")."""
+    """Speech engines by the prefix of a voice id ("piper:joe", "espeak:es", "openai:alloy")."""
     from viralshorts.integrations.piper_tts import PiperSpeech
 
     aligned_dir = settings.media_root / "cache" / "voices"
     engines: dict[str, SpeechSynthesizer] = {"piper": PiperSpeech(aligned_dir=aligned_dir)}
+    from viralshorts.integrations.espeak_tts import EspeakSpeech, espeak_available
+
+    if espeak_available():  # the basic offline voices for other languages
+        engines["espeak"] = EspeakSpeech()
     if settings.openai_enabled:
         from viralshorts.integrations.openai_client import OpenAISpeech
 
@@ -125,6 +130,13 @@ def build_billing(settings: Settings) -> BillingGateway | None:
     return StripeBilling(settings)
 
 
+def build_previews(settings: Settings) -> FramePreviewer:
+    """Preview frames of uploaded clips for the media library (ffmpeg)."""
+    from viralshorts.integrations.frame_preview import FfmpegFramePreviewer
+
+    return FfmpegFramePreviewer(settings)
+
+
 def build_services(settings: Settings | None = None) -> Services:
     """Every adapter for ``settings`` (default: the process settings)."""
     settings = settings or get_settings()
@@ -154,6 +166,7 @@ def build_services(settings: Settings | None = None) -> Services:
         platforms=build_platforms(settings),
         token_cipher=build_token_cipher(settings),
         billing=build_billing(settings),
+        previews=build_previews(settings),
     )
 
 

@@ -24,6 +24,7 @@ class Campaign(SQLModel, table=True):
     voice_speed: float = Field(default=1.0)
     caption_style: str = Field(default="bold", max_length=32)
     look: str = Field(default="generated", max_length=32)
+    palette: str = Field(default="auto", max_length=32)  # issue 11: rendering.looks.LOOKS
     default_platforms: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     description: str = Field(default="", max_length=2000)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

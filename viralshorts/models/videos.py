@@ -36,6 +36,8 @@ class Video(SQLModel, table=True):
     music: str = Field(default="none", max_length=64)
     target_seconds: int = Field(default=30)
     seed: int = Field(default=0)
+    facts: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # issue 11 (C)
+    palette: str = Field(default="auto", max_length=32)  # issue 11: rendering.looks.LOOKS
 
     status: VideoStatus = Field(default=VideoStatus.QUEUED, sa_type=sa.String(16), index=True)
     step: RenderStep = Field(default=RenderStep.QUEUED, sa_type=sa.String(16))
@@ -51,6 +53,7 @@ class Video(SQLModel, table=True):
     duration_seconds: float | None = Field(default=None)
     video_key: str = Field(default="", max_length=300)
     thumbnail_key: str = Field(default="", max_length=300)
+    wide_thumbnail_key: str = Field(default="", max_length=300)  # 1280x720, for YouTube
     captions_key: str = Field(default="", max_length=300)
     render_hash: str = Field(default="", max_length=64)
     size_bytes: int | None = Field(default=None)
@@ -79,4 +82,5 @@ class MediaAsset(SQLModel, table=True):
     duration_seconds: float | None = Field(default=None)
     width: int | None = Field(default=None)
     height: int | None = Field(default=None)
+    preview_key: str = Field(default="", max_length=300)  # issue 11 (C): a clip's preview frame
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,5 +1,8 @@
 """/app/media: the creator's clips, images and music, with uploads and delete.
 
+Each card shows a preview: an image itself, a clip its preview frame (taken at upload), through
+signed media URLs; music (or a clip stored before previews existed) shows its kind.
+
 Uploads stream (``rx.upload_files_chunk``): the handler writes chunks to a temporary file and
 stops reading as soon as a file passes the size limit. Reflex itself has no limit, and the
 buffered variant would have spooled the whole body before the handler could say no.
@@ -20,8 +23,9 @@ from viralshorts.db import session_scope
 from viralshorts.domain import media_library
 from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import ValidationError, ViralShortsError
+from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import get_services
-from viralshorts.models import MediaAsset
+from viralshorts.models import MediaAsset, MediaKind
 from viralshorts.ui import guards
 from viralshorts.ui.layout import app_shell, card, empty_state, error_callout
 from viralshorts.ui.state import AuthState
@@ -40,6 +44,7 @@ class AssetRow(TypedDict):
     name: str
     duration: str
     size: str
+    preview: str  # a signed URL of the picture to show, "" for none
 
 
 def format_size(size_bytes: int) -> str:
@@ -60,14 +65,23 @@ def format_duration(seconds: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def asset_row(asset: MediaAsset) -> AssetRow:
-    """The row for one library item."""
+def preview_url(services: Services, asset: MediaAsset) -> str:
+    """A signed URL of what the card shows: the image itself, a clip's frame, else ""."""
+    key = asset.storage_key if asset.kind == MediaKind.IMAGE else asset.preview_key
+    if not key:
+        return ""
+    return services.storage.signed_url(key, expires_in=services.settings.signed_url_ttl_seconds)
+
+
+def asset_row(asset: MediaAsset, preview: str = "") -> AssetRow:
+    """The row for one library item (``preview``: the signed URL of its picture)."""
     return AssetRow(
         id=asset.id or 0,
         kind=KIND_LABELS.get(str(asset.kind), str(asset.kind)),
         name=asset.filename,
         duration=format_duration(asset.duration_seconds),
         size=format_size(asset.size_bytes),
+        preview=preview,
     )
 
 
@@ -120,8 +134,10 @@ def _store(actor: Actor, files: list[tuple[str, Path]]) -> list[str]:
 
 
 def _load_assets(actor: Actor) -> list[AssetRow]:
+    services = get_services()
     with session_scope() as session:
-        return [asset_row(a) for a in media_library.list_media(session, actor=actor)]
+        assets = media_library.list_media(session, actor=actor)
+        return [asset_row(a, preview_url(services, a)) for a in assets]
 
 
 def _delete(actor: Actor, asset_id: int) -> None:
@@ -303,8 +319,41 @@ def _delete_button(asset: rx.Var[AssetRow]) -> rx.Component:
     )
 
 
+PREVIEW_STYLE = {
+    "width": "100%",
+    "aspect_ratio": "16 / 9",
+    "object_fit": "cover",
+    "border_radius": "var(--radius-2)",
+    "background": "var(--gray-3)",
+}
+KIND_ICONS = {"Video clip": "film", "Image": "image", "Music": "music"}
+
+
+def _preview(asset: rx.Var[AssetRow]) -> rx.Component:
+    """The card's picture: the preview when there is one, else the kind's icon."""
+    return rx.cond(
+        asset["preview"] != "",
+        rx.image(
+            src=asset["preview"],
+            alt="Preview of " + asset["name"].to(str),
+            loading="lazy",
+            style=PREVIEW_STYLE,
+        ),
+        rx.center(
+            rx.match(
+                asset["kind"],
+                *[(label, rx.icon(icon, size=32)) for label, icon in KIND_ICONS.items()],
+                rx.icon("file", size=32),
+            ),
+            aria_hidden="true",
+            style={**PREVIEW_STYLE, "color": "var(--gray-9)"},
+        ),
+    )
+
+
 def _asset_card(asset: rx.Var[AssetRow]) -> rx.Component:
     return card(
+        _preview(asset),
         rx.badge(asset["kind"]),
         rx.text(asset["name"], weight="medium", trim="both", style={"word_break": "break-all"}),
         rx.text(asset["duration"], " · ", asset["size"], size="2", color_scheme="gray"),

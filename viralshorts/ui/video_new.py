@@ -10,7 +10,7 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as campaign_domain
-from viralshorts.domain import media_library, video_requests, voice_catalogue
+from viralshorts.domain import media_library, video_facts, video_requests, voice_catalogue
 from viralshorts.domain import videos as video_domain
 from viralshorts.domain.rendering import pipeline
 from viralshorts.domain.workspaces import Actor
@@ -32,6 +32,7 @@ ROUTE = "/app/videos/new"
 FIELDS = (
     "campaign_id",
     "topic",
+    "facts",
     "custom_script",
     "count",
     "target_seconds",
@@ -52,6 +53,11 @@ Option = dict[str, str]
 
 
 MAX_FIELD_LENGTH = 10_000
+FACTS_HINT_OFFLINE = (
+    "One per line. The video says exactly these: the most surprising one opens it, each other "
+    "fact gets its own line, and nothing else is made up. Needed unless you paste a script."
+)
+FACTS_HINT_AI = "Optional, one per line: the AI writer uses every one and adds no other claims."
 LIST_ROUTE = "/app/videos"
 
 
@@ -112,6 +118,7 @@ def parse_request(form: dict[str, str]) -> video_domain.VideoRequest:
         campaign_id=numbers["campaign_id"],
         topic=form.get("topic", "").strip(),
         custom_script=form.get("custom_script", "").strip(),
+        facts=form.get("facts", "").strip(),
         count=numbers["count"],
         target_seconds=numbers["target_seconds"],
         language=form.get("language", ""),
@@ -132,10 +139,20 @@ def _music_options(session: Any, actor: Actor) -> list[Option]:
     ]
 
 
-def _campaign_defaults(campaign: Campaign, voices: dict[str, str]) -> dict[str, str]:
+def voice_for(language: str, voice: str, voice_languages: dict[str, list[str]]) -> str:
+    """``voice`` when it is offered and speaks ``language``, else the first offered voice
+    that does (else the first offered voice, else ``voice``)."""
+    if language in voice_languages.get(voice, []):
+        return voice
+    speaking = [v for v, codes in voice_languages.items() if language in codes]
+    return next(iter(speaking or voice_languages), voice)
+
+
+def _campaign_defaults(campaign: Campaign, voice_languages: dict[str, list[str]]) -> dict[str, str]:
     look = campaign.look if campaign.look in BACKGROUND_LABELS else "generated"
-    # A campaign saved with a voice this site no longer has starts on one it has.
-    voice = campaign.voice if campaign.voice in voices else next(iter(voices), campaign.voice)
+    # A campaign saved with a voice this site no longer has (or one that does not speak its
+    # language) starts on one that works.
+    voice = voice_for(campaign.language, campaign.voice, voice_languages)
     return {
         "campaign_id": str(campaign.id),
         "language": campaign.language,
@@ -156,6 +173,7 @@ def load_form(actor: Actor) -> dict[str, Any]:
     """The form's choices for ``actor`` (reads the database and the services)."""
     services = get_services()
     voices = voice_catalogue.offered_voices(services)
+    voice_languages = {v: sorted(voice_catalogue.voice_language_codes(v)) for v in voices}
     with session_scope() as session:
         campaigns = campaign_domain.list_campaigns(session, actor=actor)
         music = _music_options(session, actor)
@@ -168,7 +186,9 @@ def load_form(actor: Actor) -> dict[str, Any]:
         "voices": options(voices),
         "music": music,
         "campaigns": [{"value": str(c.id), "label": c.name} for c in campaigns],
-        "defaults": {str(c.id): _campaign_defaults(c, voices) for c in campaigns},
+        "defaults": {str(c.id): _campaign_defaults(c, voice_languages) for c in campaigns},
+        "voice_languages": voice_languages,
+        "facts_hint": FACTS_HINT_AI if services.settings.openai_enabled else FACTS_HINT_OFFLINE,
     }
 
 
@@ -184,14 +204,16 @@ def estimate_line(actor: Actor, form: dict[str, str]) -> str:
 
 
 def length_note(form: dict[str, str]) -> str:
-    """A warning when the pasted script reads much shorter or longer than the target."""
+    """A warning when the pasted script (else the facts) reads much shorter or longer than
+    the target."""
     target = _whole_number(form.get("target_seconds", ""))
     speed = _decimal(form.get("voice_speed", "").strip())
     if target is None or speed is None:
         return ""
-    return video_requests.script_length_note(
-        form.get("custom_script", ""), target_seconds=target, voice_speed=speed
+    spoken = form.get("custom_script", "").strip() or video_facts.facts_text(
+        video_facts.fact_lines(form.get("facts", ""))
     )
+    return video_requests.script_length_note(spoken, target_seconds=target, voice_speed=speed)
 
 
 def _request_videos(actor: Actor, form: dict[str, str]) -> None:
@@ -216,7 +238,9 @@ class NewVideoState(rx.State):
     field_errors: dict[str, str] = {}
     quota_error: str = ""
     submitting: bool = False
+    facts_hint: str = ""
     _defaults_by_campaign: dict[str, dict[str, str]] = {}
+    _voice_languages: dict[str, list[str]] = {}
 
     @rx.event
     async def load_page(self):
@@ -229,11 +253,13 @@ class NewVideoState(rx.State):
         self.voices, self.music_options = loaded["voices"], loaded["music"]
         self.backgrounds = loaded["backgrounds"]
         self.campaigns, self._defaults_by_campaign = loaded["campaigns"], loaded["defaults"]
+        self._voice_languages, self.facts_hint = loaded["voice_languages"], loaded["facts_hint"]
         self.field_errors, self.quota_error, self.submitting = {}, "", False
         wanted = self.router.url.query_parameters.get("campaign", "")
         first = self.campaigns[0]["value"] if self.campaigns else ""
         chosen = wanted if wanted in self._defaults_by_campaign else first
-        self.form = {"topic": "", "custom_script": "", "count": "1", "target_seconds": "30"}
+        self.form = {"topic": "", "facts": "", "custom_script": "", "count": "1"}
+        self.form["target_seconds"] = "30"
         self.form.update({"music": "none", **self._defaults_by_campaign.get(chosen, {})})
         self.length_note = ""
         self.cost_line = await asyncio.to_thread(estimate_line, actor, dict(self.form))
@@ -249,7 +275,10 @@ class NewVideoState(rx.State):
         self.field_errors = {k: v for k, v in self.field_errors.items() if k != name}
         if name == "campaign_id":
             self.form.update(self._defaults_by_campaign.get(typed, {}))
-        if name in ("custom_script", "target_seconds", "voice_speed", "campaign_id"):
+        if name == "language":  # a voice that speaks the new language
+            voice = self.form.get("voice", "")
+            self.form["voice"] = voice_for(typed, voice, self._voice_languages)
+        if name in ("facts", "custom_script", "target_seconds", "voice_speed", "campaign_id"):
             self.length_note = length_note(self.form)
         if name in ("count", "campaign_id", "target_seconds"):
             actor, leave = await guards.session_actor(self)
@@ -367,7 +396,23 @@ def _stock_hint() -> rx.Component:
 def _what_fields() -> rx.Component:
     return card(
         _field("Campaign", "campaign_id", _select("campaign_id", NewVideoState.campaigns)),
-        _field("Topic or brief", "topic", _input("topic", placeholder="e.g. 3 facts about owls")),
+        _field("Topic or brief", "topic", _input("topic", placeholder="e.g. Octopus hearts")),
+        _field(
+            "Key facts or notes (one per line)",
+            "facts",
+            rx.el.textarea(
+                id="vn-facts",
+                name="facts",
+                value=NewVideoState.form["facts"],
+                on_change=_on_change("facts"),
+                placeholder=video_facts.FACTS_EXAMPLE,
+                aria_invalid=NewVideoState.field_errors.contains("facts"),
+                aria_describedby="facts-hint",
+                rows=5,
+                style=INPUT_STYLE,
+            ),
+        ),
+        rx.text(NewVideoState.facts_hint, id="facts-hint", size="1", color_scheme="gray"),
         _field(
             "Your own script (optional)",
             "custom_script",
@@ -379,7 +424,7 @@ def _what_fields() -> rx.Component:
                 rows=5,
                 style=INPUT_STYLE,
             ),
-            "Leave empty and we write one from the topic.",
+            "Leave empty and the video is written from your facts.",
         ),
         rx.cond(
             NewVideoState.length_note != "",

@@ -1,4 +1,10 @@
-"""/app/videos: the creator's videos with live progress, filters, cancel, retry and delete."""
+"""/app/videos: the creator's videos as a thumbnail grid, with live progress, filters, cancel,
+retry and delete.
+
+A finished video shows its thumbnail through a signed media URL; one still rendering (or
+failed) shows a status tile with its progress instead. Thumbnails are signed when the rows load,
+and a video that finishes makes the live loop reload them.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from viralshorts.domain import campaigns as campaign_domain
 from viralshorts.domain import videos as video_domain
 from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import ValidationError, ViralShortsError
+from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import get_services
+from viralshorts.models import Video
 from viralshorts.ui.guards import BAD_REQUEST, record_id, session_actor, text
 from viralshorts.ui.layout import app_shell, error_callout
 from viralshorts.ui.progress import (
@@ -43,10 +51,20 @@ def status_filter_value(value: object) -> str:
     return value if isinstance(value, str) and value in STATUS_LABELS else ""
 
 
+def thumbnail_urls(services: Services, videos: list[Video]) -> dict[str, str]:
+    """Signed URLs of the finished videos' thumbnails, by video id (as text)."""
+    ttl = services.settings.signed_url_ttl_seconds
+    return {
+        str(v.id): services.storage.signed_url(v.thumbnail_key, expires_in=ttl)
+        for v in videos
+        if v.thumbnail_key and v.id is not None
+    }
+
+
 def load_list(
     actor: Actor, campaign_filter: str, status_filter: str
-) -> tuple[list[VideoRow], list[dict[str, str]]]:
-    """The rows for the list and the campaign filter options (reads the database)."""
+) -> tuple[list[VideoRow], list[dict[str, str]], dict[str, str]]:
+    """The rows, the campaign filter options and the thumbnails (reads the database)."""
     with session_scope() as session:
         campaigns = campaign_domain.list_campaigns(session, actor=actor)
         names = {c.id: c.name for c in campaigns}
@@ -57,8 +75,9 @@ def load_list(
             status=status_filter_value(status_filter) or None,
         )
         rows = [video_row(v, names.get(v.campaign_id, "")) for v in videos]
+        thumbnails = thumbnail_urls(get_services(), videos)
     options = [{"id": str(c.id), "name": c.name} for c in campaigns]
-    return rows, options
+    return rows, options, thumbnails
 
 
 class VideosState(LiveProgress, rx.State):
@@ -66,6 +85,7 @@ class VideosState(LiveProgress, rx.State):
 
     rows: list[VideoRow] = []
     campaigns: list[dict[str, str]] = []
+    thumbnails: dict[str, str] = {}
     campaign_filter: str = ""
     status_filter: str = ""
     action_error: str = ""
@@ -75,7 +95,7 @@ class VideosState(LiveProgress, rx.State):
         return functools.partial(load_list, actor, self.campaign_filter, self.status_filter)
 
     def _apply_snapshot(self, snapshot: Any) -> None:
-        rows, self.campaigns = snapshot
+        rows, self.campaigns, self.thumbnails = snapshot
         self.rows = merge_rows(self.rows, rows)
 
     def _apply_progress(self, update: dict[str, Any]) -> bool:
@@ -270,24 +290,74 @@ def _row_actions(row: rx.Var[VideoRow]) -> rx.Component:
     return rx.cond(VideosState.confirm_delete_id == row["id"], _confirm_delete(row), buttons)
 
 
+TILE_STYLE = {
+    "width": "100%",
+    "aspect_ratio": "9 / 16",
+    "border_radius": "var(--radius-3)",
+    "overflow": "hidden",
+    "display": "block",
+}
+
+
+def _status_tile(row: rx.Var[VideoRow]) -> rx.Component:
+    """Where the thumbnail will be: the status, step and percent while the video renders."""
+    return rx.flex(
+        rx.badge(row["status_label"], color_scheme=row["status_color"].to(str), size="2"),
+        rx.cond(
+            row["active"],
+            rx.text(row["percent"].to_string() + "%", size="7", weight="bold"),
+        ),
+        rx.text(row["message"], size="1", align="center"),
+        direction="column",
+        align="center",
+        justify="center",
+        gap="2",
+        padding="3",
+        role="img",
+        aria_label="Status of " + row["title"].to(str) + ": " + row["status_label"].to(str),
+        style={
+            **TILE_STYLE,
+            "background": "linear-gradient(160deg, var(--accent-4), var(--gray-3))",
+        },
+    )
+
+
+def _tile(row: rx.Var[VideoRow]) -> rx.Component:
+    """The thumbnail (a link to the video) once there is one, else the status tile."""
+    key = row["id"].to_string()
+    return rx.link(
+        rx.cond(
+            VideosState.thumbnails.contains(key),
+            rx.image(
+                src=VideosState.thumbnails[key],
+                alt="Thumbnail of " + row["title"].to(str),
+                loading="lazy",
+                style={**TILE_STYLE, "object_fit": "cover"},
+            ),
+            _status_tile(row),
+        ),
+        href=ROUTE + "/" + key,
+        style={"display": "block", "width": "100%"},
+    )
+
+
 def video_card(row: rx.Var[VideoRow]) -> rx.Component:
-    """One video: title, campaign, status, stepper, progress bar, message and actions."""
+    """One video in the grid: thumbnail or status tile, title, status, progress and actions."""
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.link(
-                    rx.heading(row["title"], size="4", as_="h2"),
-                    href=ROUTE + "/" + row["id"].to_string(),
-                ),
-                rx.badge(row["status_label"], color_scheme=row["status_color"].to(str)),
-                rx.spacer(),
-                rx.text(row["campaign"], color_scheme="gray", size="2"),
-                width="100%",
-                align="center",
+            _tile(row),
+            rx.link(
+                rx.heading(row["title"], size="3", as_="h2"),
+                href=ROUTE + "/" + row["id"].to_string(),
             ),
-            stepper(row),
+            rx.hstack(
+                rx.badge(row["status_label"], color_scheme=row["status_color"].to(str)),
+                rx.text(row["campaign"], color_scheme="gray", size="1"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(row["active"], stepper(row)),
             progress_bar(row["percent"].to(int), row["title"].to(str)),
-            rx.text(row["message"], size="2"),
             rx.cond(
                 row["error"] != "",
                 rx.text("Why it failed: ", row["error"], color_scheme="red", size="2"),
@@ -309,7 +379,13 @@ def videos_page() -> rx.Component:
         error_callout(VideosState.action_error),
         rx.cond(
             VideosState.rows.length() > 0,
-            rx.vstack(rx.foreach(VideosState.rows, video_card), width="100%", spacing="3"),
+            rx.grid(
+                rx.foreach(VideosState.rows, video_card),
+                columns={"initial": "1", "xs": "2", "md": "3", "lg": "4"},
+                spacing="4",
+                width="100%",
+                aria_label="Videos",
+            ),
             rx.text("No videos yet. Start with “New video”."),
         ),
     )
