@@ -15,6 +15,7 @@ PROTOCOLS.md section 1, over real HTTP on 127.0.0.1 (one server, every host's pa
 - ``GET /shorts/<id>`` and ``/watch?v=<id>``: a small page per published video.
 - ``daily_uploads`` (0 = no limit) caps upload sessions, then 403 ``quotaExceeded``.
 
+``rotate_refresh_tokens`` makes a refresh answer with a new refresh token.
 Faults are queued per request kind (``fail_next("upload_chunk", "reset")``): ``reset`` (read half
 the body, keep a 256 KiB-aligned part of it, reset the connection), ``partial`` (keep half the
 chunk, answer 308 with that Range), ``expired`` (401, the access token expires now), ``429``
@@ -98,6 +99,7 @@ class YouTubeState:
     channel: Channel = field(default_factory=Channel)
     access_token_seconds: int = 3599
     views_per_second: float = 2.0
+    rotate_refresh_tokens: bool = False  # a refresh answers with a new refresh token
     daily_uploads: int = 0  # videos.insert calls allowed (the quota bucket); 0 = no limit
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
@@ -188,8 +190,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._body()
         if fault == "expired":
             self._expire_token()
-            self._error(401, "Request had invalid authentication credentials.", "authError",
-                        WWW_Authenticate='Bearer realm="https://accounts.google.com/"')  # fmt: skip
+            self._error(
+                401,
+                "Request had invalid authentication credentials.",
+                "authError",
+                WWW_Authenticate='Bearer realm="https://accounts.google.com/"',
+            )
         elif fault == "429":
             self._error(429, "Too many requests.", "rateLimitExceeded", Retry_After="2")
         elif fault == "quota":
@@ -213,13 +219,18 @@ class _Handler(BaseHTTPRequestHandler):
         grant = self.state.grant_of(self._bearer_token())
         if grant is None:
             self._body()
-            self._error(401, "Request had invalid authentication credentials.", "authError",
-                        WWW_Authenticate='Bearer realm="https://accounts.google.com/"')  # fmt: skip
+            self._error(
+                401,
+                "Request had invalid authentication credentials.",
+                "authError",
+                WWW_Authenticate='Bearer realm="https://accounts.google.com/"',
+            )
             return None
         if scope not in grant.scopes.split():
             self._body()
-            self._error(403, "Request had insufficient authentication scopes.",
-                        "insufficientPermissions")  # fmt: skip
+            self._error(
+                403, "Request had insufficient authentication scopes.", "insufficientPermissions"
+            )
             return None
         return grant
 
@@ -366,7 +377,11 @@ class _Handler(BaseHTTPRequestHandler):
             description = "Token has been expired or revoked."
             self._json(400, {"error": "invalid_grant", "error_description": description})
             return
-        self._json(200, self._issue_access_token(grant))
+        body = self._issue_access_token(grant)
+        if self.state.rotate_refresh_tokens:  # Google may; the client must keep the new one
+            with self.state.lock:
+                grant.refresh_token = body["refresh_token"] = "1//" + secrets.token_urlsafe(32)
+        self._json(200, body)
 
     def _issue_access_token(self, grant: Grant) -> dict[str, Any]:
         token = "ya29." + secrets.token_urlsafe(32)
@@ -385,10 +400,13 @@ class _Handler(BaseHTTPRequestHandler):
         token = query.get("token") or self._form().get("token", "")
         with self.state.lock:
             grant = next(
-                (g for g in self.state.grants
-                 if not g.revoked and (g.refresh_token == token or token in g.access_tokens)),
+                (
+                    g
+                    for g in self.state.grants
+                    if not g.revoked and (g.refresh_token == token or token in g.access_tokens)
+                ),
                 None,
-            )  # fmt: skip
+            )
             if grant is not None:
                 grant.revoked = True
         if grant is None:
@@ -428,8 +446,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _statistics(self, video: PublishedVideo) -> dict[str, Any]:
         views = int((time.time() - video.published_at) * self.state.views_per_second) + 1
-        counts = {"viewCount": views, "likeCount": views // 20, "favoriteCount": 0,
-                  "commentCount": views // 100}  # fmt: skip
+        counts = {
+            "viewCount": views,
+            "likeCount": views // 20,
+            "favoriteCount": 0,
+            "commentCount": views // 100,
+        }
         stats = {name: str(value) for name, value in counts.items()}
         return {"kind": "youtube#video", "id": video.video_id, "statistics": stats}
 
@@ -472,8 +494,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(403, QUOTA_MESSAGE, "quotaExceeded")
                 return
             self.state.sessions[session.session_id] = session
-        location = f"{self.base_url}{UPLOAD_PATHS[0]}?uploadType=resumable&upload_id=" \
-                   f"{session.session_id}&part={query['part']}"  # fmt: skip
+        location = (
+            f"{self.base_url}{UPLOAD_PATHS[0]}?uploadType=resumable&upload_id="
+            f"{session.session_id}&part={query['part']}"
+        )
         self._send(200, b"", "text/plain", Location=location)
 
     def _upload_put(self, upload_id: str) -> None:
@@ -557,11 +581,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "publishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             },
             "status": {**session.resource.get("status", {}), "uploadStatus": "uploaded"},
-        }  # fmt: skip
+        }
         video = PublishedVideo(
-            video_id, session.channel.channel_id, resource, session.size,
-            session.digest.hexdigest(), time.time(),
-        )  # fmt: skip
+            video_id,
+            session.channel.channel_id,
+            resource,
+            session.size,
+            session.digest.hexdigest(),
+            time.time(),
+        )
         with self.state.lock:
             self.state.videos[video_id] = video
             session.video_id = video_id

@@ -143,6 +143,17 @@ def test_refresh_gives_a_new_access_token_and_keeps_the_refresh_token(
     assert youtube.profile(fresh).display_name == "Sandbox Channel"
 
 
+def test_a_refresh_token_google_rotates_is_in_the_result(
+    fake: FakeYouTube, youtube: YouTubePlatform, tokens: PlatformTokens
+) -> None:
+    fake.state.rotate_refresh_tokens = True
+    fresh = youtube.refresh(tokens)
+    assert fresh.refresh_token.startswith("1//") and fresh.refresh_token != tokens.refresh_token
+    with pytest.raises(PlatformAuthError):
+        youtube.refresh(tokens)
+    assert youtube.refresh(fresh).access_token
+
+
 def test_revoke_ends_the_grant_and_a_second_revoke_is_fine(
     youtube: YouTubePlatform, tokens: PlatformTokens
 ) -> None:
