@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     with FakeInstagram(port=args.port) as fake:
-        print(f"fake Instagram on {fake.base_url} (META_APP_ID={APP_ID})", flush=True)
+        print(f"instagram fake (app id {APP_ID}) listening on {fake.base_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
 
