@@ -337,8 +337,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(400, f"<!doctype html><h1>{html.escape(problem)}</h1>")
             return
         if query.get("allow") != "yes":
-            params = {"error": "access_denied", "error_description": "The user denied access.",
-                      "state": query.get("state", "")}  # fmt: skip
+            params = {
+                "error": "access_denied",
+                "error_description": "The user denied access.",
+                "state": query.get("state", ""),
+            }
         else:
             code = secrets.token_urlsafe(24)
             with self.state.lock:
@@ -349,8 +352,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(302, b"", "text/plain", Location=f"{target}{joiner}{urlencode(params)}")
 
     def _oauth_error(self, error: str, description: str, status: int = 400) -> None:
-        self._json(status, {"error": error, "error_description": description,
-                            "log_id": secrets.token_hex(8)})  # fmt: skip
+        self._json(
+            status,
+            {"error": error, "error_description": description, "log_id": secrets.token_hex(8)},
+        )
 
     def _token_endpoint(self) -> None:
         if self._injected("token"):
@@ -431,8 +436,11 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             return
         creator = grant.creator
-        known = {"open_id": creator.open_id, "display_name": creator.display_name,
-                 "avatar_url": f"{self.base_url}/avatar/{creator.open_id}.jpg"}  # fmt: skip
+        known = {
+            "open_id": creator.open_id,
+            "display_name": creator.display_name,
+            "avatar_url": f"{self.base_url}/avatar/{creator.open_id}.jpg",
+        }
         fields = [f for f in query.get("fields", "").split(",") if f]
         if not fields:
             self._fail(400, "invalid_params", "fields is required.")
@@ -446,16 +454,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._body()
         creator = grant.creator
-        self._ok({
-            "creator_avatar_url": f"{self.base_url}/avatar/{creator.open_id}.jpg",
-            "creator_username": creator.username,
-            "creator_nickname": creator.display_name,
-            "privacy_level_options": creator.privacy_options,
-            "comment_disabled": creator.comment_disabled,
-            "duet_disabled": False,
-            "stitch_disabled": False,
-            "max_video_post_duration_sec": creator.max_duration_seconds,
-        })  # fmt: skip
+        self._ok(
+            {
+                "creator_avatar_url": f"{self.base_url}/avatar/{creator.open_id}.jpg",
+                "creator_username": creator.username,
+                "creator_nickname": creator.display_name,
+                "privacy_level_options": creator.privacy_options,
+                "comment_disabled": creator.comment_disabled,
+                "duet_disabled": False,
+                "stitch_disabled": False,
+                "max_video_post_duration_sec": creator.max_duration_seconds,
+            }
+        )
 
     def _chunk_problem(self, source: dict[str, Any]) -> str:
         try:
@@ -492,10 +502,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         upload = Upload(
-            f"v_pub_file~v2-1.{secrets.randbelow(10**18)}", secrets.token_hex(8), grant.creator,
-            post_info, int(source["video_size"]), int(source["chunk_size"]),
+            f"v_pub_file~v2-1.{secrets.randbelow(10**18)}",
+            secrets.token_hex(8),
+            grant.creator,
+            post_info,
+            int(source["video_size"]),
+            int(source["chunk_size"]),
             int(source["total_chunk_count"]),
-        )  # fmt: skip
+        )
         with self.state.lock:
             self.state.uploads[upload.publish_id] = upload
         token = secrets.token_hex(6)
@@ -580,8 +594,11 @@ class _Handler(BaseHTTPRequestHandler):
             if not upload.post_id:
                 upload.post_id = str(7_300_000_000_000_000_000 + secrets.randbelow(10**17))
                 self.state.posts[upload.post_id] = upload
-        return {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [int(upload.post_id)],
-                "uploaded_bytes": upload.received}  # fmt: skip
+        return {
+            "status": "PUBLISH_COMPLETE",
+            "publicaly_available_post_id": [int(upload.post_id)],
+            "uploaded_bytes": upload.received,
+        }
 
     def _video_query(self, query: dict[str, str]) -> None:
         if self._injected("video_query") or not self._authorized("video_query", "video.list"):
