@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.pexels_server import API_KEY, FakePexels, FakeVideo, make_portrait_clips
+from tests.illustration_samples import no_pictures
 from tests.integrations.test_render import (
     assert_shorts_format,
     ffprobe_streams,
@@ -103,8 +104,9 @@ def _spec(**changes: object) -> RenderSpec:
 
 def _run(spec: RenderSpec, services: Services, work_dir: Path, recorder: Recorder):
     return render(
-        spec, services, work_dir=work_dir, on_progress=recorder, is_cancelled=recorder.is_cancelled
-    )
+        spec, services, work_dir=work_dir, on_progress=recorder, is_cancelled=recorder.is_cancelled,
+        illustrator=no_pictures,
+    )  # fmt: skip
 
 
 def _cache_files(services: Services) -> dict[Path, tuple[int, int]]:
@@ -197,11 +199,15 @@ def test_sidecar_captions_speak_the_script(first: dict) -> None:
     assert " ".join(first_words) in " ".join(srt.split())
 
 
-def test_thumbnail_is_a_jpeg(first: dict) -> None:
-    thumbnail = first["output"].thumbnail_path
-    assert thumbnail.read_bytes()[:3] == b"\xff\xd8\xff"
-    video = ffprobe_streams(thumbnail)["video"]
-    assert (video["width"], video["height"]) == (540, 960)
+def test_thumbnails_are_jpegs_tall_and_wide(first: dict) -> None:
+    output = first["output"]
+    for path, size in (
+        (output.thumbnail_path, (1080, 1920)),
+        (output.wide_thumbnail_path, (1280, 720)),
+    ):
+        assert path.read_bytes()[:3] == b"\xff\xd8\xff"
+        video = ffprobe_streams(path)["video"]
+        assert (video["width"], video["height"]) == size
 
 
 def test_progress_reports_every_step_in_order(first: dict) -> None:

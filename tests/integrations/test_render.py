@@ -197,19 +197,19 @@ def test_the_render_writes_its_thumbnail_from_the_pass(rendered: dict) -> None:
     plan = rendered["plan"]
     thumb = thumbnail_of(plan.out_path)
     video = ffprobe_streams(thumb)["video"]
-    assert (video["codec_name"], video["width"], video["height"]) == ("mjpeg", 540, 960)
+    assert (video["codec_name"], video["width"], video["height"]) == ("mjpeg", 1080, 1920)
     at = round(plan.thumbnail_at * plan.fps) / plan.fps
     same = np.abs(small_gray(thumb) - small_gray(plan.out_path, at)).mean()
     later = np.abs(small_gray(thumb) - small_gray(plan.out_path, plan.duration - 0.5)).mean()
     assert same < 4 < later  # the frame it says (the clip at the end looks nothing like it)
 
 
-def test_thumbnail_is_a_540x960_jpeg(rendered: dict, tmp_path: Path) -> None:
+def test_thumbnail_is_a_1080x1920_jpeg(rendered: dict, tmp_path: Path) -> None:
     thumb = tmp_path / "thumb.jpg"
     FfmpegRenderer(Settings()).thumbnail(rendered["plan"].out_path, at_seconds=1.0, out_path=thumb)
     assert thumb.read_bytes()[:3] == b"\xff\xd8\xff"
     video = ffprobe_streams(thumb)["video"]
-    assert (video["codec_name"], video["width"], video["height"]) == ("mjpeg", 540, 960)
+    assert (video["codec_name"], video["width"], video["height"]) == ("mjpeg", 1080, 1920)
 
 
 # ---------------------------------------------------------------- failure and cancellation

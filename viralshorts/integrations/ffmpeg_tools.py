@@ -15,6 +15,7 @@ import contextlib
 import glob
 import itertools
 import json
+import math
 import os
 import re
 import secrets
@@ -32,12 +33,23 @@ import ffmpeg
 from viralshorts.errors import CancelledError, IntegrationError, RenderError
 from viralshorts.integrations import audio_mix, processes
 from viralshorts.integrations.memory import trim_heap
-from viralshorts.integrations.ports import MediaProbe, RenderPlan, Segment, thumbnail_of
+from viralshorts.integrations.ports import (
+    MediaProbe,
+    Overlay,
+    RenderPlan,
+    Segment,
+    ThumbnailLayout,
+    thumbnail_of,
+    wide_thumbnail_of,
+)
 from viralshorts.integrations.processes import stop
 from viralshorts.settings import Settings
 
 POLL_SECONDS = 0.2
-THUMBNAIL_SIZE = (540, 960)
+THUMBNAIL_SIZE = (1080, 1920)
+WIDE_THUMBNAIL_SIZE = (1280, 720)
+ENTRANCE_SECONDS = 0.35
+POP_CANVAS = 1.12  # the pop overshoots to ~1.07x: room for it around the picture
 THUMBNAIL_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
 PROBE_MAX_PIXELS = 48_000_000  # the media library's limit (8000 px a side, 48 MP in all)
 # FFmpeg's "fast" AAC coder: its own recommendation above 64 kb/s (commit fcb681ac), a third of
@@ -196,9 +208,14 @@ def frame_counts(segments: list[Segment], fps: int, total: float) -> list[int]:
 
 
 def _cover(stream: Any, plan: RenderPlan) -> Any:
-    """Scale to cover the frame, then crop the centre (no black bars)."""
+    """Crop the centre to the frame's aspect, then scale it to the frame (no black bars).
+
+    Cropping first scales only the pixels that stay: a 1920x1080 clip is cut to 608x1080 and
+    scaled up, instead of scaled to 3413x1920 and mostly thrown away.
+    """
     w, h = plan.width, plan.height
-    return stream.filter("scale", w, h, force_original_aspect_ratio="increase").filter("crop", w, h)
+    cropped = stream.filter("crop", f"min(iw,ih*{w}/{h})", f"min(ih,iw*{h}/{w})")
+    return cropped.filter("scale", w, h, flags="bilinear")
 
 
 def _segment_source(seg: Segment, seconds: float, plan: RenderPlan, index: int) -> Any:
@@ -231,18 +248,121 @@ def _segment_video(seg: Segment, frames: int, plan: RenderPlan, index: int) -> A
     )
 
 
-def build_video(plan: RenderPlan) -> Any:
-    """The picture: every segment at output size and fps, concatenated, captions burned in."""
+def _unique(index: int) -> dict[str, int]:
+    return {"thread_queue_size": 8 + index}
+
+
+def _pop_frames(picture: Any, overlay: Overlay, fps: int) -> Any:
+    """The picture growing from 30 % with a small overshoot, on a fixed transparent canvas."""
+    frames = math.ceil(ENTRANCE_SECONDS * fps) + 1  # the last one at full size
+    left = f"(min(t/{ENTRANCE_SECONDS},1)-1)"  # -1 .. 0 over the entrance
+    grow = f"(0.3+0.7*(1+2.70158*pow({left},3)+1.70158*pow({left},2)))"  # ease-out-back
+    canvas = round(overlay.size * POP_CANVAS)
+    return (
+        picture.filter("loop", loop=frames - 1, size=1)
+        .filter("setpts", f"N/{fps}/TB")
+        .filter("scale", w=f"max(2,trunc(iw*{grow}/2)*2)", h=f"max(2,trunc(ih*{grow}/2)*2)",
+                eval="frame")
+        .filter("pad", w=canvas, h=canvas, x="(ow-iw)/2", y="(oh-ih)/2", color="black@0",
+                eval="frame")
+    )  # fmt: skip
+
+
+def _overlay_input(overlay: Overlay, fps: int, index: int) -> Any:
+    """The illustration decoded and scaled once to its box; a few frames for its entrance."""
+    picture = (
+        ffmpeg.input(str(overlay.source), **_unique(index)).video
+        .filter("scale", overlay.size, overlay.size, force_original_aspect_ratio="decrease")
+        .filter("format", "rgba")
+    )  # fmt: skip
+    if overlay.entrance == "pop":
+        picture = _pop_frames(picture, overlay, fps)
+    elif overlay.entrance == "float":
+        frames = math.ceil(ENTRANCE_SECONDS * fps) + 1
+        picture = (
+            picture.filter("loop", loop=frames - 1, size=1).filter("setpts", f"N/{fps}/TB")
+            .filter("fade", type="in", start_frame=0, nb_frames=frames, alpha=1)
+        )  # fmt: skip
+    return picture.filter("setpts", f"PTS-STARTPTS+{overlay.start:.3f}/TB")
+
+
+def _lay_over(video: Any, overlay: Overlay, fps: int, index: int) -> Any:
+    start, end = overlay.start, overlay.end
+    done = f"min(max((t-{start:.3f})/{ENTRANCE_SECONDS},0),1)"
+    x, y = f"{overlay.centre_x}-w/2", f"{overlay.centre_y}-h/2"
+    if overlay.entrance == "slide":
+        x += f"+{overlay.side}*{overlay.centre_x + overlay.size}*pow(1-{done},3)"
+    elif overlay.entrance == "float":
+        y += f"+160*pow(1-{done},3)"
+    return ffmpeg.overlay(
+        video, _overlay_input(overlay, fps, index), x=x, y=y,
+        enable=f"between(t,{start:.3f},{end:.3f})", eof_action="repeat",
+    )  # fmt: skip
+
+
+def _background(plan: RenderPlan) -> Any:
+    """Every segment at output size and fps, concatenated."""
     counts = frame_counts(plan.segments, plan.fps, plan.duration)
     parts = [
         _segment_video(seg, frames, plan, index)
         for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True))
     ]
-    video = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=1, a=0)
-    if plan.subtitles_path:
-        fonts = {"fontsdir": str(plan.fonts_dir)} if plan.fonts_dir else {}
-        video = video.filter("subtitles", filename=str(plan.subtitles_path), **fonts)
+    return parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=1, a=0)
+
+
+def _burn(video: Any, ass: Path | None, fonts_dir: Path | None) -> Any:
+    if ass is None:
+        return video
+    fonts = {"fontsdir": str(fonts_dir)} if fonts_dir else {}
+    return video.filter("subtitles", filename=str(ass), **fonts)
+
+
+def _with_overlays(video: Any, plan: RenderPlan) -> Any:
+    first = len(plan.segments)
+    for n, overlay in enumerate(plan.overlays):
+        video = _lay_over(video, overlay, plan.fps, first + n)
     return video
+
+
+def build_video(plan: RenderPlan) -> Any:
+    """The picture: background segments, illustrations laid over them, captions burned in."""
+    video = _with_overlays(_background(plan), plan)
+    return _burn(video, plan.subtitles_path, plan.fonts_dir)
+
+
+def _still_frame(stream: Any, plan: RenderPlan, at: float) -> Any:
+    last = max(0, round(plan.duration * plan.fps) - 1)
+    frame = min(round(at * plan.fps), last)
+    return stream.filter("trim", start_frame=frame, end_frame=frame + 1)
+
+
+def _thumbnail_picture(layout: ThumbnailLayout, size: int, index: int) -> Any:
+    return (
+        ffmpeg.input(str(layout.illustration), **_unique(index)).video
+        .filter("scale", size, size, force_original_aspect_ratio="decrease")
+    )  # fmt: skip
+
+
+def _thumbnails(still: Any, plan: RenderPlan, layout: ThumbnailLayout) -> tuple[Any, Any]:
+    """The 1080x1920 and 1280x720 thumbnails from one background frame: the illustration
+    (if any) and the title drawn large; never a caption."""
+    branches = still.split()
+    tall_bg, wide_bg = branches[0], branches[1]
+    wide_w, wide_h = WIDE_THUMBNAIL_SIZE
+    crop_h = round(plan.width * wide_h / wide_w)
+    wide_bg = wide_bg.filter("crop", plan.width, crop_h, 0, (plan.height - crop_h) // 2)
+    wide_bg = wide_bg.filter("scale", wide_w, wide_h, flags="bicubic")
+    if layout.illustration is not None:
+        index = len(plan.segments) + len(plan.overlays)
+        tall_bg = ffmpeg.overlay(
+            tall_bg, _thumbnail_picture(layout, 760, index), x="(W-w)/2", y="640-h/2"
+        )
+        wide_bg = ffmpeg.overlay(
+            wide_bg, _thumbnail_picture(layout, 540, index + 1), x="W-w-70", y="(H-h)/2"
+        )
+    tall = _burn(tall_bg, layout.title_tall_ass, plan.fonts_dir)
+    wide = _burn(wide_bg, layout.title_wide_ass, plan.fonts_dir)
+    return tall, wide
 
 
 def x264_options(preset: str, crf: int) -> dict[str, str | int]:
@@ -265,25 +385,37 @@ class FfmpegRenderer:
     def __init__(self, settings: Settings) -> None:
         self._ffmpeg = find_ffmpeg(settings)
 
-    def command(self, plan: RenderPlan, out: Path, thumbnail: Path) -> list[str]:
+    def command(
+        self, plan: RenderPlan, out: Path, thumbnail: Path, wide_thumbnail: Path | None = None
+    ) -> list[str]:
         """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read from stdin
-        as raw samples, and the frame at ``plan.thumbnail_at`` into ``thumbnail`` on the way."""
-        split = build_video(plan).split()
-        picture, still = split[0], split[1]
-        last = max(0, round(plan.duration * plan.fps) - 1)
-        frame = min(round(plan.thumbnail_at * plan.fps), last)
+        as raw samples, and its thumbnails on the way: with a ``plan.thumbnails`` layout the
+        1080x1920 one into ``thumbnail`` and the 1280x720 one into ``wide_thumbnail``; without
+        one, the finished frame at ``plan.thumbnail_at`` into ``thumbnail``."""
         sound = ffmpeg.input("pipe:0", f="f32le", ar=audio_mix.RATE, ac=2).audio
-        video = ffmpeg.output(
+        layout = plan.thumbnails
+        if layout is None:
+            split = build_video(plan).split()
+            picture, stills = split[0], [_still_frame(split[1], plan, plan.thumbnail_at)]
+        else:
+            split = _background(plan).split()
+            video = _with_overlays(split[0], plan)
+            picture = _burn(video, plan.subtitles_path, plan.fonts_dir)
+            stills = list(_thumbnails(_still_frame(split[1], plan, layout.at), plan, layout))
+        video_out = ffmpeg.output(
             picture, sound, str(out), format="mp4", r=plan.fps, acodec="aac",
             movflags="+faststart", **AAC_OPTIONS, **x264_options(plan.preset, plan.crf),
         )  # fmt: skip
-        still = still.filter("trim", start_frame=frame, end_frame=frame + 1)
-        jpeg = ffmpeg.output(
-            still.filter("scale", *THUMBNAIL_SIZE), str(thumbnail), format="image2",
-            vframes=1, **{"q:v": THUMBNAIL_QUALITY},
-        )  # fmt: skip
+        targets = [thumbnail, wide_thumbnail or thumbnail.with_suffix(".wide.jpg")]
+        jpegs = [
+            ffmpeg.output(
+                still, str(target), format="image2", vframes=1, **{"q:v": THUMBNAIL_QUALITY}
+            )
+            for still, target in zip(stills, targets, strict=False)
+        ]
         flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
-        return ffmpeg.merge_outputs(video, jpeg).global_args(*flags).compile(cmd=self._ffmpeg)
+        merged = ffmpeg.merge_outputs(video_out, *jpegs).global_args(*flags)
+        return merged.compile(cmd=self._ffmpeg)
 
     def render(
         self,
@@ -304,22 +436,26 @@ class FfmpegRenderer:
         plan.out_path.parent.mkdir(parents=True, exist_ok=True)
         remove_dead_partials(plan.out_path)
         partial, still = partial_paths(plan.out_path)
+        wide = still.with_name(still.name.removesuffix(".jpg") + ".wide.jpg")
 
         def check() -> None:
             if is_cancelled():
                 raise CancelledError("The render was cancelled.")
 
         try:
-            command = self.command(plan, partial, still)
+            command = self.command(plan, partial, still, wide)
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
             check_complete(partial, still)
+            if plan.thumbnails is not None:
+                check_complete(partial, wide)
+                wide.replace(wide_thumbnail_of(plan.out_path))
             still.replace(thumbnail_of(plan.out_path))
-            partial.replace(plan.out_path)  # last: a video in the cache has its thumbnail
+            partial.replace(plan.out_path)  # last: a video in the cache has its thumbnails
             on_progress(1.0)
         finally:
-            for path in (partial, still):
+            for path in (partial, still, wide):
                 path.unlink(missing_ok=True)
 
     def _feed(self, plan: RenderPlan, stream: IO[bytes]) -> None:
@@ -337,7 +473,7 @@ class FfmpegRenderer:
         audio_mix.write_pcm(samples, stream)
 
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None:
-        """Write a 540x960 JPEG of the frame at ``at_seconds``."""
+        """Write a 1080x1920 JPEG of the frame at ``at_seconds``."""
         partial = out_path.with_name(out_path.name + ".partial.jpg")
         args = [self._ffmpeg, "-hide_banner", "-v", "error", "-y", "-ss", f"{at_seconds:.3f}"]
         width, height = THUMBNAIL_SIZE

@@ -126,6 +126,42 @@ class Segment:
     label: str = ""
 
 
+# Issue 11 (scenes): pictures laid over the background, and the thumbnails' own layout.
+@dataclass(frozen=True)
+class Overlay:
+    """An illustration shown over the background from ``start`` to ``end`` (seconds).
+
+    It is scaled once to fit a ``size`` x ``size`` box centred on ``(centre_x, centre_y)`` and
+    enters with ``entrance`` ("pop" | "slide" | "float"); ``side`` (-1 or 1) is where a slide
+    comes from.
+    """
+
+    source: Path
+    start: float
+    end: float
+    size: int
+    centre_x: int
+    centre_y: int
+    entrance: str = "pop"
+    side: int = 1
+
+
+@dataclass(frozen=True)
+class ThumbnailLayout:
+    """What the thumbnails show: the background at ``at`` seconds (no captions), the
+    illustration (if any), and the title drawn by the ASS files (1080x1920 and 1280x720)."""
+
+    at: float
+    title_tall_ass: Path
+    title_wide_ass: Path
+    illustration: Path | None = None
+
+
+def wide_thumbnail_of(video_path: Path) -> Path:
+    """Where a render writes the 1280x720 thumbnail of ``video_path`` (next to it)."""
+    return video_path.with_suffix(".wide.jpg")
+
+
 @dataclass(frozen=True)
 class RenderPlan:
     """Everything the one ffmpeg pass needs; built by the pipeline, run by a VideoRenderer."""
@@ -145,6 +181,8 @@ class RenderPlan:
     crf: int = 23
     preset: str = "superfast"
     thumbnail_at: float = 1.5  # seconds; the pass also writes thumbnail_of(out_path) from there
+    overlays: list[Overlay] = field(default_factory=list)  # issue 11: in the same pass
+    thumbnails: ThumbnailLayout | None = None  # None: the frame at thumbnail_at, as it is
 
 
 def thumbnail_of(video_path: Path) -> Path:
@@ -263,6 +301,26 @@ class SealedBox(Protocol):
 
     def open(self, sealed: str, *, max_age_seconds: int) -> bytes | None:
         """The data, or None when it was tampered with, is not ours, or is too old."""
+        ...
+
+
+class TokenCipher(Protocol):
+    """Encrypts platform tokens at rest with the newest of several keys, so keys can rotate."""
+
+    @property
+    def key_id(self) -> str:
+        """A short fingerprint of the newest key (what ``encrypt`` uses now)."""
+        ...
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, ciphertext: str) -> str:
+        """The plaintext, read with any configured key; IntegrationError(``token_unreadable``)
+        when no key opens it (a key was dropped too early, or the value was tampered with)."""
+        ...
+
+    def rotate(self, ciphertext: str) -> str:
+        """The same plaintext encrypted again with the newest key."""
         ...
 
 
@@ -394,6 +452,14 @@ class VideoRenderer(Protocol):
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None: ...
 
 
+class FramePreviewer(Protocol):
+    """Issue 11 (media library cards): a small still of an uploaded clip."""
+
+    def preview_frame(self, source: Path, *, at_seconds: float, out_path: Path) -> None:
+        """Write a JPEG (small, the clip's aspect kept) of the frame at ``at_seconds``."""
+        ...
+
+
 @dataclass(frozen=True)
 class OutgoingEmail:
     """One plain-text message for a person."""
@@ -450,14 +516,6 @@ class CreatorLimits:
     stitch_disabled: bool = False
     can_post: bool = True
     message: str = ""
-
-
-class FramePreviewer(Protocol):
-    """Issue 11 (media library cards): a small still of an uploaded clip."""
-
-    def preview_frame(self, source: Path, *, at_seconds: float, out_path: Path) -> None:
-        """Write a JPEG (small, the clip's aspect kept) of the frame at ``at_seconds``."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -165,9 +165,12 @@ def upload_outputs(attempt: Attempt, output: pipeline.RenderOutput) -> dict[str,
         "jpg": output.thumbnail_path,
         "srt": output.captions_srt_path,
     }
+    if output.wide_thumbnail_path:
+        sources["wide.jpg"] = output.wide_thumbnail_path
     keys = {ext: f"{base}.{ext}" for ext in sources}
     for ext, source in sources.items():
-        attempt.services.storage.put_file(keys[ext], Path(source), OUTPUT_TYPES[ext])
+        content_type = OUTPUT_TYPES[ext.rsplit(".", 1)[-1]]
+        attempt.services.storage.put_file(keys[ext], Path(source), content_type)
     return keys
 
 
@@ -186,6 +189,7 @@ def ready_values(output: pipeline.RenderOutput, keys: dict[str, str]) -> dict[st
         "duration_seconds": float(output.duration),
         "video_key": keys["mp4"],
         "thumbnail_key": keys["jpg"],
+        "wide_thumbnail_key": keys.get("wide.jpg", ""),
         "captions_key": keys["srt"],
         "render_hash": output.render_hash,
         "size_bytes": Path(output.video_path).stat().st_size,
@@ -194,7 +198,7 @@ def ready_values(output: pipeline.RenderOutput, keys: dict[str, str]) -> dict[st
 
 def delete_replaced_files(services: Services, old: Video, keys: dict[str, str]) -> None:
     """Remove the files of an earlier render of this video that the new one replaced."""
-    for key in (old.video_key, old.thumbnail_key, old.captions_key):
+    for key in (old.video_key, old.thumbnail_key, old.wide_thumbnail_key, old.captions_key):
         if key and key not in keys.values():
             services.storage.delete(key)
 

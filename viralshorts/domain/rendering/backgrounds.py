@@ -70,14 +70,19 @@ def segment_seed(seed: int, span: Span) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def generated_lavfi(seed: int) -> str:
+def generated_lavfi(seed: int, colours: tuple[str, str, str] | None = None) -> str:
     """A lavfi graph for a slow, colourful motion pattern (varied by ``seed``), drawn small.
 
     Patterns are drawn at 3-15 fps and at 1/6 of the output size or less; the renderer scales
     them up and repeats frames to 30 fps, which x264 encodes almost for free. It has no
-    duration: the renderer limits each input to its segment.
+    duration: the renderer limits each input to its segment. With a look's ``colours`` it is
+    always a gradient in those colours (calm behind an illustration), their order varied.
     """
     rng = random.Random(seed)
+    if colours is not None:
+        c0, c1, c2 = rng.sample(colours, 3)
+        speed = rng.uniform(0.006, 0.012)
+        return f"gradients=s=180x320:r=15:c0={c0}:c1={c1}:c2={c2}:n=3:speed={speed:.4f}:seed={seed}"
     c0, c1, c2 = PALETTES[rng.randrange(len(PALETTES))]
     # Weighted by cost: plasma is the dearest to encode (about 2.5x a gradient's bits).
     kind = rng.choices(("gradients", "blobs", "plasma"), weights=(6, 2, 1))[0]
@@ -97,21 +102,26 @@ def generated_lavfi(seed: int) -> str:
     )
 
 
-def generated_segments(spans: list[Span], seed: int) -> list[Segment]:
-    """A generated pattern for every span."""
-    return [_generated(span, seed) for span in spans]
+Colours = tuple[str, str, str] | None
 
 
-def _generated(span: Span, seed: int) -> Segment:
+def generated_segments(spans: list[Span], seed: int, colours: Colours = None) -> list[Segment]:
+    """A generated pattern for every span (in the look's ``colours`` when given)."""
+    return [_generated(span, seed, colours) for span in spans]
+
+
+def _generated(span: Span, seed: int, colours: Colours = None) -> Segment:
     own_seed = segment_seed(seed, span)
-    lavfi = generated_lavfi(own_seed)
+    lavfi = generated_lavfi(own_seed, colours)
     return Segment(span.start, span.duration, "generated", seed=own_seed, lavfi=lavfi)
 
 
-def upload_segments(spans: list[Span], items: list[MediaItem], seed: int) -> list[Segment]:
+def upload_segments(
+    spans: list[Span], items: list[MediaItem], seed: int, colours: Colours = None
+) -> list[Segment]:
     """The creator's clips and stills in rotation; generated patterns if there are none."""
     if not items:
-        return generated_segments(spans, seed)
+        return generated_segments(spans, seed, colours)
     rotation = Rotation(items, seed)
     return [_media_segment(span, rotation.next(), seed) for span in spans]
 
@@ -128,14 +138,20 @@ def _media_segment(span: Span, item: MediaItem, seed: int) -> Segment:
 
 
 def stock_segments(
-    spans: list[Span], stock: StockFootage | None, *, cache_dir: Path, seed: int, notify: Notify
+    spans: list[Span],
+    stock: StockFootage | None,
+    *,
+    cache_dir: Path,
+    seed: int,
+    notify: Notify,
+    colours: Colours = None,
 ) -> list[Segment]:
     """Stock clips matched to each span's keywords; generated patterns where stock fails."""
     if stock is None:
         notify("Stock footage is not configured (no Pexels API key): using generated backgrounds.")
-        return generated_segments(spans, seed)
+        return generated_segments(spans, seed, colours)
     picker = StockPicker(stock, cache_dir=cache_dir, notify=notify)
-    return [picker.segment_for(span, seed) or _generated(span, seed) for span in spans]
+    return [picker.segment_for(span, seed) or _generated(span, seed, colours) for span in spans]
 
 
 class StockPicker:

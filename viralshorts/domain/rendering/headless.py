@@ -62,17 +62,20 @@ def render_to_file(
     caption_style: str,
     background: str,
     seed: int,
+    facts: tuple[str, ...] = (),
+    language: str = "en",
 ) -> int:
-    """Render one video to ``out`` (with ``.srt`` and ``.jpg`` beside it); returns an exit code.
+    """Render one video to ``out`` (with ``.srt``, ``.jpg`` and the 1280x720 ``.wide.jpg``
+    beside it); returns an exit code.
 
     ``services`` come from the entry point, built on ``offline_settings``. Errors meant for
     people propagate as ViralShortsError (the CLI prints them).
     """
     source, media = background_choice(background)
     spec = RenderSpec(
-        topic=topic, niche="general", tone="curious", language="en", target_seconds=duration,
+        topic=topic, niche="general", tone="curious", language=language, target_seconds=duration,
         seed=seed, voice=voice, caption_style=caption_style, background_source=source,
-        user_media=media,
+        user_media=media, facts=facts,
     )  # fmt: skip
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="viralshorts-render-") as tmp:
@@ -85,6 +88,8 @@ def render_to_file(
         shutil.copyfile(result.video_path, target)
         shutil.copyfile(result.captions_srt_path, target.with_suffix(".srt"))
         shutil.copyfile(result.thumbnail_path, target.with_suffix(".jpg"))
+        if result.wide_thumbnail_path:
+            shutil.copyfile(result.wide_thumbnail_path, target.with_suffix(".wide.jpg"))
     elapsed = time.monotonic() - started
     print(f"wrote {target} ({result.duration:.1f} s video in {elapsed:.1f} s)", file=sys.stdout)
     return 0

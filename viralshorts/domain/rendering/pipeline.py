@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from viralshorts.domain.rendering import captions
+from viralshorts.domain.rendering import captions, cards, scenes
 from viralshorts.domain.rendering.backgrounds import (
     IMAGE_SUFFIXES,
     MediaItem,
@@ -22,7 +22,8 @@ from viralshorts.domain.rendering.backgrounds import (
     upload_segments,
 )
 from viralshorts.domain.rendering.caption_markup import readable_script
-from viralshorts.domain.rendering.planning import Span, plan_spans
+from viralshorts.domain.rendering.looks import AUTO_LOOK, Look, resolve_look
+from viralshorts.domain.rendering.planning import Span
 from viralshorts.domain.rendering.step_cache import (
     StepCache,
     atomic_path,
@@ -39,8 +40,10 @@ from viralshorts.integrations.ports import (
     Segment,
     Services,
     SpeechResult,
+    ThumbnailLayout,
     WordTiming,
     thumbnail_of,
+    wide_thumbnail_of,
 )
 from viralshorts.settings import PROJECT_ROOT
 
@@ -48,7 +51,7 @@ TAIL_SECONDS = 0.6
 DURATION_TOLERANCE = 0.5
 PLAN_LENGTH_TOLERANCE = 0.1
 """How far (a fraction of the plan's longest video) a narration may run over before it fails."""
-PIPELINE_VERSION = 1  # bump when a change should invalidate cached renders
+PIPELINE_VERSION = 2  # bump when a change should invalidate cached renders
 MUSIC_DIR = PROJECT_ROOT / "assets" / "music"
 BUNDLED_TRACKS: dict[str, Path] = {
     "bundled:chill": MUSIC_DIR / "chill.m4a",
@@ -96,6 +99,9 @@ class RenderSpec:
     user_media: list[Path] = field(default_factory=list)
     music_path: Path | None = None
     max_seconds: int = 0  # the plan's longest video; 0 = no limit (the headless command)
+    look: str = AUTO_LOOK  # a palette of looks.LOOKS; "auto" = one chosen by the seed
+    illustrations: bool = True  # a picture (or a typographic card) per line
+    facts: tuple[str, ...] = ()  # the creator's key facts, for the writer
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class RenderOutput:
     duration: float
     script: Script
     render_hash: str
+    wide_thumbnail_path: Path | None = None  # 1280x720, for YouTube
 
 
 class Progress:
@@ -138,6 +145,7 @@ def write_script(spec: RenderSpec, services: Services, cache: StepCache) -> Scri
     brief = ScriptBrief(
         topic=spec.topic, niche=spec.niche, tone=spec.tone, language=spec.language,
         target_seconds=spec.target_seconds, seed=spec.seed, custom_script=spec.custom_script,
+        facts=spec.facts,
     )  # fmt: skip
     writer = type(services.script_writer).__name__
     path = cache.path("script", content_hash([writer, asdict(brief)]), ".json")
@@ -203,15 +211,19 @@ def choose_backgrounds(
     cache: StepCache,
     notify: Callable[[str], None],
 ) -> list[Segment]:
-    """A background segment for every span, from the source the creator picked."""
+    """A background segment for every span, from the source the creator picked (generated
+    ones in the video's look)."""
+    colours = resolve_look(spec.look, spec.seed).background
     if spec.background_source == "uploads":
-        return upload_segments(spans, probe_uploads(spec.user_media, services, notify), spec.seed)
+        items = probe_uploads(spec.user_media, services, notify)
+        return upload_segments(spans, items, spec.seed, colours)
     if spec.background_source == "stock":
         stock_dir = cache.root / "stock"
         return stock_segments(
-            spans, services.stock, cache_dir=stock_dir, seed=spec.seed, notify=notify
-        )
-    return generated_segments(spans, spec.seed)
+            spans, services.stock, cache_dir=stock_dir, seed=spec.seed, notify=notify,
+            colours=colours,
+        )  # fmt: skip
+    return generated_segments(spans, spec.seed, colours)
 
 
 def probe_uploads(
@@ -233,12 +245,56 @@ def probe_uploads(
     return items
 
 
-def write_captions(words: list[WordTiming], spec: RenderSpec, work_dir: Path) -> tuple[Path, Path]:
-    """The burned-in ASS and the SRT sidecar, written into ``work_dir``."""
+def write_captions(
+    words: list[WordTiming],
+    spec: RenderSpec,
+    work_dir: Path,
+    *,
+    look: Look | None = None,
+    card_events: list[str] | None = None,
+) -> tuple[Path, Path]:
+    """The burned-in ASS (captions over the scene cards) and the SRT sidecar, in ``work_dir``."""
     ass, srt = work_dir / "captions.ass", work_dir / "captions.srt"
-    ass.write_text(captions.build_ass(words, style=spec.caption_style), encoding="utf-8")
+    styles = cards.card_styles(look) if look else []
+    text = captions.build_ass(
+        words, style=spec.caption_style, extra_styles=styles, extra_events=card_events or []
+    )
+    ass.write_text(text, encoding="utf-8")
     srt.write_text(captions.build_srt(words), encoding="utf-8")
     return ass, srt
+
+
+def write_titles(
+    title: str, look: Look, work_dir: Path, *, with_picture: bool
+) -> tuple[Path, Path]:
+    """The thumbnails' title layers (1080x1920 and 1280x720) as ASS files in ``work_dir``."""
+    paths = work_dir / "title-tall.ass", work_dir / "title-wide.ass"
+    for path, wide in zip(paths, (False, True), strict=True):
+        text = cards.title_ass(title, look, wide=wide, with_picture=with_picture)
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+Illustrator = Callable[[Script], tuple[list[Any], str]]
+
+
+def pick_illustrations(script: Script) -> tuple[list[Any], str]:
+    """One pick per script line from the offline illustration library, and the attribution
+    the description must carry ("" when none is required)."""
+    from viralshorts.domain.rendering import illustrations
+
+    picks = illustrations.choose_illustrations(script.lines, illustrations.load_index())
+    # A picture not rasterised yet (./dev setup not finished) is left out, not a failed render.
+    picks = [p if p.path is None or p.path.is_file() else replace(p, path=None) for p in picks]
+    return picks, illustrations.attribution_for([p for p in picks if p.path is not None])
+
+
+def with_attribution(script: Script, attribution: str) -> Script:
+    """The script with ``attribution`` at the end of its description (once)."""
+    if not attribution or attribution in script.description:
+        return script
+    description = f"{script.description.rstrip()}\n\n{attribution}".strip()
+    return replace(script, description=description)
 
 
 def check_plan_length(narration_seconds: float, max_seconds: int) -> None:
@@ -258,18 +314,29 @@ def render_identity(plan: RenderPlan) -> str:
     """A hash of everything that decides the rendered bytes (files by content, not by path)."""
     # An upload often backs several segments: read each file once.
     sources = {s.source: file_hash(s.source) for s in plan.segments if s.source}
+    sources |= {o.source: file_hash(o.source) for o in plan.overlays}
     segments = [
         {**asdict(s), "source": sources[s.source] if s.source else ""} for s in plan.segments
     ]
-    settings = asdict(replace(plan, segments=[], out_path=Path(), narration_path=Path()))
+    overlays = [{**asdict(o), "source": sources[o.source]} for o in plan.overlays]
+    settings = asdict(
+        replace(plan, segments=[], overlays=[], thumbnails=None, out_path=Path(),
+                narration_path=Path())
+    )  # fmt: skip
     files = {
         "narration": plan.narration_path,
         "subtitles_path": plan.subtitles_path,
         "music_path": plan.music_path,
     }
+    if plan.thumbnails:
+        layout = plan.thumbnails
+        settings["thumbnail_at"] = layout.at
+        files |= {"title_tall": layout.title_tall_ass, "title_wide": layout.title_wide_ass}
+        files["thumbnail_picture"] = layout.illustration
     for name, path in files.items():
         settings[name] = file_hash(path) if path else ""
-    return content_hash({"version": PIPELINE_VERSION, "plan": settings, "segments": segments})
+    identity = {"version": PIPELINE_VERSION, "plan": settings, "segments": segments}
+    return content_hash(identity | {"overlays": overlays})
 
 
 def verify_video(path: Path, expected_seconds: float, services: Services) -> None:
@@ -299,7 +366,7 @@ def render_video(plan: RenderPlan, services: Services, progress: Progress) -> No
         except RenderError:
             plan.out_path.unlink(missing_ok=True)
         else:
-            touch(plan.out_path, thumbnail_of(plan.out_path))
+            touch(plan.out_path, thumbnail_of(plan.out_path), wide_thumbnail_of(plan.out_path))
             progress("render", 1.0, "Reusing the finished render")
             return
     progress("render", 0.0, "Rendering the video")
@@ -330,6 +397,7 @@ def render(
     work_dir: Path,
     on_progress: ProgressCallback,
     is_cancelled: Callable[[], bool],
+    illustrator: Illustrator = pick_illustrations,
 ) -> RenderOutput:
     """Produce a finished, verified video for ``spec``.
 
@@ -339,6 +407,8 @@ def render(
         work_dir: Where the video, thumbnail and captions are written.
         on_progress: Called with ``(step, percent 0-100, message)``.
         is_cancelled: Polled often; when it returns True the work stops.
+        illustrator: Picks each line's illustration (or card) and says what attribution the
+            description needs; the offline library's matcher unless a test brings its own.
 
     Returns:
         The files and facts of the finished video.
@@ -355,9 +425,12 @@ def render(
     script = readable_script(write_script(spec, services, cache))
     if not script.narration:
         raise RenderError("The script is empty: there is nothing to say.")
-    plan = _plan(script, spec, services, cache=cache, progress=progress, work_dir=work_dir)
+    picks, attribution = illustrator(script) if spec.illustrations else ([], "")
+    plan = _plan(
+        script, spec, services, picks=picks, cache=cache, progress=progress, work_dir=work_dir
+    )
     render_video(plan, services, progress)
-    return _finish(plan, script, services, work_dir)
+    return _finish(plan, with_attribution(script, attribution), services, work_dir)
 
 
 def _plan(
@@ -365,6 +438,7 @@ def _plan(
     spec: RenderSpec,
     services: Services,
     *,
+    picks: list[Any],
     cache: StepCache,
     progress: Progress,
     work_dir: Path,
@@ -374,19 +448,27 @@ def _plan(
     check_plan_length(speech.duration, spec.max_seconds)
     progress("captions", 0.0, "Timing the captions")
     words = time_words(speech, script.narration, spec, services, cache)
-    ass, _srt = write_captions(words, spec, work_dir)
     total = round(speech.duration + TAIL_SECONDS, 3)
+    spans = scenes.plan_scenes(script, words, total)
+    look, entrance = resolve_look(spec.look, spec.seed), scenes.entrance_for(spec.seed)
+    visuals = scenes.line_visuals(script, spans, picks)
+    card_events = cards.card_events(visuals, entrance)
+    ass, _srt = write_captions(words, spec, work_dir, look=look, card_events=card_events)
     progress("backgrounds", 0.0, "Choosing the backgrounds")
-    spans = plan_spans(script, words, total)
 
     def notify(message: str) -> None:
         progress("backgrounds", 0.5, message)
 
     segments = choose_backgrounds(spans, spec, services, cache, notify)
+    at, picture = scenes.thumbnail_moment(visuals)
+    tall, wide = write_titles(
+        script.title or script.hook, look, work_dir, with_picture=picture is not None
+    )
     plan = RenderPlan(
         segments=segments, narration_path=speech.audio_path, out_path=Path(), duration=total,
         subtitles_path=ass, fonts_dir=captions.FONTS_DIR, music_path=spec.music_path,
-        thumbnail_at=min(1.5, total / 3),
+        thumbnail_at=min(at, total / 2), overlays=scenes.overlays_for(visuals, entrance),
+        thumbnails=ThumbnailLayout(min(at, total / 2), tall, wide, picture),
     )  # fmt: skip
     return replace(plan, out_path=cache.path("render", render_identity(plan), ".mp4"))
 
@@ -399,6 +481,8 @@ def _finish(plan: RenderPlan, script: Script, services: Services, work_dir: Path
         _link_or_copy(rendered, thumbnail)
     else:  # a render cached before renders wrote their thumbnails
         services.renderer.thumbnail(video, at_seconds=plan.thumbnail_at, out_path=thumbnail)
+    wide = wide_thumbnail_of(plan.out_path)
+    wide_copy = _link_or_copy(wide, work_dir / "thumbnail-wide.jpg") if wide.exists() else None
     return RenderOutput(
         video_path=video,
         thumbnail_path=thumbnail,
@@ -406,4 +490,5 @@ def _finish(plan: RenderPlan, script: Script, services: Services, work_dir: Path
         duration=plan.duration,
         script=script,
         render_hash=plan.out_path.stem,
+        wide_thumbnail_path=wide_copy,
     )

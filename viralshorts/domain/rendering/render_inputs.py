@@ -11,6 +11,7 @@ from viralshorts.db import session_scope
 from viralshorts.domain import quotas
 from viralshorts.domain.media_library import within_picture_limits
 from viralshorts.domain.rendering import pipeline
+from viralshorts.domain.rendering.looks import LOOKS
 from viralshorts.domain.video_requests import music_asset_id
 from viralshorts.integrations.ports import Services
 from viralshorts.models import BackgroundSource, Campaign, MediaAsset, MediaKind, Video
@@ -76,4 +77,6 @@ def build_spec(
         user_media=_download_media(services, video, inputs),
         music_path=_music_path(services, video, inputs),
         max_seconds=_plan_max_seconds(video.workspace_id),
+        look=video.palette if video.palette in LOOKS else campaign.palette,
+        facts=tuple(video.facts or ()),
     )
