@@ -27,6 +27,7 @@ from viralshorts.errors import (
     PermissionDeniedError,
     PlatformAuthError,
     PlatformError,
+    QuotaExceededError,
 )
 from viralshorts.integrations.ports import OutgoingEmail, PlatformProfile, Services
 from viralshorts.integrations.services import build_services, use_services
@@ -38,6 +39,7 @@ from viralshorts.models import (
     Membership,
     Notification,
     SocialAccount,
+    Subscription,
     WorkspaceRole,
     utcnow,
 )
@@ -80,8 +82,12 @@ def services(use_redis, tiktok, mailer) -> Services:
 
 @pytest.fixture()
 def owner(session: Session) -> Actor:
+    """Olga, owner of a workspace on the Pro plan (room for several accounts)."""
     user = new_user(session, "olga@example.com", display_name="Olga")
-    return actor_for(session, user_id=user.id, workspace_id=personal_workspace_id(session, user.id))
+    workspace_id = personal_workspace_id(session, user.id)
+    session.add(Subscription(workspace_id=workspace_id, user_id=user.id, plan="pro"))
+    session.commit()
+    return actor_for(session, user_id=user.id, workspace_id=workspace_id)
 
 
 def _member(session: Session, owner: Actor, email: str, role: WorkspaceRole) -> Actor:
@@ -246,6 +252,19 @@ def test_several_accounts_per_platform_and_reconnect_updates_the_same_row(
     assert len(session.exec(select(SocialAccount)).all()) == 2
     actions = session.exec(select(AuditLog.action).where(AuditLog.target_id == str(first.id)))
     assert actions.all() == ["account.connect", "account.needs_reconnect", "account.reconnect"]
+
+
+def test_a_new_account_beyond_the_plan_is_refused_and_its_grant_revoked(session, services, tiktok):
+    user = new_user(session, "frida@example.com")  # the free plan: one account
+    free = actor_for(session, user_id=user.id, workspace_id=personal_workspace_id(session, user.id))
+    first = _connect(session, services, free, tiktok)
+    tiktok.person = PlatformProfile("open-2", "Second Channel")
+    with pytest.raises(QuotaExceededError):
+        _connect(session, services, free, tiktok)
+    assert len(tiktok.revoked) == 1
+    assert [a.id for a in ca.list_accounts(session, services, actor=free)] == [first.id]
+    tiktok.person = PlatformProfile("open-1", "Ada Creates")
+    assert _connect(session, services, free, tiktok).id == first.id  # reconnecting is no new slot
 
 
 # ---------------------------------------------------------------- refresh

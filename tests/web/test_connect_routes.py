@@ -14,6 +14,7 @@ from tests.factories import new_user
 from tests.fakes.platform_double import PlatformDouble
 from viralshorts.domain.accounts import SESSION_COOKIE, create_login_session
 from viralshorts.domain.workspaces import personal_workspace_id
+from viralshorts.integrations.ports import PlatformProfile
 from viralshorts.integrations.services import build_services, use_services
 from viralshorts.models import (
     AccountHealth,
@@ -120,3 +121,11 @@ def test_signed_out_editors_unconfigured_and_cancelled_come_back_with_a_reason(
     session.add(login)
     session.commit()
     assert _start(client) == "/app/accounts?error=permission_denied"
+
+
+def test_an_account_beyond_the_plan_comes_back_as_account_limit(session, client, tiktok):
+    _signed_in(session, client, "olga@example.com")  # the free plan: one account
+    _callback(client, tiktok.consent(_start(client)))
+    tiktok.person = PlatformProfile("open-2", "Second Channel")
+    assert _callback(client, tiktok.consent(_start(client))) == "/app/accounts?error=account_limit"
+    assert len(session.exec(select(SocialAccount)).all()) == 1

@@ -33,6 +33,10 @@ CONNECT_ERRORS = {
     "connect_unreachable": "The platform did not answer. Try again in a moment.",
     "platform_not_configured": "That platform is not configured on this server.",
     "permission_denied": "Only an owner or admin of the workspace can connect accounts.",
+    "account_limit": (
+        "The workspace's plan has no free account slot: disconnect an account first, or "
+        "upgrade on the Billing page."
+    ),
     "signed_out": "Sign in again, then connect the account.",
     "service_busy": "The service is busy right now. Try again in a moment.",
 }

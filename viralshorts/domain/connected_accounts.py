@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from viralshorts.domain import quotas
 from viralshorts.domain.account_words import PLATFORM_LABELS, connect_callback_url, scope_words
 from viralshorts.domain.accounts import _sha256
 from viralshorts.domain.notifications import notify
@@ -35,6 +36,7 @@ from viralshorts.errors import (
     PermissionDeniedError,
     PlatformAuthError,
     PlatformError,
+    QuotaExceededError,
 )
 from viralshorts.integrations.ports import (
     OneTimeStore,
@@ -185,6 +187,8 @@ def finish_connect(
         PermissionDeniedError: unknown, used or expired ``state``; another user's or browser's
             flow (``connect_state_invalid``); or the role no longer allows connecting.
         NotFoundError: the user is no longer a member of the flow's workspace.
+        QuotaExceededError: a new account beyond the plan's connected accounts (the grant
+            is revoked again).
         PlatformError: the platform refused the code or did not answer.
     """
     flow = _take_flow(
@@ -197,10 +201,39 @@ def finish_connect(
         code=code, redirect_uri=redirect_uri, code_verifier=str(flow["verifier"])
     )
     profile = client.profile(tokens)
+    if _existing(session, actor.workspace_id, platform, profile.external_id) is None:
+        _take_account_slot(session, client, tokens, actor.workspace_id)
     account = _upsert(session, services, actor=actor, client=client, tokens=tokens, profile=profile)
     session.commit()
     session.refresh(account)
     return account
+
+
+def _existing(
+    session: Session, workspace_id: int, platform: str, external_id: str
+) -> SocialAccount | None:
+    return session.exec(
+        select(SocialAccount).where(
+            SocialAccount.workspace_id == workspace_id,
+            SocialAccount.platform == platform,
+            SocialAccount.external_id == external_id,
+        )
+    ).first()
+
+
+def _take_account_slot(
+    session: Session, client: PublishingPlatform, tokens: PlatformTokens, workspace_id: int
+) -> None:
+    """Refuse a new account beyond the plan's limit, handing the unused grant back."""
+    try:
+        quotas.require_account_slot(session, workspace_id)
+    except QuotaExceededError:
+        session.rollback()
+        try:
+            client.revoke(tokens)
+        except IntegrationError as exc:
+            log.warning("revoking an account over the plan's limit failed: %s", exc)
+        raise
 
 
 def _upsert(
@@ -212,13 +245,7 @@ def _upsert(
     tokens: PlatformTokens,
     profile: PlatformProfile,
 ) -> SocialAccount:
-    account = session.exec(
-        select(SocialAccount).where(
-            SocialAccount.workspace_id == actor.workspace_id,
-            SocialAccount.platform == client.name,
-            SocialAccount.external_id == profile.external_id,
-        )
-    ).first()
+    account = _existing(session, actor.workspace_id, client.name, profile.external_id)
     action = "account.reconnect" if account is not None else "account.connect"
     if account is None:
         account = SocialAccount(

@@ -25,6 +25,7 @@ from viralshorts.errors import (
     IntegrationError,
     NotFoundError,
     PermissionDeniedError,
+    QuotaExceededError,
     ServiceUnavailableError,
 )
 from viralshorts.integrations.services import get_services
@@ -44,6 +45,8 @@ def _error_code(exc: Exception) -> str:
         return exc.code if exc.code == "connect_state_invalid" else "permission_denied"
     if isinstance(exc, ConfigurationError):
         return "platform_not_configured"
+    if isinstance(exc, QuotaExceededError):
+        return "account_limit"
     if isinstance(exc, ServiceUnavailableError):
         return "service_busy"
     if isinstance(exc, IntegrationError):
@@ -99,6 +102,7 @@ def callback(request: Request) -> Response:
         ServiceUnavailableError,
         IntegrationError,
         NotFoundError,
+        QuotaExceededError,
     ) as exc:
         log.info("connecting %s failed: %s (%s)", platform, exc.code, exc)
         return _back(error=_error_code(exc))
