@@ -179,7 +179,8 @@ class Settings(BaseSettings):
     # Publishing (issue 9): attempts and waits of the publish job, and the platforms' daily caps
     publish_max_attempts: int = 3
     publish_retry_intervals: str = "30,120,600"  # seconds before the 2nd, 3rd ... attempt
-    publish_poll_seconds: int = 20  # how soon a post still processing on the platform is asked again
+    # how soon a post still processing on the platform is asked again
+    publish_poll_seconds: int = 20
     publish_stale_seconds: int = 300  # a post whose publish job is on no live worker this long
     publish_job_timeout_seconds: int = 3600
     publish_dispatch_batch: int = 50
