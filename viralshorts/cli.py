@@ -1,6 +1,4 @@
-"""Command line: migrate, create-admin, render, worker and the operator commands.
-
-Operator commands: dispatch-due, reencrypt-tokens, collect-analytics.
+"""CLI: migrate, create-admin, render, worker, dispatch-due, reencrypt-tokens, collect-analytics.
 
 Each command is a small function that calls into the domain; heavy imports happen inside the
 command so ``python -m viralshorts migrate`` stays quick.
