@@ -7,8 +7,13 @@ handler checks the session and each argument itself and answers a bad one with a
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 import reflex as rx
 
+from viralshorts.db import session_scope
+from viralshorts.domain.audit import ADMINS_ONLY, admit_site_admin
 from viralshorts.domain.workspaces import Actor
 from viralshorts.models import WorkspaceRole
 from viralshorts.ui.state import AuthState
@@ -30,6 +35,36 @@ async def session_user(state: rx.State) -> tuple[int | None, rx.event.EventSpec 
     if leave is not None or auth._user_id is None:
         return None, leave or rx.redirect("/sign-in")
     return auth._user_id, None
+
+
+def _admitted(user_id: int, attempted: str) -> bool:
+    with session_scope() as session:  # commits the denial row when refused
+        return admit_site_admin(session, user_id=user_id, attempted=attempted)
+
+
+async def session_admin(
+    state: rx.State, attempted: str = ""
+) -> tuple[int | None, rx.event.EventSpec | list[rx.event.EventSpec] | None]:
+    """The signed-in site admin's id, after checking the session and the site role again.
+
+    Every admin handler (page loads included) starts with this. A refusal is written to the
+    audit log as ``admin.denied`` with ``attempted`` (default: the calling handler's name and
+    this tab's route).
+
+    Returns:
+        ``(user_id, None)``; ``(None, redirect to sign in)`` when the session ended; or
+        ``(None, [redirect to /app, "admins only" message])`` for anyone else.
+    """
+    if not attempted:
+        # The caller is the event handler itself: its name is what was asked for.
+        handler = sys._getframe(1).f_code.co_name
+        attempted = f"{type(state).__name__}.{handler} {state.router.url.path}"
+    user_id, leave = await session_user(state)
+    if user_id is None:
+        return None, leave
+    if await asyncio.to_thread(_admitted, user_id, attempted):
+        return user_id, None
+    return None, [rx.redirect("/app"), rx.toast.error(ADMINS_ONLY)]
 
 
 async def session_actor(state: rx.State) -> tuple[Actor | None, rx.event.EventSpec | None]:
