@@ -20,6 +20,7 @@ from tests.factories import new_user
 from tests.fakes.platform_double import PlatformDouble
 from viralshorts import cli
 from viralshorts import db as db_module
+from viralshorts.domain import billing
 from viralshorts.domain import connected_accounts as ca
 from viralshorts.domain.workspaces import Actor, actor_for, personal_workspace_id
 from viralshorts.errors import (
@@ -265,6 +266,25 @@ def test_a_new_account_beyond_the_plan_is_refused_and_its_grant_revoked(session,
     assert [a.id for a in ca.list_accounts(session, services, actor=free)] == [first.id]
     tiktok.person = PlatformProfile("open-1", "Ada Creates")
     assert _connect(session, services, free, tiktok).id == first.id  # reconnecting is no new slot
+
+
+def test_a_disconnected_account_gives_its_slot_back_until_it_is_connected_again(
+    session, services, tiktok
+):
+    user = new_user(session, "frida@example.com")  # the free plan: one account
+    free = actor_for(session, user_id=user.id, workspace_id=personal_workspace_id(session, user.id))
+    first = _connect(session, services, free, tiktok)
+    ca.disconnect(session, services, actor=free, account_id=first.id)
+    tiktok.person = PlatformProfile("open-2", "Second Channel")
+    second = _connect(session, services, free, tiktok)  # the disconnected one holds no slot
+    assert second.id != first.id and _fresh(second.id).health == AccountHealth.OK
+    meters = {m.key: m for m in billing.meters(session, workspace_id=free.workspace_id)}
+    accounts = meters["connected_accounts"]
+    assert (accounts.used, accounts.limit) == (1, 1)  # what the Billing page shows
+    tiktok.person = PlatformProfile("open-1", "Ada Creates")
+    with pytest.raises(QuotaExceededError, match="connects 1 social account"):
+        _connect(session, services, free, tiktok)  # connecting it again needs the slot
+    assert _fresh(first.id).health == AccountHealth.DISCONNECTED
 
 
 # ---------------------------------------------------------------- refresh

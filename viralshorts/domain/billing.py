@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from viralshorts.domain import quotas, stripe_events
 from viralshorts.domain.plans import Plan, catalogue
@@ -25,7 +25,6 @@ from viralshorts.errors import (
 from viralshorts.integrations.ports import BillingGateway, BillingInvoice, Services
 from viralshorts.models import (
     AuditLog,
-    SocialAccount,
     Subscription,
     SubscriptionStatus,
     User,
@@ -85,9 +84,7 @@ def meters(session: Session, *, workspace_id: int) -> list[Meter]:
     """Every metered limit of the workspace's plan in the current period."""
     plan = quotas.plan_for(session, workspace_id=workspace_id)
     usage = quotas.usage_summary(session, workspace_id=workspace_id)
-    accounts = session.exec(
-        select(func.count()).where(SocialAccount.workspace_id == workspace_id)
-    ).one()
+    accounts = quotas.connected_account_count(session, workspace_id)
     seats = quotas.seats_taken(session, workspace_id)
     videos = usage.videos_used + usage.videos_reserved
     return [

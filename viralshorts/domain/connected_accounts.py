@@ -201,7 +201,8 @@ def finish_connect(
         code=code, redirect_uri=redirect_uri, code_verifier=str(flow["verifier"])
     )
     profile = client.profile(tokens)
-    if _existing(session, actor.workspace_id, platform, profile.external_id) is None:
+    existing = _existing(session, actor.workspace_id, platform, profile.external_id)
+    if existing is None or existing.health == AccountHealth.DISCONNECTED:
         _take_account_slot(session, client, tokens, actor.workspace_id)
     account = _upsert(session, services, actor=actor, client=client, tokens=tokens, profile=profile)
     session.commit()

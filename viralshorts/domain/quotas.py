@@ -24,6 +24,7 @@ from sqlmodel import Session, col, func, select
 from viralshorts.domain.plans import Plan, catalogue
 from viralshorts.errors import QuotaExceededError
 from viralshorts.models import (
+    AccountHealth,
     Invitation,
     Membership,
     SocialAccount,
@@ -42,6 +43,7 @@ __all__ = [
     "UsageSummary",
     "billing_period",
     "commit_reservation",
+    "connected_account_count",
     "current_period",
     "payer_user_id",
     "plan_for",
@@ -294,6 +296,17 @@ def lock_workspace(session: Session, workspace_id: int) -> None:
     )
 
 
+def connected_account_count(session: Session, workspace_id: int) -> int:
+    """Accounts holding one of the plan's slots: all but those a person disconnected (their
+    rows stay for the posts' history and take a slot again only when connected again)."""
+    return session.exec(
+        select(func.count()).where(
+            SocialAccount.workspace_id == workspace_id,
+            SocialAccount.health != AccountHealth.DISCONNECTED,
+        )
+    ).one()
+
+
 def require_account_slot(session: Session, workspace_id: int) -> None:
     """Refuse one more connected account beyond the plan's limit.
 
@@ -305,10 +318,7 @@ def require_account_slot(session: Session, workspace_id: int) -> None:
     """
     lock_workspace(session, workspace_id)
     plan = plan_for(session, workspace_id=workspace_id)
-    connected = session.exec(
-        select(func.count()).where(SocialAccount.workspace_id == workspace_id)
-    ).one()
-    if connected >= plan.connected_accounts:
+    if connected_account_count(session, workspace_id) >= plan.connected_accounts:
         text = (
             f"Your {plan.label} plan connects {plan.connected_accounts} social account"
             f"{'' if plan.connected_accounts == 1 else 's'} and all are connected. Disconnect "
