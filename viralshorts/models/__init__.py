@@ -25,6 +25,7 @@ from viralshorts.models.enums import (
     WorkspaceRole,
 )
 from viralshorts.models.notifications import Notification, NotificationPreference
+from viralshorts.models.overrides import QuotaOverride
 from viralshorts.models.social import Post, SocialAccount, VideoAnalytics
 from viralshorts.models.videos import MediaAsset, Video
 from viralshorts.models.workspaces import Invitation, Membership, Workspace
@@ -48,6 +49,7 @@ __all__ = [
     "Platform",
     "Post",
     "PostStatus",
+    "QuotaOverride",
     "RenderStep",
     "Role",
     "Schedule",

@@ -90,7 +90,7 @@ class AuditLog(SQLModel, table=True):
     workspace_id: int | None = Field(
         default=None, foreign_key="workspaces.id", ondelete="SET NULL", index=True
     )
-    action: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
     target_type: str = Field(default="", max_length=32)
     target_id: str = Field(default="", max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
