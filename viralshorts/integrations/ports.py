@@ -675,6 +675,80 @@ class BillingGateway(Protocol):
     def invoices(self, customer_id: str, *, limit: int = 12) -> list[BillingInvoice]: ...
 
 
+# ---------------------------------------------------------------- the queues the admin page reads
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many jobs of one queue wait, run, wait for a retry or a dependency, or failed."""
+
+    name: str
+    queued: int
+    started: int
+    scheduled: int
+    deferred: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class WorkerSummary:
+    """One registered worker and the job it runs now (``current_job_id`` "" when idle)."""
+
+    name: str
+    hostname: str
+    pid: int
+    state: str
+    queues: tuple[str, ...]
+    current_job_id: str
+    current_job_description: str
+    last_heartbeat: datetime | None
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """One job in a queue's dead-letter registry, as the queue holds it.
+
+    ``kind`` is ``render``, ``publish`` or ``other`` (from the job's function), ``subject_id``
+    the video or post it concerns (0 for other jobs).
+    """
+
+    job_id: str
+    queue: str
+    kind: str
+    subject_id: int
+    description: str
+    failed_at: datetime | None
+    exc_string: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class QueueAdmin(Protocol):
+    """What the admin page reads and removes in the job queues (RQ), without importing RQ.
+
+    Every method raises ServiceUnavailableError when the queue does not answer.
+    """
+
+    def queue_counts(self) -> list[QueueCounts]:
+        """Every known queue (the workers' and the app's), by name."""
+        ...
+
+    def workers(self) -> list[WorkerSummary]: ...
+
+    def failed_jobs(self, *, limit: int) -> list[FailedJob]:
+        """The newest failed jobs of every queue, newest first."""
+        ...
+
+    def failed_job(self, job_id: str) -> FailedJob | None:
+        """The job if it is in a queue's dead-letter registry now, else None."""
+        ...
+
+    def delete_failed(self, job_id: str) -> bool:
+        """Remove the job from its dead-letter registry and delete it; False if it was not there."""
+        ...
+
+
 # ---------------------------------------------------------------- the bundle the domain receives
 
 
@@ -703,3 +777,4 @@ class Services:
     billing: BillingGateway | None = None  # None: Stripe is not configured
     token_cipher: TokenCipher | None = None  # platform tokens at rest (issue 9)
     previews: FramePreviewer | None = None  # media library preview frames (issue 11)
+    queue_admin: QueueAdmin | None = None  # the admin page's queues and dead letters

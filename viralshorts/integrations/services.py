@@ -145,6 +145,7 @@ def build_services(settings: Settings | None = None) -> Services:
     from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
     from viralshorts.integrations.redis_sessions import RedisSessionCache
     from viralshorts.integrations.redis_tickets import RedisOneTimeStore
+    from viralshorts.integrations.rq_admin import RQQueueAdmin
     from viralshorts.integrations.rq_queue import RQJobQueue
 
     return Services(
@@ -167,6 +168,7 @@ def build_services(settings: Settings | None = None) -> Services:
         token_cipher=build_token_cipher(settings),
         billing=build_billing(settings),
         previews=build_previews(settings),
+        queue_admin=RQQueueAdmin(settings),
     )
 
 
