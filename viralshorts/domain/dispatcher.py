@@ -114,22 +114,28 @@ def recover_abandoned(session: Session, services: Services, *, now: datetime) ->
     for post in _abandoned(session, stale_before):
         if services.queue.is_alive(post.job_id):
             continue
-        if post.status == PostStatus.UPLOADING:
-            message = "The worker publishing this post stopped before it finished."
-            post_outcomes.attempt_failed(
-                services,
-                post_id=post.id or 0,
-                job_id=post.job_id,
-                message=message,
-                retryable=True,
-                now=now,
-                delay_seconds=0,
-            )
-        else:
-            _unclaim(session, post.id or 0, post.job_id)
+        release_dead_job(session, services, post, now=now)
         recovered.append(post.id or 0)
     session.expire_all()
     return recovered
+
+
+def release_dead_job(session: Session, services: Services, post: Post, *, now: datetime) -> None:
+    """Make an in-flight post whose job is dead due again (also the admin's retry of a failed
+    publish job); an interrupted upload counts one attempt and resumes from its checkpoint."""
+    if post.status == PostStatus.UPLOADING:
+        message = "The worker publishing this post stopped before it finished."
+        post_outcomes.attempt_failed(
+            services,
+            post_id=post.id or 0,
+            job_id=post.job_id,
+            message=message,
+            retryable=True,
+            now=now,
+            delay_seconds=0,
+        )
+    else:
+        _unclaim(session, post.id or 0, post.job_id)
 
 
 def dispatch_due(
