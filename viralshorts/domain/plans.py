@@ -26,6 +26,7 @@ _LIMITS = (
     "team_seats",
     "render_priority",
 )
+LIMIT_NAMES: tuple[str, ...] = _LIMITS  # what a site admin's quota override may replace
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,20 @@ workspace row, taken first in the transaction that adds the account or member.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from viralshorts.domain.plans import Plan, catalogue
+from viralshorts.domain.plans import LIMIT_NAMES, Plan, catalogue
 from viralshorts.errors import QuotaExceededError
 from viralshorts.models import (
     AccountHealth,
     Invitation,
     Membership,
+    QuotaOverride,
     SocialAccount,
     Subscription,
     SubscriptionStatus,
@@ -119,12 +120,23 @@ def _in_good_standing(sub: Subscription, now: datetime) -> bool:
 
 
 def plan_for(session: Session, *, workspace_id: int, now: datetime | None = None) -> Plan:
-    """The plan the workspace pays for; the free plan without a subscription in good standing."""
+    """The plan the workspace pays for (the free plan without a subscription in good
+    standing), with any limit a site admin overrode for this workspace put in."""
     plans = catalogue()
     sub = _subscription(session, workspace_id)
     if sub is None or not _in_good_standing(sub, now or utcnow()):
-        return plans.free
-    return plans.get(sub.plan)
+        return _with_overrides(session, workspace_id, plans.free)
+    return _with_overrides(session, workspace_id, plans.get(sub.plan))
+
+
+def _with_overrides(session: Session, workspace_id: int, plan: Plan) -> Plan:
+    rows = session.exec(
+        select(QuotaOverride.limit_name, QuotaOverride.value).where(
+            QuotaOverride.workspace_id == workspace_id
+        )
+    ).all()
+    limits = {name: value for name, value in rows if name in LIMIT_NAMES}
+    return replace(plan, **limits) if limits else plan
 
 
 def billing_period(
