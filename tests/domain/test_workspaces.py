@@ -31,6 +31,7 @@ EXPECTED: dict[Action, set[WorkspaceRole]] = {
     Action.MANAGE_VIDEOS: {OWN, ADM, EDI},
     Action.MANAGE_MEDIA: {OWN, ADM, EDI},
     Action.MANAGE_POSTS: {OWN, ADM, EDI},
+    Action.APPROVE_POSTS: {OWN, ADM},
     Action.MANAGE_ACCOUNTS: {OWN, ADM},
     Action.MANAGE_MEMBERS: {OWN, ADM},
     Action.MANAGE_SETTINGS: {OWN, ADM},

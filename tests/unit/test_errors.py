@@ -47,6 +47,9 @@ def test_an_error_reports_its_default_code(cls: type[ViralShortsError]) -> None:
         error = cls({"email": "Enter an email."})
     elif cls is RateLimitedError:
         error = cls(5)
+    elif cls is errors.PlatformRateLimitedError:
+        error = cls("Something a person reads.", retry_after_seconds=30)
+        assert error.retry_after_seconds == 30
     else:
         error = cls("Something a person reads.")
     assert error.code == cls.default_code

@@ -179,6 +179,7 @@ def test_formatting_sizes_and_durations() -> None:
         "name": "song.mp3",
         "duration": "1:01",
         "size": "2.0 KB",
+        "preview": "",
     }
 
 
