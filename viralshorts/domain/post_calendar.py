@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from viralshorts.domain import posts
+from viralshorts.domain import posts, quotas
 from viralshorts.domain.post_limits import limits_for
 from viralshorts.domain.post_times import local_text, workspace_of, zone
 from viralshorts.domain.posts import PostRequest
 from viralshorts.domain.workspaces import Action, Actor, can, require
-from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.errors import NotFoundError, ValidationError, ViralShortsError
 from viralshorts.integrations.ports import Services
 from viralshorts.models import (
     AccountHealth,
@@ -31,6 +31,7 @@ from viralshorts.models import (
 
 NOT_POSTED = (PostStatus.CANCELED, PostStatus.REJECTED, PostStatus.FAILED)
 MAX_FILL = 14
+FILL_DAYS = 7  # auto-fill plans a week ahead
 TIKTOK_FILL_PRIVACY = "SELF_ONLY"  # TikTok wants the creator to choose; only-me is always offered
 
 
@@ -133,6 +134,7 @@ class PlannedPost:
     account_name: str
     platform: str
     when_local: str
+    sandbox: bool = False
 
 
 def _schedule(session: Session, actor: Actor, campaign_id: int) -> Schedule:
@@ -147,17 +149,20 @@ def _schedule(session: Session, actor: Actor, campaign_id: int) -> Schedule:
     return schedule
 
 
-def next_slots(schedule: Schedule, workspace_tz: str, count: int, after: datetime) -> list[str]:
-    """The schedule's next ``count`` local times (in the workspace's timezone) after ``after``."""
+def slots_between(
+    schedule: Schedule, workspace_tz: str, start: datetime, end: datetime, limit: int
+) -> list[str]:
+    """The schedule's local posting times in ``(start, end)``, at most ``limit``, written in
+    the workspace's timezone (the schedule's own timezone decides the wall-clock times)."""
     tz = zone(schedule.timezone or workspace_tz)
-    day = after.astimezone(tz).date()
+    day, last_day = start.astimezone(tz).date(), end.astimezone(tz).date()
     slots: list[str] = []
-    while len(slots) < count and day < after.date() + timedelta(days=400):
+    while day <= last_day and len(slots) < limit:
         if day.weekday() in schedule.days:
             for hhmm in sorted(schedule.times):
                 hours, minutes = (int(part) for part in hhmm.split(":"))
                 moment = datetime.combine(day, time(hours, minutes), tzinfo=tz)
-                if moment > after and len(slots) < count:
+                if start < moment < end and len(slots) < limit:
                     slots.append(local_text(moment, workspace_tz))
         day += timedelta(days=1)
     return slots
@@ -197,18 +202,25 @@ def _accounts_for(session: Session, actor: Actor, platforms: list[str]) -> list[
 
 
 def fill_preview(
-    session: Session, *, actor: Actor, campaign_id: int, count: int = 7
+    session: Session,
+    *,
+    actor: Actor,
+    campaign_id: int,
+    days: int = FILL_DAYS,
+    now: datetime | None = None,
 ) -> list[PlannedPost]:
-    """What auto-fill would plan: the campaign's ready, unposted videos, oldest first, in the
-    schedule's next slots, each to the first healthy account of each scheduled platform."""
+    """What auto-fill would plan: the schedule's posting times over the next ``days`` days
+    (at most ``MAX_FILL``), each given the campaign's next ready, unposted video (oldest
+    first) for the first healthy account of each of the schedule's platforms."""
     require(actor, Action.MANAGE_POSTS)
     schedule = _schedule(session, actor, campaign_id)
     tz = workspace_of(session, actor).timezone
-    videos = _unposted_videos(session, actor, campaign_id)[: min(count, MAX_FILL)]
     accounts = _accounts_for(session, actor, schedule.platforms)
     if not accounts:
         raise ValidationError({"schedule": "Connect an account for the schedule's platforms."})
-    slots = next_slots(schedule, tz, len(videos), utcnow())
+    start = now or utcnow()
+    slots = slots_between(schedule, tz, start, start + timedelta(days=days), MAX_FILL)
+    videos = _unposted_videos(session, actor, campaign_id)[: len(slots)]
     return [
         PlannedPost(
             video_id=v.id or 0,
@@ -217,6 +229,7 @@ def fill_preview(
             account_name=a.display_name,
             platform=a.platform,
             when_local=slot,
+            sandbox=a.sandbox,
         )
         for v, slot in zip(videos, slots, strict=False)
         for a in accounts
@@ -230,31 +243,65 @@ def _fill_fields(video: Video, item: PlannedPost) -> dict[str, object]:
     return fields
 
 
+def _require_post_quota(session: Session, actor: Actor, needed: int) -> None:
+    """Refuse the whole fill up front when the plan cannot take every one of its posts."""
+    usage = quotas.usage_summary(session, workspace_id=actor.workspace_id)
+    left = max(usage.plan.scheduled_posts - usage.posts, 0)
+    if needed > left:
+        raise ValidationError(
+            {
+                "schedule": f"These are {needed} posts and your {usage.plan.label} plan has "
+                f"{left} scheduled post(s) left this billing period. Fill fewer or upgrade."
+            }
+        )
+
+
+def _refusal_text(exc: ViralShortsError) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.field_errors.values())
+    return exc.message
+
+
 def confirm_fill(
     session: Session, services: Services, *, actor: Actor, planned: list[PlannedPost]
 ) -> int:
     """Schedule what ``fill_preview`` showed (each video with its own default fields).
 
     Returns:
-        How many posts were made. Raises what ``posts.publish_video`` raises (the first refusal).
+        How many posts were made.
+
+    Raises:
+        ValidationError: the plan has fewer scheduled posts left than the fill needs (nothing
+            is scheduled), or a slot was refused after earlier ones were scheduled (the message
+            says how many). Otherwise what ``posts.publish_video`` raises.
     """
+    require(actor, Action.MANAGE_POSTS)
+    _require_post_quota(session, actor, len(planned))
     made = 0
     by_slot: dict[tuple[int, str], list[PlannedPost]] = {}
     for item in planned:
         by_slot.setdefault((item.video_id, item.when_local), []).append(item)
-    for (video_id, when_local), items in by_slot.items():
-        video = session.get(Video, video_id)
-        if video is None or video.workspace_id != actor.workspace_id:
-            raise NotFoundError("Video not found.", code="video_not_found")
-        requests = [PostRequest(item.account_id, _fill_fields(video, item)) for item in items]
-        made += len(
-            posts.publish_video(
-                session,
-                services,
-                actor=actor,
-                video_id=video_id,
-                requests=requests,
-                when_local=when_local,
-            )
-        )
+    for items in by_slot.values():
+        try:
+            made += _schedule_slot(session, services, actor=actor, items=items)
+        except ViralShortsError as exc:
+            if not made:
+                raise
+            text = f"Scheduled {made} post(s), then stopped: {_refusal_text(exc)}"
+            raise ValidationError({"schedule": text}) from exc
     return made
+
+
+def _schedule_slot(
+    session: Session, services: Services, *, actor: Actor, items: list[PlannedPost]
+) -> int:
+    """One slot: its video to each planned account at the slot's time."""
+    video_id, when_local = items[0].video_id, items[0].when_local
+    video = session.get(Video, video_id)
+    if video is None or video.workspace_id != actor.workspace_id:
+        raise NotFoundError("Video not found.", code="video_not_found")
+    requests = [PostRequest(item.account_id, _fill_fields(video, item)) for item in items]
+    made = posts.publish_video(
+        session, services, actor=actor, video_id=video_id, requests=requests, when_local=when_local
+    )
+    return len(made)

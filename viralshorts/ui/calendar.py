@@ -1,5 +1,5 @@
 """/app/calendar: the workspace's posts by week or month in its timezone, or as a list; move,
-cancel, approve or reject a post; fill a campaign's next schedule slots with its ready videos."""
+cancel, approve or reject a post; fill a week of a campaign's schedule with its ready videos."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from viralshorts.domain.workspaces import Action, Actor, can
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import utcnow
+from viralshorts.ui.accounts import sandbox_badge
 from viralshorts.ui.guards import BAD_REQUEST, record_id, session_actor, text
 from viralshorts.ui.layout import app_shell, card, error_callout
 from viralshorts.ui.publish_panel import PostRow, post_badge, post_row
@@ -42,6 +43,7 @@ class Planned(TypedDict):
     account_name: str
     platform: str
     when_local: str
+    sandbox: bool
 
 
 def first_day(view: str, anchor: date) -> tuple[date, int]:
@@ -296,6 +298,7 @@ def _post_chip(row: rx.Var[PostRow]) -> rx.Component:
             aria_label=row["video_title"].to(str) + " on " + row["platform_label"].to(str),
         ),
         post_badge(row),
+        sandbox_badge(row["sandbox"]),
         rx.cond(
             row["url"] != "",
             rx.el.elements.a("Live video", href=row["url"], target="_blank", rel="noopener"),
@@ -382,7 +385,7 @@ def _selected() -> rx.Component:
             ),
             wrap="wrap",
         ),
-        rx.cond(row["sandbox"], rx.badge("sandbox", color_scheme="orange", variant="soft")),
+        sandbox_badge(row["sandbox"]),
         rx.cond(
             row["url"] != "",
             rx.el.elements.a(
@@ -422,13 +425,18 @@ def _selected() -> rx.Component:
 
 
 def _planned(item: rx.Var[Planned]) -> rx.Component:
-    return rx.text(
-        item["when_local"].to(str).replace("T", " "),
-        " · ",
-        item["video_title"],
-        " → ",
-        item["account_name"],
-        size="2",
+    return rx.hstack(
+        rx.text(
+            item["when_local"].to(str).replace("T", " "),
+            " · ",
+            item["video_title"],
+            " → ",
+            item["account_name"],
+            size="2",
+        ),
+        sandbox_badge(item["sandbox"]),
+        align="center",
+        data_testid="calendar-planned",
     )
 
 
@@ -436,8 +444,8 @@ def _fill() -> rx.Component:
     return card(
         rx.heading("Fill a campaign's schedule", size="3", as_="h3"),
         rx.text(
-            "Its ready videos that are not posted yet go into the schedule's next posting "
-            "times, oldest first (TikTok posts start as only-me).",
+            "Its ready videos that are not posted yet go into the schedule's posting times "
+            "over the next 7 days, oldest first (TikTok posts start as only-me).",
             size="2",
         ),
         rx.hstack(
