@@ -30,13 +30,15 @@ from viralshorts.ui.workspace_switcher import WorkspaceSwitcherState
 FORGED_IDS = ("²", "x", "1.5", 2**40, -3, 0, True, None, [1], {"id": 1})
 
 
-def _posted(session: Session, user_id: int, title: str, views: int) -> int:
+def _posted(
+    session: Session, user_id: int, title: str, views: int, *, sandbox: bool = False
+) -> int:
     """A published post of a new video in the user's workspace with today's numbers."""
     workspace_id = personal_workspace_id(session, user_id)
     campaign = new_campaign(session, user_id, name=f"{title} campaign")
     account = SocialAccount(
         workspace_id=workspace_id, user_id=user_id, platform=Platform.INSTAGRAM,
-        external_id=secrets.token_hex(4), display_name="reels",
+        external_id=secrets.token_hex(4), display_name="reels", sandbox=sandbox,
     )  # fmt: skip
     video = Video(
         workspace_id=workspace_id, user_id=user_id, campaign_id=campaign.id, topic=title,
@@ -81,6 +83,19 @@ async def test_a_viewer_reads_the_workspaces_numbers_and_a_video_panel(session, 
         state = await tab.state(AnalyticsState)
         assert state.panel_open and state.panel_title == "Owls"
         assert state.panel_posts[0]["url"] == "https://instagram.example/reel/1/"
+
+
+async def test_the_video_panel_labels_a_sandbox_accounts_posts(session, use_redis) -> None:
+    owner_id, cookie = signed_in_cookie(session, "owner@example.com")
+    real = _posted(session, owner_id, "Owls", 120)
+    fake = _posted(session, owner_id, "Bats", 80, sandbox=True)
+    async with open_tab(cookie) as tab:
+        await tab.send(AnalyticsState, "load", ROUTE)
+        for video_id, sandbox in ((real, False), (fake, True)):
+            await tab.send(AnalyticsState, "open_video", ROUTE, video_id=video_id)
+            [row] = (await tab.state(AnalyticsState)).panel_posts
+            assert (row["account"], row["sandbox"]) == ("reels", sandbox)
+    assert '"aria-label":"sandbox account"' in str(analytics_page())  # the row's badge
 
 
 async def test_another_workspaces_numbers_and_videos_stay_hidden(session, use_redis) -> None:

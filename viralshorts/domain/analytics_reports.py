@@ -75,6 +75,7 @@ class PostLine:
     account: str
     url: str
     lifetime: Totals  # as of the range's last day
+    sandbox: bool = False  # the account talks to a local fake (the UI's "sandbox" badge)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class _Post:
     platform: str
     account: str
     url: str
+    sandbox: bool = False
 
 
 def parse_range(start: str, end: str, *, today: date) -> DateRange:
@@ -153,6 +155,7 @@ def _posts(session: Session, actor: Actor, video_id: int | None = None) -> dict[
         found[post.id or 0] = _Post(
             post.id or 0, video.id or 0, video.title or video.topic, campaign.id or 0,
             campaign.name, str(account.platform), account.display_name, post.external_url,
+            account.sandbox,
         )  # fmt: skip
     return found
 
@@ -278,11 +281,15 @@ def video_panel(
     values = {p: _daily_values(r, days) for p, r in _snapshots(session, posts, date_range).items()}
     series, _platforms = _views_by_day(posts, values, date_range)
     lines = [
-        PostLine(p.post_id, p.platform, p.account, p.url, values.get(p.post_id, [Totals()])[-1])
+        PostLine(p.post_id, p.platform, p.account, p.url, _latest(values, p.post_id), p.sandbox)
         for p in posts.values()
     ]
     gained = sum(_gained(values).values(), Totals())
     return VideoPanel(video_id, video.title or video.topic, gained, series, lines)
+
+
+def _latest(values: dict[int, list[Totals]], post_id: int) -> Totals:
+    return values.get(post_id, [Totals()])[-1]
 
 
 def workspace_totals(session: Session, *, actor: Actor) -> Totals:

@@ -28,6 +28,7 @@ from viralshorts.domain.analytics_reports import (
 from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import NotFoundError, ValidationError
 from viralshorts.ui import guards
+from viralshorts.ui.accounts import sandbox_badge
 from viralshorts.ui.layout import app_shell, card, empty_state
 from viralshorts.web.analytics_export import EXPORT_PATH
 
@@ -64,6 +65,7 @@ class CampaignRow(TypedDict):
 class PostRow(TypedDict):
     platform: str
     account: str
+    sandbox: bool
     url: str
     views: int
     likes: int
@@ -203,7 +205,7 @@ class AnalyticsState(rx.State):
         self.panel_posts = [
             PostRow(
                 platform=PLATFORM_LABELS.get(p.platform, p.platform), account=p.account,
-                url=p.url, views=p.lifetime.views, likes=p.lifetime.likes,
+                sandbox=p.sandbox, url=p.url, views=p.lifetime.views, likes=p.lifetime.likes,
                 comments=p.lifetime.comments, shares=p.lifetime.shares, saves=p.lifetime.saves,
             )
             for p in panel.posts
@@ -358,7 +360,7 @@ def _post_row(row: rx.Var[PostRow]) -> rx.Component:
     )
     return rx.table.row(
         rx.table.cell(row["platform"]),
-        rx.table.cell(row["account"]),
+        rx.table.cell(rx.hstack(rx.text(row["account"]), sandbox_badge(row["sandbox"]))),
         rx.table.cell(link),
         *_number_cells(row, ("views", "likes", "comments", "shares", "saves")),
     )
