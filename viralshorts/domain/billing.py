@@ -264,15 +264,29 @@ def assign_plan(
 
 
 def list_webhook_events(
-    session: Session, *, actor_user_id: int, outcome: str = "", limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    actor_user_id: int,
+    outcome: str = "",
+    event_type: str = "",
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[WebhookEvent]:
-    """The webhook log, newest first, optionally of one outcome (site admins)."""
+    """The webhook log, newest first, optionally of one outcome and one type (site admins)."""
     _require_site_admin(session, actor_user_id)
     query = select(WebhookEvent)
     if outcome:
         query = query.where(WebhookEvent.outcome == WebhookOutcome(outcome))
+    if event_type:
+        query = query.where(WebhookEvent.type == event_type)
     query = query.order_by(col(WebhookEvent.received_at).desc(), col(WebhookEvent.id).desc())
     return list(session.exec(query.offset(offset).limit(min(limit, 200))).all())
+
+
+def webhook_event_types(session: Session, *, actor_user_id: int) -> list[str]:
+    """Every event type the log holds, for the admin's filter (site admins)."""
+    _require_site_admin(session, actor_user_id)
+    return sorted(session.exec(select(WebhookEvent.type).distinct()).all())
 
 
 def replay_webhook_event(
