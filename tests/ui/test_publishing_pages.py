@@ -27,9 +27,9 @@ from viralshorts.models import (
     utcnow,
 )
 from viralshorts.settings import get_settings
-from viralshorts.ui.calendar import CalendarState
+from viralshorts.ui.calendar import CalendarState, calendar_page
 from viralshorts.ui.guards import BAD_REQUEST
-from viralshorts.ui.publish_panel import PublishState
+from viralshorts.ui.publish_panel import PublishState, publish_panel
 from viralshorts.ui.publishing_settings import PublishingSettingsState
 
 FORGED = ("²", "x", "1.5", 2**40, -3, True, None, [1], {"id": 1})
@@ -201,6 +201,41 @@ async def test_auto_fill_previews_the_schedules_next_slots_then_schedules_them(s
         assert (await tab.state(CalendarState)).preview == []  # now posted
     [post] = session.exec(select(Post)).all()
     assert local_text(post.scheduled_at, "UTC") == planned["when_local"]
+
+
+async def test_a_sandbox_account_is_labelled_wherever_the_pages_name_it(session, owner):
+    account = owner["account"]
+    account.sandbox = True  # connected in ./dev run --sandbox, to the local fake
+    session.add(account)
+    campaign = session.get(Campaign, owner["video"].campaign_id)
+    session.add(
+        Schedule(
+            campaign_id=campaign.id,
+            days=[0, 1, 2, 3, 4, 5, 6],
+            times=["09:00"],
+            timezone="UTC",
+            platforms=["youtube"],
+        )
+    )
+    session.commit()
+    path = f"/app/videos/{owner['video'].id}"
+    async with open_tab(owner["cookie"]) as tab:
+        await tab.send(CalendarState, "load_page", "/app/calendar")
+        await tab.send(CalendarState, "set_fill_campaign", "/app/calendar", value=str(campaign.id))
+        await tab.send(CalendarState, "preview_fill", "/app/calendar")
+        assert [p["sandbox"] for p in (await tab.state(CalendarState)).preview] == [True]
+        await tab.send(CalendarState, "confirm_fill", "/app/calendar")
+        await tab.send(CalendarState, "set_view", "/app/calendar", view="list")  # any weekday
+        [row] = (await tab.state(CalendarState)).rows
+        assert row["sandbox"] is True
+        await tab.send(PublishState, "load", path)
+        panel = await tab.state(PublishState)
+        assert [a["sandbox"] for a in panel.accounts] == [True]
+        assert [p["sandbox"] for p in panel.posts] == [True]
+    badge = '"aria-label":"sandbox account"'
+    # the calendar's chips (week/month grid and list), the selected post and the fill preview
+    assert str(calendar_page()).count(badge) == 4
+    assert str(publish_panel()).count(badge) == 2  # the account picker and the posts list
 
 
 async def test_publishing_settings_are_saved_by_owners_only(session, owner):

@@ -19,6 +19,7 @@ from viralshorts.domain.workspaces import Action, Actor, can
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Platform, Video
+from viralshorts.ui.accounts import sandbox_badge
 from viralshorts.ui.guards import BAD_REQUEST, record_id, session_actor, text
 from viralshorts.ui.layout import card, error_callout
 
@@ -349,7 +350,7 @@ def _account_choice(account: rx.Var[AccountRow]) -> rx.Component:
             on_change=lambda checked: PublishState.choose(account["id"], checked),
         ),
         rx.el.label(account["label"], " · ", account["name"], html_for=control_id),
-        rx.cond(account["sandbox"], rx.badge("sandbox", color_scheme="orange", variant="soft")),
+        sandbox_badge(account["sandbox"]),
         rx.cond(account["note"] != "", rx.text(account["note"], size="1", color_scheme="amber")),
         align="center",
         wrap="wrap",
@@ -493,6 +494,7 @@ def _post_line(row: rx.Var[PostRow]) -> rx.Component:
         rx.text(
             row["platform_label"], " · ", row["account_name"], " · ", row["when_text"], size="2"
         ),
+        sandbox_badge(row["sandbox"]),
         rx.cond(
             row["url"] != "",
             rx.el.elements.a(
