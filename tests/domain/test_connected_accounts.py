@@ -349,7 +349,7 @@ def test_a_refused_refresh_marks_only_that_account_and_tells_the_workspace(
         (owner.user_id, "account_needs_reconnect", "/app/accounts"),
         (viewer.user_id, "account_needs_reconnect", "/app/accounts"),
     ]
-    assert "Ada Creates" in notes[0].title
+    assert notes[0].title == "Reconnect the TikTok account Ada Creates (sandbox)"
     assert sorted(m.to for m in mailer.sent) == ["olga@example.com", "vic@example.com"]
     with pytest.raises(PlatformAuthError):
         ca.tokens_for(session, services, _fresh(broken.id))

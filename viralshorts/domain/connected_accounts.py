@@ -429,6 +429,7 @@ def mark_needs_reconnect(
     if changed:
         label = PLATFORM_LABELS.get(account.platform, account.platform)
         name = account.display_name or account.external_id
+        name += " (sandbox)" if account.sandbox else ""
         notify(
             session,
             services,
