@@ -1,26 +1,41 @@
-"""What a visitor reads is true today: nothing promises publishing, analytics or plans."""
+"""What a visitor reads is true today: what is built is described, nothing says it is not, and
+what depends on the site's setup says so."""
 
 from __future__ import annotations
 
 import re
 
+from viralshorts.settings import PROJECT_ROOT
 from viralshorts.ui import landing, layout
 
-PROMISES = re.compile(r"publish|analytic|upgrade|\bplans?\b|schedul|automatic", re.IGNORECASE)
+NOT_BUILT = re.compile(r"not built|not yet|coming soon|later\b", re.IGNORECASE)
 
 
-def test_the_landing_page_describes_only_what_works() -> None:
-    sentences = [landing.HEADLINE, landing.PITCH]
-    sentences += [f"{title}. {text}" for _, title, text in landing.FEATURES]
-    promised = [s for s in sentences if PROMISES.search(s)]
-    assert promised == []
+def _sentences() -> list[str]:
+    sentences = [landing.HEADLINE, landing.PITCH, landing.SETUP_NOTE]
+    return sentences + [f"{title}. {text}" for _, title, text in landing.FEATURES]
 
 
-def test_the_landing_page_says_what_is_not_built_yet() -> None:
+def test_the_landing_page_describes_publishing_the_calendar_and_analytics() -> None:
+    titles = [title for _, title, _ in landing.FEATURES]
+    assert "Publish now or on a schedule" in titles
+    assert "A calendar of every post" in titles
+    assert "Numbers back from each platform" in titles
     page = str(landing.landing_page())
-    assert landing.NOT_YET in page
-    for missing in ("publishing", "analytics"):
-        assert missing in landing.NOT_YET
+    assert all(text in page for _, _, text in landing.FEATURES)
+    assert landing.SETUP_NOTE in page
+
+
+def test_nothing_on_the_landing_page_or_in_the_readme_says_a_built_part_is_missing() -> None:
+    assert [s for s in _sentences() if NOT_BUILT.search(s)] == []
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert not re.search(r"not built", readme, re.IGNORECASE)
+
+
+def test_what_depends_on_the_sites_setup_says_so() -> None:
+    assert "depends on how this site is set up" in landing.SETUP_NOTE
+    [scripts] = [text for _, title, text in landing.FEATURES if title == "AI-written scripts"]
+    assert "where the site has one turned on" in scripts
 
 
 def test_the_navigation_marks_unbuilt_sections() -> None:

@@ -1,7 +1,8 @@
 """The public landing page: what the product does today, and the way in.
 
 Every sentence here must be true of the product as it is: no feature is described before it
-works (``tests/ui/test_landing_copy.py`` holds the line for publishing and analytics).
+works, and what depends on the site's own setup (platform apps, Stripe, an AI model) says so
+(``tests/ui/test_landing_copy.py``).
 """
 
 from __future__ import annotations
@@ -46,16 +47,35 @@ FEATURES: list[tuple[str, str, str]] = [
         "Watch the video in your browser, edit its script and render it again, and download "
         "the MP4, its thumbnail and its captions (.srt).",
     ),
+    (
+        "send",
+        "Publish now or on a schedule",
+        "Connect YouTube channels, TikTok and Instagram accounts and post a finished video to "
+        "several of them at once, now or at a time in your timezone. Checks before posting say "
+        "what a platform would refuse, and editors' posts can wait for an admin's approval.",
+    ),
+    (
+        "calendar_days",
+        "A calendar of every post",
+        "See posts by week, month or as a list, move or cancel them, and fill a week of a "
+        "campaign's posting times with its ready videos after a preview.",
+    ),
+    (
+        "chart_line",
+        "Numbers back from each platform",
+        "Views, likes, comments, shares and saves come back from the platforms on a schedule: "
+        "views per day by platform, top videos and campaigns, and a CSV export.",
+    ),
 ]
-HEADLINE = "Make the videos for your faceless short-video channels"
+HEADLINE = "Make and publish the videos for your faceless short-video channels"
 PITCH = (
     "ViralShortsOps writes the script, voices it, captions it word by word and renders a "
-    "vertical video you can preview, edit and download, ready to post as a YouTube Short, a "
-    "TikTok or an Instagram Reel."
+    "vertical video, then posts it as a YouTube Short, a TikTok or an Instagram Reel, now or "
+    "on a schedule, and brings its numbers back."
 )
-NOT_YET = (
-    "Not built yet: publishing to YouTube, TikTok and Instagram, and analytics. "
-    "Today you download your videos and post them yourself."
+SETUP_NOTE = (
+    "Which platforms you can connect, and whether paid plans are offered, depends on how this "
+    "site is set up; the app says what is not configured where it matters."
 )
 
 
@@ -135,7 +155,7 @@ def landing_page() -> rx.Component:
                 padding_bottom="2rem",
             ),
             rx.text(
-                NOT_YET,
+                SETUP_NOTE,
                 color_scheme="gray",
                 size="2",
                 text_align="center",
