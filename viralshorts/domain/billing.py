@@ -289,6 +289,19 @@ def webhook_event_types(session: Session, *, actor_user_id: int) -> list[str]:
     return sorted(session.exec(select(WebhookEvent.type).distinct()).all())
 
 
+def webhook_event(session: Session, *, actor_user_id: int, webhook_event_id: int) -> WebhookEvent:
+    """One stored event, payload and outcome message included (site admins).
+
+    Raises:
+        PermissionDeniedError: not a site admin. NotFoundError: no such event.
+    """
+    _require_site_admin(session, actor_user_id)
+    row = session.get(WebhookEvent, webhook_event_id)
+    if row is None:
+        raise NotFoundError("Webhook event not found.")
+    return row
+
+
 def replay_webhook_event(
     session: Session, services: Services, *, actor_user_id: int, webhook_event_id: int
 ) -> stripe_events.WebhookReceipt:

@@ -10,6 +10,8 @@ from viralshorts.ui import (
     account_pages,
     accounts,
     admin,
+    admin_jobs,
+    admin_webhooks,
     analytics,
     auth_pages,
     billing,
@@ -139,6 +141,18 @@ def register(app: rx.App) -> None:
         route="/app/admin",
         title=_title("Admin"),
         on_load=[AuthState.require_admin, admin.AdminState.load],
+    )
+    app.add_page(
+        admin_jobs.admin_jobs_page,
+        route=admin_jobs.ROUTE,
+        title=_title("Admin · Queues"),
+        on_load=[AuthState.require_admin, admin_jobs.AdminJobsState.load],
+    )
+    app.add_page(
+        admin_webhooks.admin_webhooks_page,
+        route=admin_webhooks.ROUTE,
+        title=_title("Admin · Webhooks"),
+        on_load=[AuthState.require_admin, admin_webhooks.AdminWebhooksState.load],
     )
     app.add_page(
         videos.videos_page,
