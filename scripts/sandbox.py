@@ -3,9 +3,11 @@
     python scripts/sandbox.py -- python scripts/supervise.py --web ... --worker ...
 
 Starts every platform fake there is (tests/fakes: YouTube on 8601, TikTok on 8602, Instagram on
-8603, all on 127.0.0.1) in this process, then runs the command with the environment pointing
-the app at them (client ids, every base URL, PLATFORM_SANDBOX=true), so the web app and the
-worker it starts both talk to the fakes. Accounts connected this way are labelled "sandbox".
+8603, all on 127.0.0.1) and the fake Stripe (8604, its signed webhooks going to the web app on
+``PORT``, default 3000) in this process, then runs the command with the environment pointing
+the app at them (client ids, every base URL, STRIPE_*, PLATFORM_SANDBOX=true), so the web app
+and the worker it starts both talk to the fakes. Accounts connected this way are labelled
+"sandbox"; "Sign in with Google" signs in the YouTube fake's sandbox person.
 When the command ends (Ctrl-C reaches it as well), the fakes stop. Only the standard library
 and the fakes are used.
 """
@@ -35,9 +37,11 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from tests.fakes.sandbox import running_sandbox
 
-    with running_sandbox(fixed_ports=True) as sandbox:
+    webhook = f"http://127.0.0.1:{os.environ.get('PORT') or 3000}/api/webhooks/stripe"
+    with running_sandbox(fixed_ports=True, stripe_webhook_url=webhook) as sandbox:
         for platform, fake in sandbox.fakes.items():
             _log(f"sandbox: fake {platform} on {fake.base_url}")
+        _log("sandbox: pay at the fake Stripe's checkout page; no card is asked for")
         child = subprocess.Popen(command, env={**os.environ, **sandbox.env})
 
         def forward(signum: int, _frame: FrameType | None) -> None:

@@ -13,6 +13,9 @@ PROTOCOLS.md section 1, over real HTTP on 127.0.0.1 (one server, every host's pa
   ``Content-Range: bytes a-b/N`` (contiguous, 256 KiB multiples but the last) → 308 + Range,
   or 200 + the video resource; ``bytes */N`` asks the state.
 - ``GET /shorts/<id>`` and ``/watch?v=<id>``: a small page per published video.
+- Google sign-in as well (one Google client serves both, as in production): the consent page
+  also takes ``openid email profile``, and ``GET /v1/userinfo`` answers the sandbox person
+  (``state.person``, a verified email) for a token granted ``email``.
 - ``daily_uploads`` (0 = no limit) caps upload sessions, then 403 ``quotaExceeded``.
 
 ``rotate_refresh_tokens`` makes a refresh answer with a new refresh token.
@@ -49,6 +52,16 @@ READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"
 QUANTUM = 256 * 1024
 UPLOAD_PATHS = ("/upload/youtube/v3/videos", "/resumable/upload/youtube/v3/videos")
 QUOTA_MESSAGE = "The request cannot be completed because you have exceeded your quota."
+SIGN_IN_SCOPES = {"openid", "email"}
+
+
+@dataclass
+class Person:
+    """Who signs in with Google in the sandbox (OpenID Connect userinfo)."""
+
+    sub: str = "100000000000000000001"
+    email: str = "sandbox.creator@example.com"
+    name: str = "Sandbox Creator"
 
 
 @dataclass
@@ -97,6 +110,7 @@ class YouTubeState:
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
     channel: Channel = field(default_factory=Channel)
+    person: Person = field(default_factory=Person)
     access_token_seconds: int = 3599
     views_per_second: float = 2.0
     rotate_refresh_tokens: bool = False  # a refresh answers with a new refresh token
@@ -244,6 +258,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._consent_page(query)
         elif url.path == "/o/oauth2/v2/auth/decide":
             self._decide(query)
+        elif url.path == "/v1/userinfo":
+            self._userinfo()
         elif url.path == "/youtube/v3/channels":
             self._channels(query)
         elif url.path == "/youtube/v3/videos":
@@ -287,8 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
             return "redirect_uri_mismatch"
         if query.get("response_type") != "code":
             return "unsupported_response_type"
-        if not {UPLOAD_SCOPE, READONLY_SCOPE} <= scopes:
-            return "invalid_scope: youtube.upload and youtube.readonly are required here."
+        if not (scopes >= {UPLOAD_SCOPE, READONLY_SCOPE} or scopes >= SIGN_IN_SCOPES):
+            return "invalid_scope: youtube.upload and youtube.readonly (or openid email) needed."
         if query.get("code_challenge") and query.get("code_challenge_method") != "S256":
             return "invalid_request: code_challenge_method must be S256."
         return ""
@@ -307,15 +323,31 @@ class _Handler(BaseHTTPRequestHandler):
         deny = html.escape(f"/o/oauth2/v2/auth/decide?{urlencode({**query, 'allow': 'no'})}")
         page = (
             "<!doctype html><html><head><title>Sign in - Google Accounts (sandbox)</title></head>"
-            f"<body><h1>YouTube sandbox</h1><p>Allow access to the channel "
-            f"<strong>{html.escape(self.state.channel.title)}</strong>: upload videos and "
-            "read their statistics?</p>"
+            f"<body><h1>YouTube sandbox</h1><p>{self._asked_for(query)}</p>"
             f'<form method="get" action="/o/oauth2/v2/auth/decide">{hidden}'
             '<input type="hidden" name="allow" value="yes">'
             '<button type="submit">Allow</button></form>'
             f'<p><a href="{deny}">Deny</a></p></body></html>'
         )
         self._html(200, page)
+
+    def _asked_for(self, query: dict[str, str]) -> str:
+        if UPLOAD_SCOPE in query.get("scope", "").split():
+            channel = html.escape(self.state.channel.title)
+            return (
+                f"Allow access to the channel <strong>{channel}</strong>: upload videos and "
+                "read their statistics?"
+            )
+        email = html.escape(self.state.person.email)
+        return f"Sign in as <strong>{email}</strong> and share your name and email address?"
+
+    def _userinfo(self) -> None:
+        grant = self._authorized("email")
+        if grant is None:
+            return
+        person = self.state.person
+        body = {"sub": person.sub, "email": person.email, "email_verified": True}
+        self._json(200, {**body, "name": person.name})
 
     def _decide(self, query: dict[str, str]) -> None:
         problem = self._consent_problem(query)
@@ -639,6 +671,7 @@ def settings_overrides(
         "google_auth_base": base_url,
         "google_token_url": f"{base_url}/token",
         "google_revoke_url": f"{base_url}/revoke",
+        "google_userinfo_url": f"{base_url}/v1/userinfo",
         "youtube_api_base": base_url,
         "youtube_upload_base": base_url,
         "youtube_watch_base": base_url,
