@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlmodel import Session, select
 
@@ -11,8 +13,19 @@ from viralshorts.domain.campaigns import CampaignInput
 from viralshorts.domain.dashboard import list_users, overview_counts
 from viralshorts.domain.workspaces import personal_actor
 from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
+from viralshorts.integrations.espeak_tts import espeak_available
+from viralshorts.integrations.ports import Services
+from viralshorts.integrations.services import build_services
 from viralshorts.models import AuditLog, Campaign, Role, Schedule, Video, VideoStatus
 from viralshorts.settings import Settings
+
+
+def _services(settings: Settings) -> Services:
+    """What a site with ``settings`` offers (no outside service is called here)."""
+    return build_services(settings)
+
+
+OFFLINE = _services(Settings(openai_api_key="", pexels_api_key=""))
 
 
 def make_user(session: Session, email: str, role: Role = Role.CREATOR) -> int:
@@ -52,14 +65,20 @@ def bob(session: Session) -> int:
 def errors_for(session: Session, user_id: int, **overrides: object) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
         camp.create_campaign(
-            session, actor=personal_actor(session, user_id), data=good_input(**overrides)
+            session,
+            actor=personal_actor(session, user_id),
+            data=good_input(**overrides),
+            services=OFFLINE,
         )
     return caught.value.field_errors
 
 
 def test_create_stores_clean_values_schedule_and_audit(session: Session, alice: int) -> None:
     created = camp.create_campaign(
-        session, actor=personal_actor(session, alice), data=good_input(name="  Space facts ")
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(name="  Space facts "),
+        services=OFFLINE,
     )
     session.commit()
     stored = session.get(Campaign, created.id)
@@ -120,17 +139,74 @@ def test_openai_voice_needs_openai_configured(session: Session, alice: int) -> N
         session,
         actor=personal_actor(session, alice),
         data=good_input(voice="openai:alloy"),
-        settings=configured,
+        services=_services(configured),
     )
     assert created.voice == "openai:alloy"
-    assert "openai:alloy" in camp.voice_options(configured)
-    assert list(camp.voice_options(Settings(openai_api_key=""))) == ["piper:joe"]
+    assert "openai:alloy" in camp.voice_options(_services(configured))
+    assert not [v for v in camp.voice_options(OFFLINE) if v.startswith("openai:")]
+    assert "piper:joe" in camp.voice_options(OFFLINE)
+
+
+@pytest.mark.skipif(not espeak_available(), reason="./dev installs espeak-ng")
+def test_a_spanish_campaign_takes_a_basic_espeak_voice_not_the_english_one(
+    session: Session, alice: int
+) -> None:
+    assert "basic" in camp.voice_options(OFFLINE)["espeak:es"]
+    errors = errors_for(session, alice, language="es", voice="piper:joe")
+    assert errors == {"voice": "Joe does not speak Spanish; pick a voice that does."}
+    errors = errors_for(session, alice, language="en", voice="espeak:fr-fr")
+    assert errors == {"voice": "French does not speak English; pick a voice that does."}
+    created = camp.create_campaign(
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(language="es", voice="espeak:es"),
+        services=OFFLINE,
+    )
+    assert (created.language, created.voice) == ("es", "espeak:es")
+
+
+def test_without_espeak_a_language_with_no_voice_is_refused(session: Session, alice: int) -> None:
+    english_only = dataclasses.replace(OFFLINE, speech={"piper": OFFLINE.speech["piper"]})
+    with pytest.raises(ValidationError) as caught:
+        camp.create_campaign(
+            session,
+            actor=personal_actor(session, alice),
+            data=good_input(language="de", voice="espeak:de"),
+            services=english_only,
+        )
+    assert caught.value.field_codes == {"voice": "voice_not_configured"}
+    with pytest.raises(ValidationError) as caught:
+        camp.create_campaign(
+            session,
+            actor=personal_actor(session, alice),
+            data=good_input(language="de"),
+            services=english_only,
+        )
+    assert caught.value.field_codes == {"language": "language_unavailable"}
+    assert "Needs a voice that speaks German" in caught.value.field_errors["language"]
+
+
+def test_the_look_is_one_of_the_palettes(session: Session, alice: int) -> None:
+    assert errors_for(session, alice, palette="rainbow") == {
+        "palette": "Pick one of the listed looks."
+    }
+    assert next(iter(camp.PALETTES)) == "auto" and "ocean" in camp.PALETTES
+    created = camp.create_campaign(
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(palette="ocean"),
+        services=OFFLINE,
+    )
+    assert created.palette == "ocean"
 
 
 def test_stock_footage_is_refused_until_pexels_is_configured(session: Session, alice: int) -> None:
     with pytest.raises(ValidationError) as caught:
         camp.create_campaign(
-            session, actor=personal_actor(session, alice), data=good_input(look="stock")
+            session,
+            actor=personal_actor(session, alice),
+            data=good_input(look="stock"),
+            services=OFFLINE,
         )
     assert caught.value.field_codes == {"look": "stock_unavailable"}
     assert "not available on this site yet" in caught.value.field_errors["look"]
@@ -143,7 +219,7 @@ def test_stock_footage_is_refused_until_pexels_is_configured(session: Session, a
         session,
         actor=personal_actor(session, alice),
         data=good_input(look="stock"),
-        settings=configured,
+        services=_services(configured),
     )
     assert created.look == "stock"
 
@@ -154,6 +230,7 @@ def test_every_rule_break_has_a_stable_code(session: Session, alice: int) -> Non
             session,
             actor=personal_actor(session, alice),
             data=good_input(name="x", tone="nope", voice="piper:nobody", times=["9am"]),
+            services=OFFLINE,
         )
     assert caught.value.field_codes == {
         "name": "length",
@@ -168,7 +245,10 @@ def test_every_rule_break_has_a_stable_code(session: Session, alice: int) -> Non
 
 def test_no_schedule_when_no_days_and_times(session: Session, alice: int) -> None:
     created = camp.create_campaign(
-        session, actor=personal_actor(session, alice), data=good_input(days=[], times=[])
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(days=[], times=[]),
+        services=OFFLINE,
     )
     assert (
         camp.get_schedule(session, actor=personal_actor(session, alice), campaign_id=created.id)
@@ -177,12 +257,15 @@ def test_no_schedule_when_no_days_and_times(session: Session, alice: int) -> Non
 
 
 def test_update_replaces_fields_and_schedule(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    created = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(), services=OFFLINE
+    )
     camp.update_campaign(
         session,
         actor=personal_actor(session, alice),
         campaign_id=created.id,
         data=good_input(name="Deep space", days=[5], times=["12:00"], timezone="UTC"),
+        services=OFFLINE,
     )
     session.commit()
     assert (
@@ -198,13 +281,16 @@ def test_update_replaces_fields_and_schedule(session: Session, alice: int) -> No
 
 
 def test_invalid_update_changes_nothing(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    created = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(), services=OFFLINE
+    )
     with pytest.raises(ValidationError):
         camp.update_campaign(
             session,
             actor=personal_actor(session, alice),
             campaign_id=created.id,
             data=good_input(name=""),
+            services=OFFLINE,
         )
     session.expire_all()
     assert (
@@ -216,7 +302,9 @@ def test_invalid_update_changes_nothing(session: Session, alice: int) -> None:
 
 
 def test_archive_hides_and_restore_brings_back(session: Session, alice: int) -> None:
-    created = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    created = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(), services=OFFLINE
+    )
     camp.archive_campaign(session, actor=personal_actor(session, alice), campaign_id=created.id)
     assert camp.list_campaigns(session, actor=personal_actor(session, alice)) == []
     archived = camp.list_campaigns(
@@ -234,17 +322,22 @@ def test_archive_hides_and_restore_brings_back(session: Session, alice: int) -> 
 
 def test_search_matches_name_or_niche_any_case(session: Session, alice: int) -> None:
     camp.create_campaign(
-        session, actor=personal_actor(session, alice), data=good_input(name="Space facts")
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(name="Space facts"),
+        services=OFFLINE,
     )
     camp.create_campaign(
         session,
         actor=personal_actor(session, alice),
         data=good_input(name="Chefs", niche="Quick PASTA"),
+        services=OFFLINE,
     )
     camp.create_campaign(
         session,
         actor=personal_actor(session, alice),
         data=good_input(name="100% real", niche="odd"),
+        services=OFFLINE,
     )
 
     def names(term: str) -> list[str]:
@@ -263,7 +356,9 @@ def test_search_matches_name_or_niche_any_case(session: Session, alice: int) -> 
 def test_other_users_campaign_is_not_found_for_every_use(
     session: Session, alice: int, bob: int
 ) -> None:
-    mine = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    mine = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(), services=OFFLINE
+    )
     for call in (
         lambda: camp.get_campaign(session, actor=personal_actor(session, bob), campaign_id=mine.id),
         lambda: camp.get_schedule(session, actor=personal_actor(session, bob), campaign_id=mine.id),
@@ -272,6 +367,7 @@ def test_other_users_campaign_is_not_found_for_every_use(
             actor=personal_actor(session, bob),
             campaign_id=mine.id,
             data=good_input(name="Stolen"),
+            services=OFFLINE,
         ),
         lambda: camp.archive_campaign(
             session, actor=personal_actor(session, bob), campaign_id=mine.id
@@ -296,12 +392,19 @@ def test_other_users_campaign_is_not_found_for_every_use(
 
 
 def test_overview_counts_come_from_the_database(session: Session, alice: int, bob: int) -> None:
-    first = camp.create_campaign(session, actor=personal_actor(session, alice), data=good_input())
+    first = camp.create_campaign(
+        session, actor=personal_actor(session, alice), data=good_input(), services=OFFLINE
+    )
     second = camp.create_campaign(
-        session, actor=personal_actor(session, alice), data=good_input(name="Other")
+        session,
+        actor=personal_actor(session, alice),
+        data=good_input(name="Other"),
+        services=OFFLINE,
     )
     camp.archive_campaign(session, actor=personal_actor(session, alice), campaign_id=second.id)
-    camp.create_campaign(session, actor=personal_actor(session, bob), data=good_input())
+    camp.create_campaign(
+        session, actor=personal_actor(session, bob), data=good_input(), services=OFFLINE
+    )
     for status in (VideoStatus.READY, VideoStatus.READY, VideoStatus.FAILED):
         session.add(
             Video(

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.accounts import end_all_sessions
+from viralshorts.domain.rendering.looks import LOOKS
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.integrations.services import get_services
 from viralshorts.models import Campaign
@@ -126,4 +127,86 @@ async def test_what_this_site_cannot_do_yet_is_marked_and_stock_is_refused(
 
 def test_the_pages_compile() -> None:
     for page in (new_campaign_page, edit_campaign_page):
-        assert "campaign-look" in str(page())
+        compiled = str(page())
+        assert "campaign-look" in compiled and "campaign-palette" in compiled
+
+
+def _values(choices: list) -> list[str]:
+    return [choice["value"] for choice in choices]
+
+
+async def test_the_voices_are_the_ones_that_speak_the_language_and_work_here(session) -> None:
+    _, cookie = signed_in_cookie(session, "voices@example.com")
+    async with open_tab(cookie) as tab:
+        await tab.send(CampaignFormState, "load_new", NEW)
+        form = await tab.state(CampaignFormState)
+        assert (form.language, form.voice, _values(form.voices)) == (
+            "en",
+            "piper:joe",
+            ["piper:joe"],
+        )
+        assert not get_services().settings.openai_enabled  # so no OpenAI voice is offered
+        if "espeak" not in get_services().speech:
+            pytest.skip("./dev installs espeak-ng")
+        await tab.send(CampaignFormState, "set_field", NEW, field="language", value="es")
+        form = await tab.state(CampaignFormState)
+        assert (form.voice, _values(form.voices)) == ("espeak:es", ["espeak:es", "espeak:es-419"])
+        assert all("basic offline voice" in choice["label"] for choice in form.voices)
+        await tab.send(CampaignFormState, "set_field", NEW, field="language", value="en")
+        form = await tab.state(CampaignFormState)
+        assert form.voice == "piper:joe"
+
+
+async def test_a_look_is_picked_saved_and_loaded_again(session) -> None:
+    user_id, cookie = signed_in_cookie(session, "look@example.com")
+    async with open_tab(cookie) as tab:
+        await _filled_form(tab)
+        form = await tab.state(CampaignFormState)
+        assert _values(form.palettes) == ["auto", *LOOKS]
+        assert form.palette == "auto"
+        await tab.send(CampaignFormState, "set_field", NEW, field="palette", value="ocean")
+        await tab.send(CampaignFormState, "save", NEW, _form={})
+        campaign = session.exec(select(Campaign).where(Campaign.user_id == user_id)).one()
+        assert campaign.palette == "ocean"
+        await tab.send(CampaignFormState, "load_existing", f"/app/campaigns/{campaign.id}")
+        form = await tab.state(CampaignFormState)
+        assert (form.palette, form.editing_id) == ("ocean", campaign.id)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("palette", "rainbow", "Pick one of the listed looks."),
+        ("voice", "openai:alloy", "OpenAI voices need OpenAI to be configured"),
+        ("voice", "piper:nobody", "Pick one of the listed voices."),
+        ("language", "xx", "Pick one of the supported languages."),
+    ],
+)
+async def test_forged_choices_are_refused_with_a_message_and_nothing_is_stored(
+    session, field: str, value: str, message: str
+) -> None:
+    _, cookie = signed_in_cookie(session, f"forged-{field}@example.com")
+    async with open_tab(cookie) as tab:
+        await _filled_form(tab)
+        await tab.send(CampaignFormState, "set_field", NEW, field=field, value=value)
+        if field == "language":
+            await tab.send(CampaignFormState, "set_field", NEW, field="voice", value="piper:joe")
+        sent = await tab.send(CampaignFormState, "save", NEW, _form={})
+        form = await tab.state(CampaignFormState)
+        assert "Please fix the highlighted fields." in sent
+        assert message in form.errors[field]
+    assert session.exec(select(Campaign)).all() == []
+
+
+async def test_a_voice_that_does_not_speak_the_language_is_refused(session) -> None:
+    if "espeak" not in get_services().speech:
+        pytest.skip("./dev installs espeak-ng")
+    _, cookie = signed_in_cookie(session, "mismatch@example.com")
+    async with open_tab(cookie) as tab:
+        await _filled_form(tab)
+        await tab.send(CampaignFormState, "set_field", NEW, field="language", value="es")
+        await tab.send(CampaignFormState, "set_field", NEW, field="voice", value="piper:joe")
+        await tab.send(CampaignFormState, "save", NEW, _form={})
+        form = await tab.state(CampaignFormState)
+        assert form.errors == {"voice": "Joe does not speak Spanish; pick a voice that does."}
+    assert session.exec(select(Campaign)).all() == []

@@ -15,8 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, or_, select
 
+from viralshorts.domain import voice_catalogue
+from viralshorts.domain.rendering.looks import look_options
+from viralshorts.domain.voice_catalogue import ESPEAK_VOICES, LANGUAGES, OPENAI_VOICES
 from viralshorts.domain.workspaces import Action, Actor, require
 from viralshorts.errors import NotFoundError, ValidationError
+from viralshorts.integrations.ports import Services
 from viralshorts.models import AuditLog, Campaign, Schedule, utcnow
 from viralshorts.settings import Settings, get_settings
 
@@ -28,19 +32,6 @@ TONES: dict[str, str] = {
     "inspirational": "Inspirational",
     "educational": "Educational",
     "dramatic": "Dramatic",
-}
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "pt": "Portuguese",
-    "it": "Italian",
-}
-OFFLINE_VOICES: dict[str, str] = {"piper:joe": "Joe — offline neural voice (Piper)"}
-OPENAI_VOICES: dict[str, str] = {
-    f"openai:{name}": f"{name.capitalize()} — OpenAI voice"
-    for name in ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
 }
 CAPTION_STYLES: dict[str, str] = {
     "bold": "Bold",
@@ -76,6 +67,7 @@ class CampaignInput:
     voice: str = "piper:joe"
     caption_style: str = "bold"
     look: str = "generated"
+    palette: str = "auto"  # a colour look of rendering.looks ("auto" varies per video)
     platforms: list[str] = field(default_factory=list)
     days: list[int] = field(default_factory=list)
     times: list[str] = field(default_factory=list)
@@ -83,12 +75,14 @@ class CampaignInput:
     description: str = ""
 
 
-def voice_options(settings: Settings | None = None) -> dict[str, str]:
-    """The voices a campaign may use now (OpenAI voices only when OpenAI is configured)."""
-    settings = settings or get_settings()
-    if settings.openai_enabled:
-        return {**OFFLINE_VOICES, **OPENAI_VOICES}
-    return dict(OFFLINE_VOICES)
+PALETTES: dict[str, str] = look_options()
+"""The colour looks a campaign's videos are drawn in (backgrounds, cards, thumbnails)."""
+
+
+def voice_options(services: Services) -> dict[str, str]:
+    """The voices a campaign may use on this site now: each engine's voices when the engine
+    is configured (OpenAI voices only with OpenAI, the basic eSpeak NG ones when installed)."""
+    return voice_catalogue.offered_voices(services)
 
 
 def split_times(text: str) -> list[str]:
@@ -148,12 +142,29 @@ def _schedule_problems(data: CampaignInput) -> list[Problem]:
     return problems
 
 
-def _voice_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
-    if data.voice in OPENAI_VOICES and not settings.openai_enabled:
-        text = "OpenAI voices need OpenAI to be configured; pick the Piper voice."
-        return [("voice", "voice_not_configured", text)]
-    if data.voice not in voice_options(settings):
-        return [("voice", "voice_unknown", "Pick one of the listed voices.")]
+def _missing_voice_problem(voice: str) -> Problem:
+    if voice in OPENAI_VOICES:
+        text = "OpenAI voices need OpenAI to be configured; pick one of the listed voices."
+        return ("voice", "voice_not_configured", text)
+    if voice in ESPEAK_VOICES:
+        text = "The basic eSpeak NG voices are not installed here; pick one of the listed voices."
+        return ("voice", "voice_not_configured", text)
+    return ("voice", "voice_unknown", "Pick one of the listed voices.")
+
+
+def _voice_problems(data: CampaignInput, services: Services) -> list[Problem]:
+    offered = voice_options(services)
+    if data.voice not in offered:
+        return [_missing_voice_problem(data.voice)]
+    if data.language not in LANGUAGES:
+        return []  # the language field says what is wrong
+    note = voice_catalogue.language_note(services, data.language)
+    if note:
+        return [("language", "language_unavailable", note)]
+    if data.language not in voice_catalogue.voice_language_codes(data.voice):
+        name = offered[data.voice].split(" \u2014 ")[0]
+        text = f"{name} does not speak {LANGUAGES[data.language]}; pick a voice that does."
+        return [("voice", "voice_language", text)]
     return []
 
 
@@ -169,17 +180,19 @@ def _look_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
     return []
 
 
-def _choice_problems(data: CampaignInput, settings: Settings) -> list[Problem]:
+def _choice_problems(data: CampaignInput, services: Services) -> list[Problem]:
     problems: list[Problem] = []
     if data.tone not in TONES:
         problems.append(("tone", "choice_unknown", "Pick one of the listed tones."))
     if data.language not in LANGUAGES:
         problems.append(("language", "choice_unknown", "Pick one of the supported languages."))
-    problems += _voice_problems(data, settings)
+    problems += _voice_problems(data, services)
     if data.caption_style not in CAPTION_STYLES:
         text = "Pick one of the listed caption styles."
         problems.append(("caption_style", "choice_unknown", text))
-    problems += _look_problems(data, settings)
+    problems += _look_problems(data, services.settings)
+    if data.palette not in PALETTES:
+        problems.append(("palette", "choice_unknown", "Pick one of the listed looks."))
     if not set(data.platforms) <= set(PLATFORMS):
         text = "Pick platforms from YouTube Shorts, TikTok and Instagram Reels."
         problems.append(("platforms", "choice_unknown", text))
@@ -200,13 +213,13 @@ def _text_problems(data: CampaignInput) -> list[Problem]:
     return problems
 
 
-def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> CampaignInput:
-    """Check every rule and return a cleaned copy.
+def validate_campaign(data: CampaignInput, services: Services) -> CampaignInput:
+    """Check every rule (voices and languages against what ``services`` can do) and return a
+    cleaned copy.
 
     Raises:
         ValidationError: with a message per form field that breaks a rule.
     """
-    settings = settings or get_settings()
     clean = replace(
         data,
         name=data.name.strip(),
@@ -216,7 +229,7 @@ def validate_campaign(data: CampaignInput, settings: Settings | None = None) -> 
     )
     problems = [
         *_text_problems(clean),
-        *_choice_problems(clean, settings),
+        *_choice_problems(clean, services),
         *_schedule_problems(clean),
     ]
     if problems:
@@ -248,6 +261,7 @@ def _apply(campaign: Campaign, data: CampaignInput) -> None:
     campaign.name, campaign.niche, campaign.tone = data.name, data.niche, data.tone
     campaign.language, campaign.voice = data.language, data.voice
     campaign.caption_style, campaign.look = data.caption_style, data.look
+    campaign.palette = data.palette
     campaign.default_platforms = list(data.platforms)
     campaign.description = data.description
 
@@ -267,7 +281,7 @@ def _replace_schedule(session: Session, campaign: Campaign, data: CampaignInput)
 
 
 def create_campaign(
-    session: Session, *, actor: Actor, data: CampaignInput, settings: Settings | None = None
+    session: Session, *, actor: Actor, data: CampaignInput, services: Services
 ) -> Campaign:
     """Validate ``data`` and store a new campaign (and its schedule) in the actor's workspace.
 
@@ -276,7 +290,7 @@ def create_campaign(
         ValidationError: when a field breaks a rule; nothing is stored.
     """
     require(actor, Action.MANAGE_CAMPAIGNS)
-    clean = validate_campaign(data, settings)
+    clean = validate_campaign(data, services)
     campaign = Campaign(
         workspace_id=actor.workspace_id,
         user_id=actor.user_id,
@@ -298,7 +312,7 @@ def update_campaign(
     actor: Actor,
     campaign_id: int,
     data: CampaignInput,
-    settings: Settings | None = None,
+    services: Services,
 ) -> Campaign:
     """Validate ``data`` and overwrite the campaign; its schedule is replaced.
 
@@ -309,7 +323,7 @@ def update_campaign(
     """
     require(actor, Action.MANAGE_CAMPAIGNS)
     campaign = _find(session, actor, campaign_id)
-    clean = validate_campaign(data, settings)
+    clean = validate_campaign(data, services)
     _apply(campaign, clean)
     campaign.updated_at = utcnow()
     session.add(campaign)

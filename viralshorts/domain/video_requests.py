@@ -9,11 +9,11 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from viralshorts.domain import video_facts, voice_catalogue
-from viralshorts.domain.campaigns import LANGUAGES
 from viralshorts.domain.quotas import Plan
 from viralshorts.domain.rendering.captions import CAPTION_STYLES
 from viralshorts.domain.rendering.pipeline import BUNDLED_TRACKS, PLAN_LENGTH_TOLERANCE
 from viralshorts.domain.rendering.timings import count_syllables, pause_after, split_words
+from viralshorts.domain.voice_catalogue import LANGUAGES, language_note
 from viralshorts.errors import ValidationError
 from viralshorts.integrations.ports import Script, Services
 from viralshorts.models import BackgroundSource, MediaAsset, MediaKind
@@ -30,7 +30,6 @@ _ASSET = re.compile(r"^asset:(\d{1,12})$")
 SYLLABLES_PER_SECOND = 4.9
 SPEED_EXPONENT = 0.7
 LENGTH_NOTE_MARGIN = 0.35
-WRITER_NOTE = "Needs the AI script writer, which this site has not turned on yet."
 
 
 @dataclass(frozen=True)
@@ -61,19 +60,11 @@ class LanguageOption:
     note: str
 
 
-def _language_note(services: Services, code: str, label: str) -> str:
-    if code not in voice_catalogue.writer_language_codes(services):
-        return WRITER_NOTE
-    if code not in voice_catalogue.spoken_language_codes(services):
-        return f"Needs a voice that speaks {label}, which this site has not turned on yet."
-    return ""
-
-
 def language_options(services: Services) -> list[LanguageOption]:
     """Every language the forms list, marked available when the writer and a voice can do it."""
     options = []
     for code, label in LANGUAGES.items():
-        note = _language_note(services, code, label)
+        note = language_note(services, code)
         options.append(LanguageOption(code, label, not note, note))
     return options
 
@@ -152,7 +143,7 @@ def _language_error(request: VideoRequest, services: Services) -> Problems:
     label = LANGUAGES.get(request.language)
     if label is None:
         return {"language": ("Pick a language from the list.", "language_unknown")}
-    note = _language_note(services, request.language, label)
+    note = language_note(services, request.language)
     return {"language": (note, "language_unavailable")} if note else {}
 
 
@@ -162,7 +153,7 @@ def _voice_error(request: VideoRequest, services: Services) -> Problems:
         message = "That voice is not available; pick one from the list."
         return {"voice": (message, "voice_unknown")}
     label = LANGUAGES.get(request.language)
-    if label is None or _language_note(services, request.language, label):
+    if label is None or language_note(services, request.language):
         return {}  # the language field says what is wrong
     if request.language not in voice_catalogue.voice_language_codes(request.voice):
         name = offered[request.voice].split(" \u2014 ")[0]

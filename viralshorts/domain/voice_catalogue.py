@@ -12,9 +12,22 @@ language in ``LANGUAGES``.
 
 from __future__ import annotations
 
-from viralshorts.domain.campaigns import LANGUAGES, OFFLINE_VOICES, OPENAI_VOICES
 from viralshorts.integrations.ports import Services
 
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+}
+OFFLINE_VOICES: dict[str, str] = {"piper:joe": "Joe — offline neural voice (Piper)"}
+OPENAI_VOICES: dict[str, str] = {
+    f"openai:{name}": f"{name.capitalize()} — OpenAI voice"
+    for name in ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
+}
+WRITER_NOTE = "Needs the AI script writer, which this site has not turned on yet."
 BASIC_VOICE_NOTE = "basic offline voice (eSpeak NG)"
 ESPEAK_VOICE_LANGUAGES: dict[str, str] = {
     "espeak:es": "es",
@@ -89,3 +102,22 @@ def spoken_language_codes(services: Services) -> frozenset[str]:
 def voices_for_language(services: Services, language: str) -> list[str]:
     """The offered voice ids that speak ``language``, in the catalogue's order."""
     return [v for v in offered_voices(services) if language in voice_language_codes(v)]
+
+
+def language_note(services: Services, code: str) -> str:
+    """Why videos cannot be made in ``code`` on this site now, for a creator ("" when they can)."""
+    if code not in writer_language_codes(services):
+        return WRITER_NOTE
+    if code not in spoken_language_codes(services):
+        label = LANGUAGES.get(code, code)
+        return f"Needs a voice that speaks {label}, which this site has not turned on yet."
+    return ""
+
+
+def voice_for(language: str, voice: str, voice_languages: dict[str, list[str]]) -> str:
+    """``voice`` when it is offered and speaks ``language``, else the first offered voice
+    that does (else the first offered voice, else ``voice``)."""
+    if language in voice_languages.get(voice, []):
+        return voice
+    speaking = [v for v, codes in voice_languages.items() if language in codes]
+    return next(iter(speaking or voice_languages), voice)

@@ -13,7 +13,7 @@ import reflex as rx
 
 from viralshorts.db import session_scope
 from viralshorts.domain import campaigns as domain
-from viralshorts.domain import video_requests
+from viralshorts.domain import video_requests, voice_catalogue
 from viralshorts.domain.workspaces import Actor
 from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
 from viralshorts.integrations.services import get_services
@@ -22,7 +22,9 @@ from viralshorts.ui import guards
 from viralshorts.ui.fields import Option, options, select_control
 from viralshorts.ui.layout import app_shell, card
 
-TEXT_FIELDS = ("name", "niche", "tone", "language", "voice", "caption_style", "look", "timezone")
+TEXT_FIELDS = (
+    "name", "niche", "tone", "language", "voice", "caption_style", "look", "palette", "timezone",
+)  # fmt: skip
 NEW_DEFAULTS: dict[str, str] = {
     "name": "",
     "niche": "",
@@ -31,9 +33,14 @@ NEW_DEFAULTS: dict[str, str] = {
     "voice": "piper:joe",
     "caption_style": "bold",
     "look": "generated",
+    "palette": "auto",
     "times_text": "",
     "timezone": "UTC",
 }
+LOOK_HINT = (
+    "The colours of generated backgrounds, the hook and fact cards and the thumbnails. "
+    "Automatic gives each video one of them."
+)
 STOCK_NOTE = (
     "Stock footage is not available on this site yet. Generated motion backgrounds and your "
     "own uploaded clips work today."
@@ -46,8 +53,7 @@ def _campaign_id_from_path(path: str) -> int | None:
 
 def _form_values(campaign: Campaign, schedule: Schedule | None) -> dict[str, Any]:
     values: dict[str, Any] = {
-        key: getattr(campaign, key)
-        for key in ("name", "niche", "tone", "language", "voice", "caption_style", "look")
+        key: getattr(campaign, key) for key in TEXT_FIELDS if key != "timezone"
     }
     values["platforms"] = list(campaign.default_platforms)
     values["archived"] = campaign.archived_at is not None
@@ -66,11 +72,14 @@ def _load(actor: Actor, campaign_id: int) -> dict[str, Any]:
 
 def _save(actor: Actor, campaign_id: int, data: domain.CampaignInput) -> int:
     """Create (``campaign_id == 0``) or update the campaign; returns its id."""
+    services = get_services()
     with session_scope() as s:
         if campaign_id:
-            domain.update_campaign(s, actor=actor, campaign_id=campaign_id, data=data)
+            domain.update_campaign(
+                s, actor=actor, campaign_id=campaign_id, data=data, services=services
+            )
             return campaign_id
-        return domain.create_campaign(s, actor=actor, data=data).id or 0
+        return domain.create_campaign(s, actor=actor, data=data, services=services).id or 0
 
 
 def _set_archived(actor: Actor, campaign_id: int, archived: bool) -> None:
@@ -84,6 +93,19 @@ def _language_choices() -> list[Option]:
     languages = video_requests.language_options(get_services())
     labels = {language.code: language.label for language in languages}
     return options(labels, {lang.code: lang.note for lang in languages if not lang.available})
+
+
+def _voice_languages() -> dict[str, list[str]]:
+    """Every voice this site offers now, with the languages it speaks."""
+    offered = voice_catalogue.offered_voices(get_services())
+    return {voice: sorted(voice_catalogue.voice_language_codes(voice)) for voice in offered}
+
+
+def _voice_choices(language: str, voice_languages: dict[str, list[str]]) -> list[Option]:
+    """The offered voices that speak ``language`` (all offered ones when none does)."""
+    labels = voice_catalogue.offered_voices(get_services())
+    speaking = [v for v, codes in voice_languages.items() if language in codes]
+    return options({v: labels[v] for v in speaking or voice_languages if v in labels})
 
 
 def _bad_request() -> rx.event.EventSpec:
@@ -104,6 +126,7 @@ class CampaignFormState(rx.State):
     voice: str = "piper:joe"
     caption_style: str = "bold"
     look: str = "generated"
+    palette: str = "auto"
     platforms: list[str] = []
     days: list[int] = []
     times_text: str = ""
@@ -111,15 +134,23 @@ class CampaignFormState(rx.State):
     voices: list[Option] = []
     languages: list[Option] = []
     backgrounds: list[Option] = []
+    palettes: list[Option] = options(domain.PALETTES)
     stock_enabled: bool = False
     errors: dict[str, str] = {}
+    _voice_languages: dict[str, list[str]] = {}
+
+    def _fit_voice(self) -> None:
+        """List the voices that speak the chosen language and keep one of them picked."""
+        self.voice = voice_catalogue.voice_for(self.language, self.voice, self._voice_languages)
+        self.voices = _voice_choices(self.language, self._voice_languages)
 
     def _reset_form(self) -> None:
         for key, value in NEW_DEFAULTS.items():
             setattr(self, key, value)
         self.platforms, self.days, self.errors = [], [], {}
         self.editing_id, self.archived, self.not_found = 0, False, False
-        self.voices = options(domain.voice_options())
+        self._voice_languages = _voice_languages()
+        self._fit_voice()
         self.languages = _language_choices()
         unavailable = domain.unavailable_backgrounds()
         self.backgrounds = options(domain.BACKGROUNDS, unavailable)
@@ -149,6 +180,7 @@ class CampaignFormState(rx.State):
         else:
             for key, value in values.items():
                 setattr(self, key, value)
+            self._fit_voice()
             self.editing_id = campaign_id
         self.loaded = True
         return None
@@ -160,6 +192,8 @@ class CampaignFormState(rx.State):
         if field not in (*TEXT_FIELDS, "times_text") or typed is None:
             return _bad_request()
         setattr(self, field, typed)
+        if field == "language":
+            self._fit_voice()
         return None
 
     @rx.event
@@ -273,7 +307,9 @@ def _text_input(label: str, key: str, placeholder: str, hint: str = "") -> rx.Co
     return _field(label, key, control, hint)
 
 
-def _select(label: str, key: str, choices: list[Option] | rx.Var[list[Option]]) -> rx.Component:
+def _select(
+    label: str, key: str, choices: list[Option] | rx.Var[list[Option]], hint: str = ""
+) -> rx.Component:
     control = select_control(
         f"campaign-{key}",
         key,
@@ -283,7 +319,7 @@ def _select(label: str, key: str, choices: list[Option] | rx.Var[list[Option]]) 
         invalid=S.errors.contains(key),
         described_by=f"{key}-error",
     )
-    return _field(label, key, control)
+    return _field(label, key, control, hint)
 
 
 def _stock_note() -> rx.Component:
@@ -355,6 +391,7 @@ def _look_card() -> rx.Component:
             width="100%",
         ),
         _stock_note(),
+        _select("Look", "palette", S.palettes, hint=LOOK_HINT),
     )
 
 
