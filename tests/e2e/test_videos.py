@@ -1,8 +1,10 @@
 """The video flow in a real browser against the production build and a real worker.
 
-One render (15 s, generated background, from the creator's facts: a topic alone is asked for
-facts first, and nothing typed is lost) → live progress to 100 without a reload → its thumbnail
-in the Videos grid (loaded, and a link to the video) → preview plays and seeks → title edit →
+A campaign whose voices follow its language (only voices that work here) and whose look is
+picked → one render (15 s, generated background, from the creator's facts: a topic alone is
+asked for facts first, and nothing typed is lost) → live progress to 100 without a reload → its
+thumbnail in the Videos grid (loaded through a signed URL, in the campaign's colours, and a link
+to the video) → preview plays and seeks → title edit →
 the three downloads (clicked, as a person does) → re-render with an edited script, whose new
 video plays in the preview without a reload. Plus the upload of a renamed text file and of a
 real clip (its card shows the preview frame), and another user (on a phone) who gets "Video not
@@ -16,14 +18,17 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urljoin
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import PHONE, make_account, new_page, sign_up
+from viralshorts.domain.rendering.looks import LOOKS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 RENDER_TIMEOUT_MS = 300_000
+LOOK = "sunset"
 TOPIC = "Why owls can turn their heads so far"
 FACTS = (
     "Owls cannot move their eyes inside their sockets.\n"
@@ -86,13 +91,37 @@ def _upload_a_clip_and_see_its_preview(page: Page, tmp_path: Path) -> None:
     )
 
 
+def _option_values(page: Page, label: str) -> list[str]:
+    return (
+        page.get_by_label(label, exact=True)
+        .locator("option")
+        .evaluate_all("options => options.map((o) => o.value)")
+    )
+
+
+def _voices_follow_the_language(page: Page) -> None:
+    """Only voices that work here, for the chosen language; the basic ones say so."""
+    voice = page.get_by_label("Voice", exact=True)
+    assert _option_values(page, "Voice") == ["piper:joe"]  # no OpenAI voice: none configured
+    page.get_by_label("Language", exact=True).select_option("es")
+    expect(voice).to_have_value("espeak:es")
+    assert all(v.startswith("espeak:es") for v in _option_values(page, "Voice"))
+    expect(voice.locator("option").first).to_contain_text("basic offline voice")
+    page.get_by_label("Language", exact=True).select_option("en")
+    expect(voice).to_have_value("piper:joe")
+
+
 def _create_campaign(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/app/campaigns/new")
     page.get_by_label("Name").fill("Owl facts")
     page.get_by_label("Niche").fill("Surprising facts about owls")
-    page.get_by_label("Background").select_option("generated")  # the campaign's look
+    _voices_follow_the_language(page)
+    page.get_by_label("Background").select_option("generated")
+    assert _option_values(page, "Look") == ["auto", *LOOKS]
+    page.get_by_label("Look", exact=True).select_option(LOOK)  # the campaign's colours
     page.get_by_role("button", name="Create campaign").click()
     page.wait_for_url(re.compile(r"/app/campaigns/\d+/?$"))
+    expect(page.get_by_label("Look", exact=True)).to_have_value(LOOK)
 
 
 def _request_one_video(page: Page, app_url: str) -> None:
@@ -133,15 +162,40 @@ def _watch_it_render(page: Page) -> None:
     assert any(0 < value < 100 for value in seen), f"no live progress between 0 and 100: {seen}"
 
 
+def _look_votes(jpeg: bytes) -> dict[str, float]:
+    """For each look, the share of the picture's pixels whose nearest look colour is its."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "-", "-vf", "scale=54:96", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        input=jpeg, capture_output=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+    names, colours = [], []
+    for name, look in LOOKS.items():
+        for colour in (*look.background, look.card, look.accent):
+            names.append(name)
+            colours.append([int(colour[2 + 2 * i : 4 + 2 * i], 16) for i in range(3)])
+    distance = np.abs(pixels[:, None, :] - np.array(colours)[None]).sum(axis=-1)
+    nearest = np.array(names)[distance.argmin(axis=1)]
+    return {name: float((nearest == name).mean()) for name in LOOKS}
+
+
 def _thumbnail_in_the_grid(page: Page, app_url: str) -> None:
-    """The finished video's tile is its thumbnail (a loaded JPEG) and opens the video."""
+    """The finished video's tile is its thumbnail (a loaded JPEG, through a signed media
+    URL, in the campaign's look) and opens the video."""
     thumbnail = page.get_by_role("img", name=re.compile(r"^Thumbnail of "))
     expect(thumbnail).to_have_count(1, timeout=30_000)
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
     )
-    response = page.request.get(urljoin(app_url, thumbnail.get_attribute("src") or ""))
+    src = thumbnail.get_attribute("src") or ""
+    assert re.fullmatch(r"/api/media/[^?]+\.jpg\?exp=\d+&sig=[^&]+", src), src
+    response = page.request.get(urljoin(app_url, src))
     assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+    votes = _look_votes(response.body())
+    assert max(votes, key=votes.__getitem__) == LOOK and votes[LOOK] > 0.5, votes
+    forged = re.sub(r"sig=[^&]+", "sig=" + "0" * 43, src)
+    assert page.request.get(urljoin(app_url, forged)).status == 403
     title = (thumbnail.get_attribute("alt") or "").removeprefix("Thumbnail of ")
     expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
     thumbnail.click()
@@ -275,8 +329,21 @@ def test_request_watch_preview_edit_and_download(
         context.close()
 
 
+# The innermost elements that reach past the right edge, so a failure says what to fix.
+WIDEST_JS = """() => {
+  const edge = document.documentElement.clientWidth;
+  const out = [...document.querySelectorAll('body *')].filter(
+    (el) => el.getBoundingClientRect().right > edge + 0.5);
+  return out.filter((el) => !out.some((o) => o !== el && el.contains(o))).slice(0, 5).map(
+    (el) => `${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || '').slice(0, 40)}"`
+      + ` right=${Math.round(el.getBoundingClientRect().right)}`);
+}"""
+
+
 def _no_sideways_scroll(page: Page) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
+    assert overflow <= 0, (
+        f"{page.url} scrolls sideways by {overflow}px on a phone: {page.evaluate(WIDEST_JS)}"
+    )

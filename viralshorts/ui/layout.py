@@ -68,15 +68,19 @@ def _nav_link(label: str, route: str, icon: str) -> rx.Component:
     )
 
 
-def _brand() -> rx.Component:
+def _brand(*, compact: bool = False) -> rx.Component:
+    # On a phone the top bar also holds the workspace, the bell and the menu: the name would
+    # push them past the screen's edge, so there only the mark shows (the link keeps its name).
+    name_display = rx.breakpoints(initial="none", xs="block") if compact else "block"
     return rx.link(
         rx.hstack(
             rx.icon("sparkles", size=20, color=rx.color("violet", 9)),
-            rx.text("ViralShortsOps", weight="bold", size="3"),
+            rx.text("ViralShortsOps", weight="bold", size="3", display=name_display),
             align="center",
             spacing="2",
         ),
         href="/app",
+        aria_label="ViralShortsOps",
         underline="none",
         color_scheme="gray",
         high_contrast=True,
@@ -182,7 +186,7 @@ def _phone_menu() -> rx.Component:
 
 def _top_bar() -> rx.Component:
     return rx.flex(
-        _brand(),
+        _brand(compact=True),
         rx.hstack(
             workspace_switcher(max_width="9rem", size="1"),
             bell(reads=False),

@@ -139,20 +139,11 @@ def _music_options(session: Any, actor: Actor) -> list[Option]:
     ]
 
 
-def voice_for(language: str, voice: str, voice_languages: dict[str, list[str]]) -> str:
-    """``voice`` when it is offered and speaks ``language``, else the first offered voice
-    that does (else the first offered voice, else ``voice``)."""
-    if language in voice_languages.get(voice, []):
-        return voice
-    speaking = [v for v, codes in voice_languages.items() if language in codes]
-    return next(iter(speaking or voice_languages), voice)
-
-
 def _campaign_defaults(campaign: Campaign, voice_languages: dict[str, list[str]]) -> dict[str, str]:
     look = campaign.look if campaign.look in BACKGROUND_LABELS else "generated"
     # A campaign saved with a voice this site no longer has (or one that does not speak its
     # language) starts on one that works.
-    voice = voice_for(campaign.language, campaign.voice, voice_languages)
+    voice = voice_catalogue.voice_for(campaign.language, campaign.voice, voice_languages)
     return {
         "campaign_id": str(campaign.id),
         "language": campaign.language,
@@ -277,7 +268,7 @@ class NewVideoState(rx.State):
             self.form.update(self._defaults_by_campaign.get(typed, {}))
         if name == "language":  # a voice that speaks the new language
             voice = self.form.get("voice", "")
-            self.form["voice"] = voice_for(typed, voice, self._voice_languages)
+            self.form["voice"] = voice_catalogue.voice_for(typed, voice, self._voice_languages)
         if name in ("facts", "custom_script", "target_seconds", "voice_speed", "campaign_id"):
             self.length_note = length_note(self.form)
         if name in ("count", "campaign_id", "target_seconds"):
