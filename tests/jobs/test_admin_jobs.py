@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 from sqlmodel import Session, select
@@ -25,10 +26,23 @@ from viralshorts.domain import admin_jobs, posts, quotas, videos
 from viralshorts.domain.posts import PostRequest
 from viralshorts.domain.videos import VideoRequest
 from viralshorts.domain.workspaces import personal_actor, personal_workspace_id
-from viralshorts.errors import NotFoundError, PermissionDeniedError, ValidationError
+from viralshorts.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    ValidationError,
+)
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import build_services, use_services
-from viralshorts.models import AuditLog, Notification, Post, PostStatus, Role, VideoStatus
+from viralshorts.models import (
+    AuditLog,
+    Notification,
+    Post,
+    PostStatus,
+    Role,
+    Usage,
+    VideoStatus,
+)
 
 FORGED_IDS = ("", "../../etc", "render 1", "x" * 200, "render-1-1\n", "ü-1")
 
@@ -311,3 +325,25 @@ def test_a_failed_publish_job_retried_from_here_is_published_once(
     assert published.status == PostStatus.PUBLISHED and published.attempts == 1
     assert len(platform.published) == 1
     assert _registry(services, "publish").get_job_ids() == []
+
+
+def test_a_retry_over_the_workspaces_quota_is_refused_and_changes_nothing(
+    session, services, admin_id
+):
+    video_id = _failed_render(session, services, "full@example.com")
+    workspace_id = read_video(video_id).workspace_id
+    summary = quotas.usage_summary(session, workspace_id=workspace_id)
+    session.exec(
+        sa.update(Usage)
+        .where(Usage.workspace_id == workspace_id)
+        .values(videos_used=summary.plan.videos_per_month)
+    )
+    session.commit()
+    with pytest.raises(QuotaExceededError):
+        admin_jobs.retry_failed_job(
+            session, services, actor_user_id=admin_id, job_id=f"render-{video_id}-1"
+        )
+    session.rollback()
+    assert read_video(video_id).status == VideoStatus.FAILED
+    assert f"render-{video_id}-1" in _registry(services, "render").get_job_ids()
+    assert len(Queue("render", connection=services.queue.connection)) == 0

@@ -35,8 +35,8 @@ NOT_A_JOB_ID = "That is not a job id."
 NOT_FAILED = "That job is not in the failed jobs (it was retried, deleted or has expired)."
 NOT_CONFIGURED = "The job queue is not available in this process."
 STATUS_WORDS = {
-    VideoStatus.QUEUED: "queued again",
-    VideoStatus.RUNNING: "rendering again",
+    VideoStatus.QUEUED: "queued",
+    VideoStatus.RUNNING: "rendering",
     VideoStatus.READY: "ready",
     VideoStatus.CANCELED: "canceled",
 }
@@ -84,7 +84,6 @@ def queues_overview(session: Session, services: Services, *, actor_user_id: int)
         PermissionDeniedError: not a site admin. ServiceUnavailableError: Redis does not answer.
     """
     audit.require_site_admin(session, actor_user_id)
-    session.rollback()  # nothing to keep; do not hold a transaction open while Redis answers
     admin = _queue_admin(services)
     return QueuesOverview(queues=admin.queue_counts(), workers=admin.workers())
 
@@ -273,9 +272,11 @@ def _retry_render(session: Session, services: Services, view: FailedJobView) -> 
     session.commit()
     next_job = render_job_id(video_id, attempt + 1)
     try:
-        render_queue.promote_waiting(session, services, workspace_id=video.workspace_id)
+        promoted = render_queue.promote_waiting(session, services, workspace_id=video.workspace_id)
     except ServiceUnavailableError:
         return f"The video is back in line; the queue does not answer, so {next_job} starts later."
+    if video_id not in promoted:
+        return f"The video is back in line; {next_job} starts when its workspace has a free slot."
     return f"The video is back in line as {next_job} (a new quota reservation)."
 
 
