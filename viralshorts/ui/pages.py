@@ -10,8 +10,11 @@ from viralshorts.ui import (
     account_pages,
     accounts,
     admin,
+    admin_audit,
     admin_jobs,
+    admin_user,
     admin_webhooks,
+    admin_workspace,
     analytics,
     auth_pages,
     billing,
@@ -140,7 +143,26 @@ def register(app: rx.App) -> None:
         admin.admin_page,
         route="/app/admin",
         title=_title("Admin"),
-        on_load=[AuthState.require_admin, admin.AdminState.load],
+        on_load=[signed_in, admin.AdminState.load],
+    )
+    # The admin pages' own loads check the site role (and log a refusal) themselves.
+    app.add_page(
+        admin_user.admin_user_page,
+        route=admin_user.ROUTE,
+        title=_title("Admin · User"),
+        on_load=[signed_in, admin_user.AdminUserState.load],
+    )
+    app.add_page(
+        admin_workspace.admin_workspace_page,
+        route=admin_workspace.ROUTE,
+        title=_title("Admin · Workspace"),
+        on_load=[signed_in, admin_workspace.AdminWorkspaceState.load],
+    )
+    app.add_page(
+        admin_audit.admin_audit_page,
+        route=admin_audit.ROUTE,
+        title=_title("Admin · Audit log"),
+        on_load=[signed_in, admin_audit.AdminAuditState.load],
     )
     app.add_page(
         admin_jobs.admin_jobs_page,

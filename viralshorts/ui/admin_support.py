@@ -1,0 +1,100 @@
+"""What the admin pages share: running a use case in its own transaction, reading a submitted
+form's fields, and the messages a refusal turns into."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+from viralshorts.db import session_scope
+from viralshorts.errors import ValidationError, ViralShortsError
+from viralshorts.ui import guards
+from viralshorts.ui.layout import error_callout
+
+# What an admin handler answers: nothing, or events for the browser (a redirect, a message).
+Reply = rx.event.EventSpec | list[rx.event.EventSpec] | None
+MAX_PAGE = 100_000  # far beyond any real page; a larger number is a forged one
+
+
+async def run(function: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """``function(session, **kwargs)`` in a worker thread, committed when it returns."""
+
+    def call() -> Any:
+        with session_scope() as session:
+            return function(session, **kwargs)
+
+    return await asyncio.to_thread(call)
+
+
+def form_text(form: object, name: str, *, max_length: int = 1000) -> str | None:
+    """A text field of a submitted form (absent: ``""``); None when the form was forged."""
+    if not isinstance(form, dict):
+        return None
+    return guards.text(form.get(name, ""), max_length=max_length)
+
+
+def page_number(value: object) -> int | None:
+    """A page index sent by the browser, or None when it is not one."""
+    number = guards.whole_number(value)
+    return number if number is not None and 0 <= number <= MAX_PAGE else None
+
+
+def refusal(exc: ViralShortsError) -> str:
+    """What to tell the admin when a use case refused."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.field_errors.values())
+    return exc.message
+
+
+def when(moment: datetime | None, missing: str = "never") -> str:
+    """A timestamp as the admin pages show it (UTC)."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else missing
+
+
+def messages(error: rx.Var[str], notice: rx.Var[str]) -> rx.Component:
+    """The page's refusal (red) and confirmation (green), each shown while it has text."""
+    return rx.vstack(
+        error_callout(error),
+        rx.cond(notice != "", rx.callout(notice, color_scheme="green", role="status")),
+        width="100%",
+    )
+
+
+def reason_input(field_id: str) -> rx.Component:
+    """The mandatory "why" every admin change asks for."""
+    return rx.vstack(
+        rx.el.label(
+            "Reason (kept in the audit log)",
+            html_for=field_id,
+            font_weight="500",
+            font_size="0.9rem",
+        ),
+        rx.input(id=field_id, name="reason", required=True, max_length=500, width="100%"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def labeled_select(
+    field_id: str,
+    label: str,
+    name: str,
+    choices: list[tuple[str, str]],
+    default: str | rx.Var[str] = "",
+) -> rx.Component:
+    """A native select inside a form (its value is read when the form is submitted)."""
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, font_weight="500", font_size="0.9rem"),
+        rx.el.select(
+            *[rx.el.option(text, value=value) for value, text in choices],
+            id=field_id,
+            name=name,
+            default_value=default,
+            style={"padding": "0.4rem"},
+        ),
+        spacing="1",
+    )
