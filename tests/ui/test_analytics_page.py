@@ -3,6 +3,7 @@ cookie on real PostgreSQL: what a viewer reads, and what a forger sends."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,16 @@ def _posted(
 
 def test_the_page_builds() -> None:
     assert "Views per day by platform" in str(analytics_page())
+
+
+def test_each_table_is_named_by_a_caption_and_the_csv_link_downloads() -> None:
+    page = str(analytics_page())
+    # Radix puts a Table.Root's aria-label on its wrapper <div>; only a caption names the table.
+    captions = re.findall(r'jsx\("caption",.*?\},"([^"]+)"\)', page)
+    assert sorted(captions) == ["Campaigns", "Posts of this video", "Top videos"]
+    # A plain anchor: a React Router link would navigate the app to the CSV, not download it.
+    assert 'jsx("a",{download:true,href:' in page
+    assert "ReactRouterLink,{download" not in page
 
 
 async def test_a_viewer_reads_the_workspaces_numbers_and_a_video_panel(session, use_redis) -> None:

@@ -35,6 +35,15 @@ from viralshorts.web.analytics_export import EXPORT_PATH
 ROUTE = "/app/analytics"
 PLATFORM_COLOURS = {"youtube": "#e5484d", "tiktok": "#0090ff", "instagram": "#d6409f"}
 DATE_TEXT_MAX = 10
+# Read by screen readers and browser tests, not drawn (the card's heading says it visibly).
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap",
+}
 
 
 class StatCard(TypedDict):
@@ -285,12 +294,12 @@ def _range_form() -> rx.Component:
             _date_field("start", "From", state.start, state.start_error),
             _date_field("end", "To", state.end, state.end_error),
             rx.button("Show", type="submit"),
-            rx.link(
-                rx.button("Download CSV", variant="soft", tab_index=-1),
-                href=state.export_href,
-                is_external=False,
-                download=True,
-                aria_label="Download CSV",
+            # A plain <a download>: rx.link and rx.el.a are React Router links, which navigate the
+            # single-page app to the CSV's URL instead of downloading it.
+            rx.button(
+                rx.el.elements.a("Download CSV", href=state.export_href, download=True),
+                as_child=True,
+                variant="soft",
             ),
             align="end",
             spacing="3",
@@ -322,10 +331,11 @@ def _video_row(row: rx.Var[VideoRow]) -> rx.Component:
 
 
 def _table(caption: str, headers: tuple[str, ...], body: rx.Component) -> rx.Component:
+    # Radix puts the root's props on a wrapping <div>; a <caption> names the <table> itself.
     return rx.table.root(
+        rx.el.caption(caption, style=VISUALLY_HIDDEN),
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(body),
-        aria_label=caption,
         width="100%",
     )
 
