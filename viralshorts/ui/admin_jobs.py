@@ -297,8 +297,9 @@ def _header_row(*names: str) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
 
-def _scrolling(table: rx.Component) -> rx.Component:
-    return rx.box(table, overflow_x="auto", width="100%")
+def _scrolling(table: rx.Component, label: str) -> rx.Component:
+    # Radix's table root puts its props on a wrapper, not on <table>: the region names it.
+    return rx.box(table, role="region", aria_label=label, overflow_x="auto", width="100%")
 
 
 def _queue_table_row(row: rx.Var[QueueRow]) -> rx.Component:
@@ -324,9 +325,9 @@ def _queues_card() -> rx.Component:
             rx.table.root(
                 _header_row("Queue", "Waiting", "Running", "Scheduled", "Deferred", "Failed"),
                 rx.table.body(rx.foreach(S.queues, _queue_table_row)),
-                aria_label="Queues",
                 width="100%",
-            )
+            ),
+            "Queues",
         ),
     )
 
@@ -350,9 +351,9 @@ def _workers_card() -> rx.Component:
                 rx.table.root(
                     _header_row("Worker", "Host", "State", "Queues", "Current job"),
                     rx.table.body(rx.foreach(S.workers, _worker_table_row)),
-                    aria_label="Workers",
                     width="100%",
-                )
+                ),
+                "Workers",
             ),
             rx.text("No worker is running: nothing on the queues is being worked on."),
         ),
@@ -418,9 +419,9 @@ def _failed_card() -> rx.Component:
                 rx.table.root(
                     _header_row("Job", "Queue", "Concerns", "Failed at", "Error", "Actions"),
                     rx.table.body(rx.foreach(S.failed, _failed_table_row)),
-                    aria_label="Failed jobs",
                     width="100%",
-                )
+                ),
+                "Failed jobs",
             ),
             rx.text("No failed jobs.", data_testid="no-failed-jobs"),
         ),

@@ -256,9 +256,10 @@ def _events_table() -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in header])),
             rx.table.body(rx.foreach(S.events, _event_row)),
-            aria_label="Webhook events",
             width="100%",
         ),
+        role="region",  # Radix's table root puts its props on a wrapper: the region names it
+        aria_label="Webhook events",
         overflow_x="auto",
         width="100%",
     )
