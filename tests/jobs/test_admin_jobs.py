@@ -347,3 +347,14 @@ def test_a_retry_over_the_workspaces_quota_is_refused_and_changes_nothing(
     assert read_video(video_id).status == VideoStatus.FAILED
     assert f"render-{video_id}-1" in _registry(services, "render").get_job_ids()
     assert len(Queue("render", connection=services.queue.connection)) == 0
+
+
+def test_a_job_whose_data_cannot_be_read_is_listed_and_can_be_deleted(session, services, admin_id):
+    connection = services.queue.connection
+    job = Queue("default", connection=connection).enqueue("builtins.len", "x", job_id="odd-1")
+    FailedJobRegistry("default", connection=connection).add(job, ttl=600, exc_string="boom")
+    connection.hset(job.key, "data", b"not a pickle")
+    [view] = admin_jobs.list_failed_jobs(session, services, actor_user_id=admin_id)
+    assert (view.job.job_id, view.job.kind, view.can_retry) == ("odd-1", "other", False)
+    admin_jobs.delete_failed_job(session, services, actor_user_id=admin_id, job_id="odd-1")
+    assert _registry(services, "default").get_job_ids() == []

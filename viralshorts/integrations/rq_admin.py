@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DeserializationError, NoSuchJobError
 from rq.job import Job
 from rq.registry import (
     DeferredJobRegistry,
@@ -60,6 +60,17 @@ def _exc_string(job: Job) -> str:
 
 
 def _failed_job(job: Job, queue: str) -> FailedJob:
+    try:
+        return _readable_failed_job(job, queue)
+    except DeserializationError:  # pickled by code this process cannot load: show what is left
+        return FailedJob(
+            job_id=job.id, queue=queue, kind="other", subject_id=0,
+            description=job.description or "", failed_at=job.ended_at,
+            exc_string=_exc_string(job) or "(this process cannot read the job's arguments)",
+        )  # fmt: skip
+
+
+def _readable_failed_job(job: Job, queue: str) -> FailedJob:
     kind, key = KINDS.get(job.func_name or "", ("other", ""))
     return FailedJob(
         job_id=job.id,

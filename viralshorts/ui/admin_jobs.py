@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import reflex as rx
@@ -20,6 +21,7 @@ from reflex_base.registry import RegistrationContext
 from viralshorts.db import session_scope
 from viralshorts.domain import admin_jobs
 from viralshorts.errors import ValidationError, ViralShortsError
+from viralshorts.integrations.ports import WorkerSummary
 from viralshorts.integrations.services import get_services
 from viralshorts.ui import guards
 from viralshorts.ui.admin_nav import JOBS_ROUTE, admin_nav
@@ -46,6 +48,7 @@ class WorkerRow(TypedDict):
     state: str
     queues: str
     job: str
+    seen: str
 
 
 class FailedRow(TypedDict):
@@ -100,11 +103,18 @@ def _detail(view: admin_jobs.FailedJobView) -> JobDetail:
     )  # fmt: skip
 
 
-def _worker_row(worker: Any) -> WorkerRow:
+def _seen(beat: datetime | None) -> str:
+    if beat is None:
+        return ""
+    return f"{max(0, round((datetime.now(UTC) - beat).total_seconds()))} s ago"
+
+
+def _worker_row(worker: WorkerSummary) -> WorkerRow:
     job = f"{worker.current_job_id}: {worker.current_job_description}"
     return WorkerRow(
         name=worker.name, host=f"{worker.hostname} (pid {worker.pid})", state=worker.state,
         queues=", ".join(worker.queues), job=job if worker.current_job_id else "idle",
+        seen=_seen(worker.last_heartbeat),
     )  # fmt: skip
 
 
@@ -339,6 +349,7 @@ def _worker_table_row(row: rx.Var[WorkerRow]) -> rx.Component:
         rx.table.cell(rx.badge(row["state"], variant="soft")),
         rx.table.cell(row["queues"]),
         rx.table.cell(row["job"]),
+        rx.table.cell(row["seen"]),
     )
 
 
@@ -349,7 +360,7 @@ def _workers_card() -> rx.Component:
             S.workers.length() > 0,
             _scrolling(
                 rx.table.root(
-                    _header_row("Worker", "Host", "State", "Queues", "Current job"),
+                    _header_row("Worker", "Host", "State", "Queues", "Current job", "Last seen"),
                     rx.table.body(rx.foreach(S.workers, _worker_table_row)),
                     width="100%",
                 ),
