@@ -56,7 +56,8 @@ def build_speech(settings: Settings) -> dict[str, SpeechSynthesizer]:
 
     if espeak_available():  # the basic offline voices for other languages
         engines["espeak"] = EspeakSpeech()
-    if settings.openai_enabled:
+    # An empty OPENAI_TTS_MODEL means the endpoint has no speech (a local model server).
+    if settings.openai_enabled and settings.openai_tts_model:
         from viralshorts.integrations.openai_client import OpenAISpeech
 
         engines["openai"] = OpenAISpeech(settings)
@@ -64,7 +65,7 @@ def build_speech(settings: Settings) -> dict[str, SpeechSynthesizer]:
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:
-    if not settings.openai_enabled:
+    if not (settings.openai_enabled and settings.openai_transcribe_model):
         return None
     from viralshorts.integrations.openai_client import OpenAITranscriber
 
