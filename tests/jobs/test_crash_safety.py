@@ -139,7 +139,12 @@ def assert_ready_once(services, user_id: int, video_id: int, worker: WorkerProce
     media_root = Path(services.settings.media_root)
     folder = media_root / "videos" / str(user_id) / str(video_id)
     base = done.render_hash
-    assert sorted(p.name for p in folder.iterdir()) == [f"{base}.jpg", f"{base}.mp4", f"{base}.srt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{base}.jpg",
+        f"{base}.mp4",
+        f"{base}.srt",
+        f"{base}.wide.jpg",
+    ]
     wait_for(lambda: count.ready() >= 1, timeout=15, what="the ready message", worker=worker)
     assert count.ready() == 1
     assert partial_files(media_root) == []

@@ -81,14 +81,9 @@ def test_a_requested_video_renders_to_ready_with_live_progress(session, services
     )
     assert done.status == VideoStatus.READY, done.error
     base = f"videos/{user_id}/{video.id}/{done.render_hash}"
-    assert (done.video_key, done.thumbnail_key, done.captions_key) == (
-        f"{base}.mp4",
-        f"{base}.jpg",
-        f"{base}.srt",
-    )
-    assert _files(services, user_id, video.id) == sorted(
-        Path(k).name for k in (done.video_key, done.thumbnail_key, done.captions_key)
-    )
+    keys = (done.video_key, done.thumbnail_key, done.captions_key, done.wide_thumbnail_key)
+    assert keys == (f"{base}.mp4", f"{base}.jpg", f"{base}.srt", f"{base}.wide.jpg")
+    assert _files(services, user_id, video.id) == sorted(Path(k).name for k in keys)
     mp4 = services.storage.path_for(done.video_key)
     assert _duration(mp4) == pytest.approx(done.duration_seconds, abs=0.5)
     assert done.title and done.script["lines"] and done.progress == 100
@@ -194,7 +189,7 @@ def test_a_worker_killed_mid_render_is_recovered_and_finishes_exactly_once(
     )
     assert done.status == VideoStatus.READY, done.error
     assert (done.attempts, done.job_id) == (2, f"render-{video.id}-2")
-    assert len(_files(services, user_id, video.id)) == 3
+    assert len(_files(services, user_id, video.id)) == 4  # mp4, srt and two thumbnails
     media_root = Path(services.settings.media_root)
     assert partial_files(media_root) == []
     assert processes_using(media_root, besides=[second]) == []
