@@ -165,6 +165,7 @@ async def test_an_admin_changes_a_workspaces_plan_and_limits(session: Session) -
         )
         state = await tab.state(AdminWorkspaceState)
         assert state.notice == "Limit overridden."
+        assert state.plan_label == "Pro (some limits overridden, see below)"
         assert [(o["label"], o["value"], o["plan_value"]) for o in state.overrides] == [
             ("Videos a period", 7, 300)
         ]

@@ -247,7 +247,13 @@ def _changes() -> rx.Component:
     return rx.cond(
         AdminUserState.is_self,
         card(rx.text("This is you: another site admin can disable or demote you.")),
-        rx.grid(card(_disable_form()), card(_role_form()), columns="2", gap="4", width="100%"),
+        rx.grid(
+            card(_disable_form()),
+            card(_role_form()),
+            columns=rx.breakpoints(initial="1", md="2"),
+            gap="4",
+            width="100%",
+        ),
     )
 
 

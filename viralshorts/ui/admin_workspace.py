@@ -86,7 +86,8 @@ class AdminWorkspaceState(rx.State):
         ws = found.workspace
         self.found, self.name, self.created = True, ws.name, when(ws.created_at)
         self.kind = "Personal" if ws.personal else "Team"
-        self.plan_label, self.plan_name = found.plan.label, found.plan.name
+        overridden = " (some limits overridden, see below)" if found.overrides else ""
+        self.plan_label, self.plan_name = f"{found.plan.label}{overridden}", found.plan.name
         cancels = " (cancels at period end)" if found.cancel_at_period_end else ""
         self.subscription = f"{found.subscription_status}{cancels}"
         self.period = billing.period_label(found.period.start, found.period.end)
