@@ -1,4 +1,4 @@
-"""Start an RQ worker: ``python worker.py [queues...]`` (default: render publish default).
+"""Start an RQ worker: ``python worker.py [queues...]`` (default: publish render default).
 
 Heavy modules (the render pipeline) are imported before the worker forks its work
 horses, so each job starts warm. The worker runs the RQ scheduler (retries with back-off need
@@ -24,7 +24,8 @@ from typing import Any
 
 from viralshorts.integrations.processes import die_with_parent, is_running
 
-DEFAULT_QUEUES = ["render", "publish", "default"]
+# RQ takes the first non-empty queue: a due post goes out before renders that wait.
+DEFAULT_QUEUES = ["publish", "render", "default"]
 PRELOAD = (
     "viralshorts.jobs.tasks",
     "viralshorts.domain.rendering.pipeline",

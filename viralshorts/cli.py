@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     worker = sub.add_parser(
-        "worker", help="run RQ workers (default queues: render publish default)"
+        "worker", help="run RQ workers (default queues: publish render default)"
     )
     worker.add_argument("queues", nargs="*")
     worker.set_defaults(func=cmd_worker)
