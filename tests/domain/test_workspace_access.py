@@ -54,12 +54,16 @@ def world(session: Session) -> World:
     session.add(
         Membership(workspace_id=alice.workspace_id, user_id=viewer.id, role=WorkspaceRole.VIEWER)
     )
-    a_campaign = campaigns.create_campaign(session, actor=alice, data=_campaign_input()).id
-    b_campaign = campaigns.create_campaign(session, actor=bob, data=_campaign_input()).id
+    services = build_services(get_settings())
+    a_campaign = campaigns.create_campaign(
+        session, actor=alice, data=_campaign_input(), services=services
+    ).id
+    b_campaign = campaigns.create_campaign(
+        session, actor=bob, data=_campaign_input(), services=services
+    ).id
     session.commit()
     a_media, b_media = (_media(session, actor) for actor in (alice, bob))
     victor = Actor(user_id=viewer.id, workspace_id=alice.workspace_id, role=WorkspaceRole.VIEWER)
-    services = build_services(get_settings())
     world = World(alice, victor, bob, b_campaign, a_campaign, a_media, b_media, services)
     world.a_video = _video(session, alice, a_campaign)
     world.b_video = _video(session, bob, b_campaign)
@@ -112,7 +116,7 @@ ACROSS: dict[str, UseCase] = {
     "get_campaign": lambda s, a, w: campaigns.get_campaign(s, actor=a, campaign_id=w.b_campaign),
     "get_schedule": lambda s, a, w: campaigns.get_schedule(s, actor=a, campaign_id=w.b_campaign),
     "update_campaign": lambda s, a, w: campaigns.update_campaign(
-        s, actor=a, campaign_id=w.b_campaign, data=_campaign_input("Stolen")
+        s, actor=a, campaign_id=w.b_campaign, data=_campaign_input("Stolen"), services=w.services
     ),
     "archive_campaign": lambda s, a, w: campaigns.archive_campaign(
         s, actor=a, campaign_id=w.b_campaign
@@ -142,10 +146,10 @@ ACROSS: dict[str, UseCase] = {
 # Each change a viewer of workspace A tries on workspace A's own rows.
 CHANGES: dict[str, UseCase] = {
     "create_campaign": lambda s, a, w: campaigns.create_campaign(
-        s, actor=a, data=_campaign_input()
+        s, actor=a, data=_campaign_input(), services=w.services
     ),
     "update_campaign": lambda s, a, w: campaigns.update_campaign(
-        s, actor=a, campaign_id=w.a_campaign, data=_campaign_input("Mine now")
+        s, actor=a, campaign_id=w.a_campaign, data=_campaign_input("Mine now"), services=w.services
     ),
     "archive_campaign": lambda s, a, w: campaigns.archive_campaign(
         s, actor=a, campaign_id=w.a_campaign
