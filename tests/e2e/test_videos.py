@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import PHONE, make_account, new_page, sign_up
 from viralshorts.domain.rendering.looks import LOOKS
+from viralshorts.integrations.espeak_tts import espeak_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -103,6 +104,11 @@ def _voices_follow_the_language(page: Page) -> None:
     """Only voices that work here, for the chosen language; the basic ones say so."""
     voice = page.get_by_label("Voice", exact=True)
     assert _option_values(page, "Voice") == ["piper:joe"]  # no OpenAI voice: none configured
+    spanish = page.get_by_label("Language", exact=True).locator("option[value=es]")
+    if not espeak_available():  # no voice speaks Spanish here: offered, but marked
+        expect(spanish).to_be_disabled()
+        expect(spanish).to_contain_text("Needs a voice that speaks Spanish")
+        return
     page.get_by_label("Language", exact=True).select_option("es")
     expect(voice).to_have_value("espeak:es")
     assert all(v.startswith("espeak:es") for v in _option_values(page, "Voice"))
