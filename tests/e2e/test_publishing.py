@@ -235,6 +235,21 @@ def _check_live_links(page: Page, context: BrowserContext, sandbox: Sandbox) -> 
     return urls
 
 
+def _check_the_bell(page: Page, app_url: str) -> None:
+    """Each published post told the workspace; the message leads to the calendar."""
+    page.goto(f"{app_url}/app")
+    page.get_by_role("button", name="Notifications, 2 unread").click()
+    box = page.get_by_role("dialog", name="Notifications")
+    live = box.get_by_test_id("notification").filter(has_text=f"“{TITLE}” is live")
+    expect(live).to_have_count(2)
+    live.first.get_by_role("link", name=f"“{TITLE}” is live").click()
+    page.wait_for_url(re.compile(r"/app/calendar/?$"))
+    expect(page.get_by_role("heading", name="Calendar", level=1)).to_be_visible()
+    page.get_by_role("button", name="Notifications, 2 unread").click()
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("button", name="Notifications", exact=True)).to_be_visible()
+
+
 def _views_read(env: E2EEnvironment, video_id: int) -> dict[str, int]:
     """The views the collector stored today, by the post's external URL."""
     engine = create_engine(env.env["DATABASE_URL"])
@@ -315,6 +330,7 @@ def test_a_creator_schedules_a_video_sees_it_published_with_its_link_and_its_vie
         _move_the_scheduled_post_to_now(page, app_url, e2e_environment)
         _wait_until_published(page, chips=2)
         urls = _check_live_links(page, context, platform_sandbox)
+        _check_the_bell(page, app_url)
 
         page.goto(f"{app_url}/app/videos/{video_id}")  # the panel links to the same pages
         for link in page.get_by_test_id("video-post").get_by_role("link").all():
@@ -324,5 +340,8 @@ def test_a_creator_schedules_a_video_sees_it_published_with_its_link_and_its_vie
         views = _collect_and_check(e2e_environment, platform_sandbox, video_id)
         assert set(views) == urls
         _check_analytics(page, app_url, views)
+        page.goto(f"{app_url}/app")  # the Overview's lifetime totals are the same numbers
+        overview = page.get_by_label("Published posts, all time")
+        expect(overview.get_by_label("Views")).to_have_text(str(sum(views.values())))
     finally:
         context.close()
