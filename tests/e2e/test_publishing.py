@@ -8,7 +8,9 @@ moved to the current minute, the dispatcher (``python -m viralshorts dispatch-du
 worker's ticker) sends it to the worker, which uploads it through TikTok's real protocol like
 the first. Both show Published with their links, and each link opens the fake TikTok's page of
 that post. ``collect-analytics`` then reads the fake's counters (which grow with time), and the
-Analytics page shows exactly what was read.
+Analytics page shows exactly what was read. A second creator posts to Instagram (whose fake
+fetches the video from the app's signed URL), frees Free's one slot by disconnecting it, and
+posts to YouTube (a resumable upload); both links open the fakes' pages.
 
 The ready video is a real 4 s 1080x1920 H.264/AAC file made by ffmpeg and put in the app's
 storage (tests/e2e/test_videos.py covers rendering one through the page).
@@ -97,7 +99,7 @@ def _connect(page: Page, app_url: str, platform: str, name: str) -> None:
     """Connect ``platform`` through its fake's consent page; it is listed as sandbox."""
     page.goto(f"{app_url}/app/accounts")
     page.get_by_role("button", name=f"Connect {platform}").click()
-    page.get_by_role("button", name="Allow").click()
+    page.get_by_text("Allow", exact=True).click()  # a button on some fakes, a link on others
     page.wait_for_url(re.compile(r".*/app/accounts/?\?connected=\d+"))
     expect(page.get_by_role("status")).to_contain_text(f"Connected {name}.")
     row = page.get_by_test_id("account-row").filter(has_text=name)
@@ -343,5 +345,68 @@ def test_a_creator_schedules_a_video_sees_it_published_with_its_link_and_its_vie
         page.goto(f"{app_url}/app")  # the Overview's lifetime totals are the same numbers
         overview = page.get_by_label("Published posts, all time")
         expect(overview.get_by_label("Views")).to_have_text(str(sum(views.values())))
+    finally:
+        context.close()
+
+
+def _publish_now(page: Page, app_url: str, video_id: int, account: str) -> None:
+    page.goto(f"{app_url}/app/videos/{video_id}")
+    _choose(page, account)
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="post(s)")).to_have_text(
+        "Publishing 1 post(s) now."
+    )
+
+
+def _wait_for_live_link(page: Page, platform: str) -> Locator:
+    """Reload the video page until its post on ``platform`` is published; its link."""
+    line = page.get_by_test_id("video-post").filter(has_text=platform)
+    deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+    while "Published" not in (line.text_content() or "") and time.monotonic() < deadline:
+        page.wait_for_timeout(2000)
+        page.reload()
+    expect(line).to_contain_text("Published")
+    return line.get_by_role("link", name="Open the live video")
+
+
+def _disconnect(page: Page, app_url: str, name: str) -> None:
+    page.goto(f"{app_url}/app/accounts")
+    row = page.get_by_test_id("account-row").filter(has_text=name)
+    row.get_by_role("button", name=re.compile(f"^Disconnect .*{name}$")).click()
+    row.get_by_role("group").get_by_role("button", name="Disconnect", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Account disconnected.")
+    expect(row).to_have_count(0)
+
+
+def test_a_post_to_instagram_then_one_to_youtube_after_swapping_the_account(
+    app_url: str,
+    browser: Browser,
+    e2e_environment: E2EEnvironment,
+    platform_sandbox: Sandbox,
+    worker_process: subprocess.Popen[bytes],
+    tmp_path: Path,
+) -> None:
+    """Instagram fetches the video from the app's signed URL; YouTube takes a resumable upload.
+    Free's one slot is freed by disconnecting, and the earlier post keeps its link."""
+    context, page = new_page(browser)
+    instagram = (platform_sandbox.fakes["instagram"].base_url, "Reel")
+    youtube = (platform_sandbox.fakes["youtube"].base_url, f"{TITLE} - YouTube (sandbox)")
+    try:
+        account = sign_up(page, app_url)
+        video_id = _seed_ready_video(e2e_environment, account.email, tmp_path)
+        _connect(page, app_url, "Instagram", "sandbox_reels")
+        _publish_now(page, app_url, video_id, "Instagram Reels · sandbox_reels")
+        reel = _follow(context, _wait_for_live_link(page, "Instagram").click, *instagram)
+
+        _disconnect(page, app_url, "sandbox_reels")
+        _connect(page, app_url, "YouTube", "Sandbox Channel")
+        _publish_now(page, app_url, video_id, "YouTube Shorts · Sandbox Channel")
+        short = _follow(context, _wait_for_live_link(page, "YouTube").click, *youtube)
+        assert "/shorts/" in short
+
+        page.goto(f"{app_url}/app/calendar")
+        links = page.get_by_test_id("calendar-post").get_by_role("link", name="Live video")
+        expect(links).to_have_count(2)
+        assert {link.get_attribute("href") for link in links.all()} == {reel, short}
     finally:
         context.close()
