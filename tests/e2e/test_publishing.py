@@ -142,7 +142,7 @@ def _publish_now_and_schedule(page: Page, app_url: str, video_id: int) -> None:
     _choose(page, ACCOUNT)
     expect(page.get_by_label("Who can see it")).to_have_value("PUBLIC_TO_EVERYONE")  # kept
     page.get_by_label("Who can see it").select_option("SELF_ONLY")
-    schedule = page.get_by_role("radio", name="schedule")
+    schedule = page.get_by_role("radio", name="At a time")
     schedule.click()
     expect(schedule).to_be_checked()
     tomorrow = f"{(datetime.now(UTC) + timedelta(days=1)):%Y-%m-%d}T09:00"

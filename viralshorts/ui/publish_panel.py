@@ -457,13 +457,20 @@ def _platform_fields(platform: Platform) -> rx.Component:
     return rx.cond(PublishState.chosen_platforms.contains(name), card(*parts))
 
 
+def _when_choice(mode: str, label: str) -> rx.Component:
+    return rx.text(
+        rx.flex(rx.radio_group.item(value=mode), label, spacing="2", align="center"),
+        as_="label",
+        size="2",
+    )
+
+
 def _when() -> rx.Component:
     return rx.vstack(
-        rx.radio_group(
-            ["now", "schedule"],
+        rx.radio_group.root(
+            rx.flex(_when_choice("now", "Now"), _when_choice("schedule", "At a time"), spacing="4"),
             value=PublishState.mode,
             on_change=PublishState.set_mode,
-            direction="row",
             aria_label="When to publish",
         ),
         rx.cond(
