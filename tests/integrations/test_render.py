@@ -399,3 +399,65 @@ def test_prober_rejects_an_empty_file(tmp_path: Path) -> None:
     empty.touch()
     with pytest.raises(IntegrationError, match="empty"):
         FfmpegProber(Settings()).probe(empty)
+
+
+# ---------------------------------------------------------------- clips read once, front to back
+
+
+def mean_gray(path: Path, at: float) -> float:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-ss", f"{at:.3f}", "-i", str(path), "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return float(np.frombuffer(raw, dtype=np.uint8).mean())
+
+
+@pytest.fixture(scope="module")
+def ramp_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A clip that brightens frame by frame (its time readable from a frame) and a flat one."""
+    folder = tmp_path_factory.mktemp("ramp")
+    sources = {
+        "ramp": "color=c=black:s=320x180:r=30:d=3,format=yuv420p,geq=lum='20+N*2':cb=128:cr=128",
+        "flat": "color=c=0x3050a0:s=320x180:r=30:d=3",
+    }
+    for name, source in sources.items():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-c:v",
+                        "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(folder / f"{name}.mp4")],
+                       check=True)  # fmt: skip
+    return {name: folder / f"{name}.mp4" for name in sources}
+
+
+def test_a_clip_in_two_scenes_is_read_once_and_plays_on(
+    ramp_clips: dict[str, Path], media: dict[str, Path], tmp_path: Path
+) -> None:
+    ramp, flat = ramp_clips["ramp"], ramp_clips["flat"]
+    segments = [
+        Segment(0.0, 1.0, "clip", ramp, clip_offset=0.2),
+        Segment(1.0, 1.0, "clip", flat),
+        Segment(2.0, 1.0, "clip", ramp, clip_offset=1.2),  # where the first scene stopped
+    ]
+    plan = RenderPlan(segments=segments, narration_path=media["narration"],
+                      out_path=tmp_path / "video.mp4", duration=3.0)  # fmt: skip
+    renderer = FfmpegRenderer(Settings())
+    command = renderer.command(plan, tmp_path / "x.mp4", tmp_path / "x.jpg")
+    assert command.count(str(ramp)) == 1  # one input, one decoder for both scenes
+    renderer.render(plan, on_progress=lambda _f: None, is_cancelled=lambda: False)
+    # 0.5 s into the third scene is 1.2 + 0.5 s into the clip, not its start or first scene
+    shown = mean_gray(plan.out_path, 2.5)
+    assert abs(shown - mean_gray(ramp, 1.7)) < 3
+    assert abs(shown - mean_gray(ramp, 0.7)) > 20
+    assert abs(mean_gray(plan.out_path, 0.5) - mean_gray(ramp, 0.7)) < 3
+    assert abs(mean_gray(plan.out_path, 1.5) - mean_gray(flat, 0.5)) < 3
+
+
+def test_clips_out_of_order_get_their_own_input(
+    ramp_clips: dict[str, Path], tmp_path: Path
+) -> None:
+    ramp = ramp_clips["ramp"]
+    segments = [Segment(0.0, 1.0, "clip", ramp, clip_offset=1.5),
+                Segment(1.0, 1.0, "clip", ramp, clip_offset=0.0)]  # fmt: skip
+    plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
+                      out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
+    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.jpg")
+    assert command.count(str(ramp)) == 2

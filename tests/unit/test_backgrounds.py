@@ -126,3 +126,17 @@ def test_rate_limiting_stops_stock_for_the_rest_of_the_video(tmp_path: Path) -> 
     assert len(stock.searches) == 1
     assert "rate limit" in messages[0]
     assert "generated" in messages[0]
+
+
+def test_a_clip_in_several_scenes_plays_on_where_it_stopped(tmp_path: Path) -> None:
+    items = [MediaItem(tmp_path / "a.mp4", 20.0)]
+    segments = upload_segments(_spans(4), items, seed=5)
+    first = segments[0].clip_offset
+    assert [s.clip_offset for s in segments] == [first, first + 2.0, first + 4.0, first + 6.0]
+    assert 0.0 <= first <= 20.0 - 8.0  # room for every planned scene
+
+
+def test_a_clip_that_runs_out_starts_again_from_its_beginning(tmp_path: Path) -> None:
+    items = [MediaItem(tmp_path / "short.mp4", 5.0)]
+    offsets = [s.clip_offset for s in upload_segments(_spans(4), items, seed=2)]
+    assert offsets == [0.0, 2.0, 0.0, 2.0]

@@ -6,7 +6,8 @@ not kill grandchildren, so nobody else would), and dies with the work horse if t
 (``processes.popen``). Each attempt writes partial files of its own, named after its pid, and a
 later attempt deletes those of dead processes. The soundtrack (mix, loudness, limiter) is made
 by ``audio_mix`` in a thread while ffmpeg already encodes the picture, and streamed into the same
-ffmpeg on its stdin as raw samples, which it encodes to AAC.
+ffmpeg on its stdin as raw samples, which it encodes to AAC. Thumbnails with a layout are
+composed by a second, short ffmpeg from the background frame the pass leaves, after it ends.
 """
 
 from __future__ import annotations
@@ -300,11 +301,65 @@ def _lay_over(video: Any, overlay: Overlay, fps: int, index: int) -> Any:
     )  # fmt: skip
 
 
+def clip_runs(plan: RenderPlan) -> dict[int, tuple[int, int, int]]:
+    """The clip segments that can share one input: ``{index: (first index of its run, start
+    frame, end frame)}``, frames counted from the run's first offset.
+
+    A run is segments of one file, each starting where (or after) the previous one ends in
+    the clip, so one decoder reads them front to back; an overlap of up to two frames (the
+    frame grid's rounding) continues the clip instead of starting a new input.
+    """
+    counts = frame_counts(plan.segments, plan.fps, plan.duration)
+    runs: dict[int, tuple[int, int, int]] = {}
+    last_of: dict[Path, int] = {}
+    for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True)):
+        if seg.kind != "clip" or seg.source is None:
+            continue
+        previous = last_of.get(seg.source)
+        if previous is not None:
+            first, _, end = runs[previous]
+            start = round((seg.clip_offset - plan.segments[first].clip_offset) * plan.fps)
+            if start >= end - 2:
+                runs[index] = (first, max(start, end), max(start, end) + frames)
+                last_of[seg.source] = index
+                continue
+        runs[index] = (index, 0, frames)
+        last_of[seg.source] = index
+    return runs
+
+
+def _clip_run_branches(plan: RenderPlan, runs: dict[int, tuple[int, int, int]]) -> dict[int, Any]:
+    """Each clip segment's picture: its run's input covered once, split, trimmed per segment."""
+    members: dict[int, list[int]] = {}
+    for index, (first, _, _) in runs.items():
+        members.setdefault(first, []).append(index)
+    branches: dict[int, Any] = {}
+    for first, indexes in members.items():
+        seg, end = plan.segments[first], runs[indexes[-1]][2]
+        # One decoding thread: frame threads hold a context and frames each (~17 MB per 1080p
+        # clip); the pass keeps both cores busy with x264 and the filters anyway.
+        clip = ffmpeg.input(
+            str(seg.source), ss=seg.clip_offset, t=end / plan.fps + 0.2, stream_loop=-1,
+            threads=1, **_unique(first),
+        )  # fmt: skip
+        video = _cover(clip.video, plan).filter("fps", plan.fps).filter("setsar", 1)
+        video = video.filter("format", "yuv420p")
+        split = video.split() if len(indexes) > 1 else None
+        for n, index in enumerate(indexes):
+            _, start, stop = runs[index]
+            branch = split[n] if split is not None else video
+            branches[index] = branch.filter("trim", start_frame=start, end_frame=stop).filter(
+                "setpts", "PTS-STARTPTS"
+            )
+    return branches
+
+
 def _background(plan: RenderPlan) -> Any:
     """Every segment at output size and fps, concatenated."""
     counts = frame_counts(plan.segments, plan.fps, plan.duration)
+    clips = _clip_run_branches(plan, clip_runs(plan))
     parts = [
-        _segment_video(seg, frames, plan, index)
+        clips[index] if index in clips else _segment_video(seg, frames, plan, index)
         for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True))
     ]
     return parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=1, a=0)
@@ -365,6 +420,17 @@ def _thumbnails(still: Any, plan: RenderPlan, layout: ThumbnailLayout) -> tuple[
     return tall, wide
 
 
+def _jpeg(picture: Any, target: Path) -> Any:
+    return ffmpeg.output(
+        picture, str(target), format="image2", vframes=1, **{"q:v": THUMBNAIL_QUALITY}
+    )
+
+
+def background_still_of(thumbnail: Path) -> Path:
+    """Where a render pass leaves the raw background frame its thumbnails are composed from."""
+    return thumbnail.with_name(thumbnail.name + ".yuv")
+
+
 def x264_options(preset: str, crf: int) -> dict[str, str | int]:
     """The video encoder settings of every render, as ffmpeg output options (bench/render too).
 
@@ -385,36 +451,52 @@ class FfmpegRenderer:
     def __init__(self, settings: Settings) -> None:
         self._ffmpeg = find_ffmpeg(settings)
 
-    def command(
-        self, plan: RenderPlan, out: Path, thumbnail: Path, wide_thumbnail: Path | None = None
-    ) -> list[str]:
+    def command(self, plan: RenderPlan, out: Path, thumbnail: Path) -> list[str]:
         """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read from stdin
-        as raw samples, and its thumbnails on the way: with a ``plan.thumbnails`` layout the
-        1080x1920 one into ``thumbnail`` and the 1280x720 one into ``wide_thumbnail``; without
-        one, the finished frame at ``plan.thumbnail_at`` into ``thumbnail``."""
+        as raw samples, and on the way: with a ``plan.thumbnails`` layout the raw background
+        frame at its moment into ``background_still_of(thumbnail)`` (``thumbnails_command``
+        composes the thumbnails from it); without one, the finished frame at
+        ``plan.thumbnail_at`` as the JPEG ``thumbnail``."""
         sound = ffmpeg.input("pipe:0", f="f32le", ar=audio_mix.RATE, ac=2).audio
-        layout = plan.thumbnails
-        if layout is None:
+        if plan.thumbnails is None:
             split = build_video(plan).split()
-            picture, stills = split[0], [_still_frame(split[1], plan, plan.thumbnail_at)]
+            picture = split[0]
+            still = _jpeg(_still_frame(split[1], plan, plan.thumbnail_at), thumbnail)
         else:
+            # The background frame leaves raw; the thumbnails are composed from it after the
+            # pass (thumbnails_command): their two libass instances and overlays held ~100 MB
+            # in this process at its peak.
             split = _background(plan).split()
             video = _with_overlays(split[0], plan)
             picture = _burn(video, plan.subtitles_path, plan.fonts_dir)
-            stills = list(_thumbnails(_still_frame(split[1], plan, layout.at), plan, layout))
+            still = ffmpeg.output(
+                _still_frame(split[1], plan, plan.thumbnails.at),
+                str(background_still_of(thumbnail)), format="rawvideo", pix_fmt="yuv420p",
+                vframes=1,
+            )  # fmt: skip
         video_out = ffmpeg.output(
             picture, sound, str(out), format="mp4", r=plan.fps, acodec="aac",
             movflags="+faststart", **AAC_OPTIONS, **x264_options(plan.preset, plan.crf),
         )  # fmt: skip
-        targets = [thumbnail, wide_thumbnail or thumbnail.with_suffix(".wide.jpg")]
-        jpegs = [
-            ffmpeg.output(
-                still, str(target), format="image2", vframes=1, **{"q:v": THUMBNAIL_QUALITY}
-            )
-            for still, target in zip(stills, targets, strict=False)
-        ]
         flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
-        merged = ffmpeg.merge_outputs(video_out, *jpegs).global_args(*flags)
+        merged = ffmpeg.merge_outputs(video_out, still).global_args(*flags)
+        return merged.compile(cmd=self._ffmpeg)
+
+    def thumbnails_command(
+        self, plan: RenderPlan, thumbnail: Path, wide_thumbnail: Path
+    ) -> list[str]:
+        """The ffmpeg command that composes the 1080x1920 and 1280x720 thumbnails of a plan with
+        a ``thumbnails`` layout from the background frame its render pass left beside
+        ``thumbnail`` (``background_still_of``)."""
+        if plan.thumbnails is None:
+            raise ValueError("only a plan with a thumbnails layout leaves a background frame")
+        frame = ffmpeg.input(
+            str(background_still_of(thumbnail)), f="rawvideo", pix_fmt="yuv420p",
+            s=f"{plan.width}x{plan.height}",
+        ).video  # fmt: skip
+        tall, wide = _thumbnails(frame, plan, plan.thumbnails)
+        jpegs = [_jpeg(tall, thumbnail), _jpeg(wide, wide_thumbnail)]
+        merged = ffmpeg.merge_outputs(*jpegs).global_args("-hide_banner", "-v", "error", "-y")
         return merged.compile(cmd=self._ffmpeg)
 
     def render(
@@ -443,10 +525,12 @@ class FfmpegRenderer:
                 raise CancelledError("The render was cancelled.")
 
         try:
-            command = self.command(plan, partial, still, wide)
+            command = self.command(plan, partial, still)
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
+            if plan.thumbnails is not None:
+                self._compose_thumbnails(plan, still, wide)
             check_complete(partial, still)
             if plan.thumbnails is not None:
                 check_complete(partial, wide)
@@ -455,8 +539,13 @@ class FfmpegRenderer:
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnails
             on_progress(1.0)
         finally:
-            for path in (partial, still, wide):
+            for path in (partial, still, wide, background_still_of(still)):
                 path.unlink(missing_ok=True)
+
+    def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:
+        done = _run(self.thumbnails_command(plan, still, wide), timeout=60)
+        if done.returncode != 0:
+            raise RenderError(f"Could not make the thumbnails: {summarise_stderr(done.stderr)}")
 
     def _feed(self, plan: RenderPlan, stream: IO[bytes]) -> None:
         """Mix the plan's narration and ducked music at its target loudness into ``stream``."""

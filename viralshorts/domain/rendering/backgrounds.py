@@ -123,18 +123,49 @@ def upload_segments(
     if not items:
         return generated_segments(spans, seed, colours)
     rotation = Rotation(items, seed)
-    return [_media_segment(span, rotation.next(), seed) for span in spans]
+    chosen = [rotation.next() for _ in spans]
+    cursor = ClipCursor(seed)
+    for span, item in zip(spans, chosen, strict=True):
+        cursor.plan(item.path, span.duration)
+    return [_media_segment(span, item, cursor) for span, item in zip(spans, chosen, strict=True)]
 
 
-def _media_segment(span: Span, item: MediaItem, seed: int) -> Segment:
+class ClipCursor:
+    """Where in each clip its next scene starts: a clip shown in several scenes plays on from
+    where its previous scene stopped, so the renderer reads it once, front to back, with one
+    decoder (a 1080p decoder per scene held ~50 MB each, and decoded from a keyframe every
+    time). The first scene starts at a seeded offset that leaves room for all planned ones
+    (at the clip's start when there is not room for all)."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._planned: dict[Path, float] = {}
+        self._next: dict[Path, float] = {}
+
+    def plan(self, path: Path, seconds: float) -> None:
+        """Announce that ``path`` will show for ``seconds`` more (before any ``offset_for``)."""
+        self._planned[path] = self._planned.get(path, 0.0) + seconds
+
+    def offset_for(self, path: Path, clip_seconds: float, span: Span) -> float:
+        """The offset into the clip for ``span``; back to the start when the clip runs out."""
+        if path not in self._next:
+            spare = clip_seconds - self._planned.get(path, span.duration)
+            rng = random.Random(segment_seed(self._seed, span))
+            self._next[path] = round(rng.uniform(0, spare), 3) if spare > 0.5 else 0.0
+        offset = self._next[path]
+        if offset + span.duration > clip_seconds:
+            offset = 0.0
+        self._next[path] = round(offset + span.duration, 3)
+        return offset
+
+
+def _media_segment(span: Span, item: MediaItem, cursor: ClipCursor) -> Segment:
     if item.is_image:
         return Segment(span.start, span.duration, "image", source=item.path, label=item.path.name)
-    spare = max(0.0, (item.duration or 0.0) - span.duration)
-    offset = random.Random(segment_seed(seed, span)).uniform(0, spare) if spare > 0.5 else 0.0
+    offset = cursor.offset_for(item.path, item.duration or 0.0, span)
     return Segment(
-        span.start, span.duration, "clip", item.path, clip_offset=round(offset, 3),
-        label=item.path.name,
-    )  # fmt: skip
+        span.start, span.duration, "clip", item.path, clip_offset=offset, label=item.path.name
+    )
 
 
 def stock_segments(
@@ -151,7 +182,8 @@ def stock_segments(
         notify("Stock footage is not configured (no Pexels API key): using generated backgrounds.")
         return generated_segments(spans, seed, colours)
     picker = StockPicker(stock, cache_dir=cache_dir, notify=notify)
-    return [picker.segment_for(span, seed) or _generated(span, seed, colours) for span in spans]
+    cursor = ClipCursor(seed)
+    return [picker.segment_for(span, cursor) or _generated(span, seed, colours) for span in spans]
 
 
 class StockPicker:
@@ -166,7 +198,7 @@ class StockPicker:
         self._uses: dict[str, int] = {}
         self._disabled = False
 
-    def segment_for(self, span: Span, seed: int) -> Segment | None:
+    def segment_for(self, span: Span, cursor: ClipCursor) -> Segment | None:
         """A stock clip for ``span``, or None (the caller draws a generated pattern)."""
         if self._disabled:
             return None
@@ -177,7 +209,7 @@ class StockPicker:
             path = self._download(clip)
         except IntegrationError as exc:
             return self._give_up(exc)
-        return _media_segment(span, MediaItem(path, clip.duration or None), seed)
+        return _media_segment(span, MediaItem(path, clip.duration or None), cursor)
 
     def _choose(self, span: Span) -> StockClip | None:
         query = " ".join(span.keywords) or "abstract background"
