@@ -1,9 +1,13 @@
 """The render the benchmark measures, run in its own process by ``bench/render``.
 
-Renders a fixed 30 s spec (offline writer, Piper, generated backgrounds, bundled music) into a
-fresh media root (no cache), and prints one JSON line: step start times, CPU time at each step,
-the video path and length, this process's own peak RSS (the kernel's high-water mark), and the
-background segments the renderer drew (for the moving-content floor).
+Usage: render_child.py WORK [PRESET] [BG_DIR]
+
+Renders a fixed 30 s spec (offline writer with the facts in ``bench/facts-honeybees.txt``,
+Piper, bundled music, illustrations on) into a fresh media root (no cache), over generated
+backgrounds or, with ``BG_DIR``, over the clips in it (as the creator's uploads), and prints
+one JSON line: step start times, CPU time at each step, the video path and length, this
+process's own peak RSS (the kernel's high-water mark), the background segments the renderer
+drew (for the floors) and how many illustrations it laid over them.
 """
 
 from __future__ import annotations
@@ -19,21 +23,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from viralshorts.domain.rendering.headless import background_choice  # noqa: E402
 from viralshorts.domain.rendering.pipeline import RenderSpec, render, resolve_music  # noqa: E402
-from viralshorts.integrations.ffmpeg_tools import frame_counts  # noqa: E402
+from viralshorts.domain.video_facts import fact_lines  # noqa: E402
+from viralshorts.integrations.ffmpeg_tools import clip_runs, frame_counts  # noqa: E402
 from viralshorts.integrations.ports import RenderPlan  # noqa: E402
 from viralshorts.integrations.services import build_services  # noqa: E402
 from viralshorts.settings import get_settings  # noqa: E402
 
+FACTS_FILE = ROOT / "bench" / "facts-honeybees.txt"
+TOPIC = "how honeybees talk"
+SEED = 42
 SPEC = RenderSpec(
-    topic="how honeybees talk",
+    topic=TOPIC,
     niche="nature",
     tone="curious",
     language="en",
     target_seconds=30,
-    seed=42,
+    seed=SEED,
     background_source="generated",
     music_path=resolve_music("bundled:chill"),
+    facts=tuple(fact_lines(FACTS_FILE.read_text(encoding="utf-8"))),
 )
 
 
@@ -52,7 +62,15 @@ class RecordingRenderer:
         self._renderer.thumbnail(video_path, **kwargs)
 
 
-def main(work: Path, preset: str) -> None:
+def spec_for(background: str) -> RenderSpec:
+    """The bench spec over generated backgrounds, or over the clips in folder ``background``."""
+    if not background:
+        return SPEC
+    source, media = background_choice(background)
+    return replace(SPEC, background_source=source, user_media=media)
+
+
+def main(work: Path, preset: str, background: str) -> None:
     settings = get_settings().model_copy(
         update={"media_root": work / "media", "openai_api_key": "", "pexels_api_key": ""}
     )
@@ -67,12 +85,13 @@ def main(work: Path, preset: str) -> None:
         starts.setdefault(step, time.monotonic() - started)
         cpu.setdefault(step, cpu_seconds())
 
-    output = render(SPEC, services, work_dir=work / "out", on_progress=on_progress,
+    output = render(spec_for(background), services, work_dir=work / "out", on_progress=on_progress,
                     is_cancelled=lambda: False)  # fmt: skip
     starts["done"] = time.monotonic() - started
     cpu["done"] = cpu_seconds()
     result = {"steps": starts, "cpu": cpu, "video": str(output.video_path)}
     result |= {"duration": output.duration, **peak_rss(), "segments": segments(recorder.plan)}
+    result["illustrations"] = len(recorder.plan.overlays) if recorder.plan else 0
     print(json.dumps(result))
 
 
@@ -93,15 +112,24 @@ def peak_rss() -> dict[str, float]:
 
 
 def segments(plan: RenderPlan | None) -> list[dict[str, Any]]:
-    """Each generated background's lavfi source and frame count, as the renderer drew them."""
+    """Each background segment as the renderer drew it: kind, frame count, the lavfi source
+    of a generated one; for a clip its file, offset and the run of one input it is read in
+    (``run``: the index of the run's first segment, ``start``/``end``: frames in that run)."""
     if plan is None:  # the render was served from the cache
         return []
     counts = frame_counts(plan.segments, plan.fps, plan.duration)
-    return [
-        {"lavfi": seg.lavfi, "frames": frames}
-        for seg, frames in zip(plan.segments, counts, strict=True)
-    ]
+    runs = clip_runs(plan)
+    described = []
+    for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True)):
+        item: dict[str, Any] = {"kind": seg.kind, "lavfi": seg.lavfi, "frames": frames}
+        if index in runs:
+            run, start, end = runs[index]
+            item |= {"source": str(seg.source), "offset": seg.clip_offset}
+            item |= {"run": run, "start": start, "end": end}
+        described.append(item)
+    return described
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "")
+    preset, background = [*sys.argv[2:], "", ""][:2]
+    main(Path(sys.argv[1]), preset, background)
