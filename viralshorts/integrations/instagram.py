@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 import httpx
 from authlib.integrations.httpx_client import OAuth2Client
 
 from viralshorts.errors import PlatformAuthError, PlatformError, PlatformRateLimitedError
+from viralshorts.integrations.platform_http import expires_at
 from viralshorts.integrations.ports import (
     CreatorLimits,
     PlatformProfile,
@@ -130,10 +130,6 @@ def caption_of(options: PostOptions) -> str:
     return "\n\n".join(part for part in (options.description.strip(), tags) if part)
 
 
-def _expiry(seconds: Any) -> datetime | None:
-    return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
-
-
 class InstagramPlatform:
     """Instagram Reels through Facebook Login; base URLs and the Graph version from settings."""
 
@@ -226,7 +222,7 @@ class InstagramPlatform:
         )
         return PlatformTokens(
             access_token=answer["access_token"],
-            expires_at=_expiry(answer.get("expires_in")),
+            expires_at=expires_at(answer.get("expires_in") or None),  # 0: not said either
             scopes=self.scopes,
         )
 

@@ -1,4 +1,4 @@
-"""What the publishing-platform adapters share: error mapping, delays, and reading the upload.
+"""What the publishing-platform adapters share: HTTP calls, error mapping, delays, the upload.
 
 ``platform_error`` turns an HTTP answer into the error classes of ``errors.py`` the way the
 ports promise: 401 → PlatformAuthError, 429/quota → PlatformRateLimitedError with the delay,
@@ -8,7 +8,7 @@ the platform's own message. Tokens never appear in a message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -22,9 +22,10 @@ from viralshorts.errors import (
     PlatformError,
     PlatformRateLimitedError,
 )
-from viralshorts.integrations.ports import VideoSource
+from viralshorts.integrations.ports import PlatformTokens, VideoSource
 
 READ_BYTES = 256 * 1024  # what one read from the source holds in memory
+HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
@@ -81,6 +82,30 @@ def network_error(platform: str, exc: Exception) -> PlatformError:
         code="platform_unreachable",
         params={"platform": platform},
     )
+
+
+def http_client() -> httpx.Client:
+    """A client with the timeouts every platform call uses (uploads send for a while)."""
+    return httpx.Client(timeout=HTTP_TIMEOUT)
+
+
+def call(
+    platform: str, method: Callable[..., httpx.Response], *args: Any, **kwargs: Any
+) -> httpx.Response:
+    """``method(*args, **kwargs)``, a connection that fails raising ``network_error``."""
+    try:
+        return method(*args, **kwargs)
+    except httpx.TransportError as exc:
+        raise network_error(platform, exc) from exc
+
+
+def bearer_header(platform_title: str, tokens: PlatformTokens) -> dict[str, str]:
+    """The ``Authorization`` header; no access token at all is an auth error, not a call."""
+    if not tokens.access_token:
+        raise PlatformAuthError(
+            f"The {platform_title} account has no access token.", retryable=False
+        )
+    return {"Authorization": f"Bearer {tokens.access_token}"}
 
 
 class SourceReader:

@@ -21,10 +21,13 @@ import httpx
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from viralshorts.errors import PlatformAuthError, PlatformError
+from viralshorts.errors import PlatformError
 from viralshorts.integrations.platform_http import (
     SourceReader,
+    bearer_header,
+    call,
     expires_at,
+    http_client,
     network_error,
     platform_error,
 )
@@ -59,7 +62,6 @@ CANNOT_POST_NOW = {
     "reached_active_user_cap",
 }
 AUTH_ERRORS = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
-HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 class _UploadGoneError(Exception):
@@ -196,15 +198,15 @@ class TikTokPlatform:
         return {"client_key": self._settings.tiktok_client_key, "client_secret": secret}
 
     def _post_form(self, path: str, form: dict[str, str]) -> dict[str, Any]:
-        with self._http() as http:
-            response = self._call(http.post, f"{self._api_base}{path}", data=form)
+        with http_client() as http:
+            response = call(self.name, http.post, f"{self._api_base}{path}", data=form)
         return _data(response)
 
     # ------------------------------------------------------------ account
 
     def profile(self, tokens: PlatformTokens) -> PlatformProfile:
         """The creator (open_id, display name, avatar)."""
-        with self._http() as http:
+        with http_client() as http:
             data = self._api(
                 http,
                 tokens,
@@ -223,7 +225,7 @@ class TikTokPlatform:
         """creator_info: privacy options, max duration, the creator's disabled interactions;
         ``can_post`` False with TikTok's message when the creator may not post now."""
         try:
-            with self._http() as http:
+            with http_client() as http:
                 info = self._creator_info(http, tokens)
         except PlatformError as exc:
             if exc.params.get("reason") not in CANNOT_POST_NOW:
@@ -244,7 +246,7 @@ class TikTokPlatform:
         ids = [i for i in dict.fromkeys(external_ids) if i.isdigit()]
         fields = "id,view_count,like_count,comment_count,share_count"
         found: dict[str, PostStats] = {}
-        with self._http() as http:
+        with http_client() as http:
             for start in range(0, len(ids), STATS_BATCH):
                 body = {"filters": {"video_ids": ids[start : start + STATS_BATCH]}}
                 data = self._api(
@@ -274,7 +276,7 @@ class TikTokPlatform:
         """Direct Post by FILE_UPLOAD (see the module docstring)."""
         if source.size <= 0:
             raise PlatformError("The video file is empty.", retryable=False)
-        with self._http() as http:
+        with http_client() as http:
             saved = dict(checkpoint)
             if saved.get("publish_id"):
                 try:
@@ -436,24 +438,11 @@ class TikTokPlatform:
     def _api(
         self, http: httpx.Client, tokens: PlatformTokens, method: str, path: str, **kwargs: Any
     ) -> dict[str, Any]:
-        if not tokens.access_token:
-            raise PlatformAuthError("The TikTok account has no access token.", retryable=False)
         headers = {
-            "Authorization": f"Bearer {tokens.access_token}",
+            **bearer_header("TikTok", tokens),
             "Content-Type": "application/json; charset=UTF-8",
         }
-        response = self._call(
-            http.request, method, f"{self._api_base}{path}", headers=headers, **kwargs
+        response = call(
+            self.name, http.request, method, f"{self._api_base}{path}", headers=headers, **kwargs
         )
         return _data(response)
-
-    @staticmethod
-    def _http() -> httpx.Client:
-        return httpx.Client(timeout=HTTP_TIMEOUT)
-
-    @staticmethod
-    def _call(method: Callable[..., httpx.Response], *args: Any, **kwargs: Any) -> httpx.Response:
-        try:
-            return method(*args, **kwargs)
-        except httpx.TransportError as exc:
-            raise network_error("tiktok", exc) from exc

@@ -21,11 +21,13 @@ import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from viralshorts.errors import PlatformAuthError, PlatformError
+from viralshorts.errors import PlatformError
 from viralshorts.integrations.platform_http import (
     SourceReader,
+    bearer_header,
+    call,
     expires_at,
-    network_error,
+    http_client,
     platform_error,
     seconds_until_pacific_midnight,
 )
@@ -52,7 +54,6 @@ SHORTS_MAX_SECONDS = 180
 STATS_BATCH = 50
 CATEGORY_PEOPLE_AND_BLOGS = "22"
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
-HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 class _SessionGoneError(Exception):
@@ -188,9 +189,9 @@ class YouTubePlatform:
     def revoke(self, tokens: PlatformTokens) -> None:
         """Revoke the grant (the refresh token ends every token of it); gone already is fine."""
         token = tokens.refresh_token or tokens.access_token
-        with self._http() as http:
-            response = self._call(
-                http.post, self._settings.google_revoke_url, data={"token": token}
+        with http_client() as http:
+            response = call(
+                self.name, http.post, self._settings.google_revoke_url, data={"token": token}
             )
         if response.status_code != 400:  # 400 invalid_token: it no longer works anyway
             _raise_for(response)
@@ -198,8 +199,8 @@ class YouTubePlatform:
     def _token_request(self, **fields: str) -> dict[str, Any]:
         secret = self._settings.google_client_secret.get_secret_value()
         form = {"client_id": self._settings.google_client_id, "client_secret": secret, **fields}
-        with self._http() as http:
-            response = self._call(http.post, self._settings.google_token_url, data=form)
+        with http_client() as http:
+            response = call(self.name, http.post, self._settings.google_token_url, data=form)
         try:
             body = _raise_for(response).json()
         except ValueError as exc:
@@ -260,8 +261,8 @@ class YouTubePlatform:
 
     def _api_get(self, tokens: PlatformTokens, path: str, params: dict[str, str]) -> dict[str, Any]:
         url = f"{self._settings.youtube_api_base.rstrip('/')}{path}"
-        with self._http() as http:
-            response = self._call(http.get, url, params=params, headers=_bearer(tokens))
+        with http_client() as http:
+            response = call(self.name, http.get, url, params=params, headers=_bearer(tokens))
         return _raise_for(response).json()
 
     # ------------------------------------------------------------ publishing
@@ -282,7 +283,7 @@ class YouTubePlatform:
         if source.size <= 0:
             raise PlatformError("The video file is empty.", retryable=False)
         session_url = str(checkpoint.get("session_url") or "")
-        with self._http() as http:
+        with http_client() as http:
             video = self._upload(
                 http,
                 tokens=tokens,
@@ -329,8 +330,8 @@ class YouTubePlatform:
             "X-Upload-Content-Type": source.content_type,
         }
         params = {"uploadType": "resumable", "part": "snippet,status"}
-        response = self._call(
-            http.post, url, params=params, json=_video_resource(options), headers=headers
+        response = call(
+            self.name, http.post, url, params=params, json=_video_resource(options), headers=headers
         )
         location = _raise_for(response).headers.get("Location")
         if not location:
@@ -420,21 +421,6 @@ class YouTubePlatform:
         watch_base = self._settings.youtube_watch_base.rstrip("/")
         return PublishOutcome(video_id, f"{watch_base}/shorts/{video_id}")
 
-    # ------------------------------------------------------------ HTTP
-
-    @staticmethod
-    def _http() -> httpx.Client:
-        return httpx.Client(timeout=HTTP_TIMEOUT)
-
-    @staticmethod
-    def _call(method: Callable[..., httpx.Response], url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return method(url, **kwargs)
-        except httpx.TransportError as exc:
-            raise network_error("youtube", exc) from exc
-
 
 def _bearer(tokens: PlatformTokens) -> dict[str, str]:
-    if not tokens.access_token:
-        raise PlatformAuthError("The YouTube account has no access token.", retryable=False)
-    return {"Authorization": f"Bearer {tokens.access_token}"}
+    return bearer_header("YouTube", tokens)
