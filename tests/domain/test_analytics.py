@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +15,8 @@ from sqlmodel import Session, select
 from alembic import command
 from tests.conftest import _alembic_config
 from tests.factories import make_creator
-from tests.fakes.instagram_server import APP_ID, APP_SECRET, FakeInstagram, InstagramState
+from tests.fakes.instagram_server import FakeInstagram, InstagramState
+from tests.integrations.platform_support import Clock
 from viralshorts.db import make_engine
 from viralshorts.domain.analytics import collect_analytics, collect_if_due
 from viralshorts.domain.analytics_reports import (
@@ -48,14 +48,6 @@ from viralshorts.settings import Settings, get_settings
 DAY = date(2026, 12, 2)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture()
 def clock() -> Clock:
     return Clock()
@@ -72,10 +64,7 @@ def _services(fake: FakeInstagram, **settings_fields: object) -> Services:
     settings = Settings(
         **{
             **current,
-            "meta_app_id": APP_ID,
-            "meta_app_secret": APP_SECRET,
-            "facebook_auth_base": fake.base_url,
-            "instagram_graph_base": fake.base_url,
+            **fake.settings_overrides(),
             **settings_fields,
         }
     )

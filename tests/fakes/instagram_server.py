@@ -24,8 +24,6 @@ import argparse
 import contextlib
 import json
 import secrets
-import socket
-import struct
 import threading
 import time
 import urllib.request
@@ -34,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.fakes.platform_fake import PlatformFake, reset_connection
 
 APP_ID = "fake-meta-app"
 APP_SECRET = "fake-meta-secret"
@@ -399,9 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
         half = length // 2
         container.received += self.rfile.read(half)
         # RST instead of FIN: the client sees "connection reset" while still sending.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
+        reset_connection(self)
 
     def _node(self, node_id: str) -> None:
         container = self.state.containers.get(node_id)
@@ -513,26 +511,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._html(200, f"<!doctype html><title>Reel</title><p>{media.caption}</p>")
 
 
-class FakeInstagram:
-    """Runs the fake on 127.0.0.1 in a background thread (``with FakeInstagram() as fake``)."""
+class FakeInstagram(PlatformFake[InstagramState]):
+    """The Instagram fake on 127.0.0.1 (``with FakeInstagram() as fake``)."""
+
+    handler_class = _Handler
+    server_class = _QuietServer
 
     def __init__(self, port: int = 0, state: InstagramState | None = None) -> None:
-        self.state = state or InstagramState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self._server = _QuietServer(("127.0.0.1", port), handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        handler.base_url = self.base_url
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakeInstagram:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port, state or InstagramState())
+        self._server.RequestHandlerClass.base_url = self.base_url  # permalinks and upload URIs
 
     def fault(self, *kinds: str) -> None:
         """Inject each fault once, into the next request it applies to."""
@@ -549,6 +536,10 @@ class FakeInstagram:
             self.state.media[media.media_id] = media
         return media.media_id
 
+    def settings_overrides(self) -> dict[str, str]:
+        """The settings that point the Instagram client here."""
+        return settings_overrides(self.base_url)
+
     def long_lived_token(self) -> str:
         """A valid long-lived user token, as the login flow would have given."""
         return self.state.issue_token("long", LONG_LIVED_SECONDS)
@@ -556,6 +547,16 @@ class FakeInstagram:
     def count(self, method: str, suffix: str) -> int:
         """How many ``method`` requests had a path ending in ``suffix``."""
         return sum(1 for m, p in self.state.requests if m == method and p.endswith(suffix))
+
+
+def settings_overrides(base_url: str) -> dict[str, str]:
+    """The settings that point the Instagram client at a fake running at ``base_url``."""
+    return {
+        "meta_app_id": APP_ID,
+        "meta_app_secret": APP_SECRET,
+        "facebook_auth_base": base_url,
+        "instagram_graph_base": base_url,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,19 +35,6 @@ class Sandbox:
     env: dict[str, str] = field(default_factory=lambda: {"PLATFORM_SANDBOX": "true"})
 
 
-def _overrides(platform: str, fake: Any, module: Any) -> dict[str, str]:
-    if hasattr(fake, "settings_overrides"):
-        return dict(fake.settings_overrides())
-    if platform == "instagram":  # its fake names no settings: its constants say the app id
-        return {
-            "meta_app_id": module.APP_ID,
-            "meta_app_secret": module.APP_SECRET,
-            "facebook_auth_base": fake.base_url,
-            "instagram_graph_base": fake.base_url,
-        }
-    raise RuntimeError(f"the {platform} fake does not say which settings point at it")
-
-
 def _start_stripe(
     stack: contextlib.ExitStack, sandbox: Sandbox, *, port: int, webhook_url: str
 ) -> None:
@@ -79,7 +66,7 @@ def running_sandbox(
                 continue
             fake = stack.enter_context(getattr(module, class_name)(port if fixed_ports else 0))
             sandbox.fakes[platform] = fake
-            overrides = _overrides(platform, fake, module)
+            overrides = fake.settings_overrides()
             sandbox.env.update({name.upper(): value for name, value in overrides.items()})
         if stripe_webhook_url:
             port = STRIPE_PORT if fixed_ports else 0

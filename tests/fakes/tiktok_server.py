@@ -36,11 +36,17 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.fakes.youtube_server import reset_connection, s256
+from tests.fakes.platform_fake import (
+    FakeHandler,
+    OAuthFakeState,
+    OAuthPlatformFake,
+    hidden_fields,
+    reset_connection,
+    s256,
+)
 
 CLIENT_KEY = "fakesandboxclientkey"
 CLIENT_SECRET = "fake-tiktok-client-secret"
@@ -92,7 +98,7 @@ class Upload:
 
 
 @dataclass
-class TikTokState:
+class TikTokState(OAuthFakeState[Grant]):
     """What the fake knows; tests queue faults and read ``uploads``, ``posts`` and ``requests``."""
 
     client_key: str = CLIENT_KEY
@@ -104,25 +110,9 @@ class TikTokState:
     processing_seconds: float = 0.2
     views_per_second: float = 3.0
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    grants: list[Grant] = field(default_factory=list)
     uploads: dict[str, Upload] = field(default_factory=dict)  # by publish_id
     posts: dict[str, Upload] = field(default_factory=dict)  # published, by post id
-    faults: dict[str, list[str]] = field(default_factory=dict)
     calls: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def take_fault(self, kind: str) -> str:
-        with self.lock:
-            queue = self.faults.get(kind) or []
-            return queue.pop(0) if queue else ""
-
-    def grant_of(self, access_token: str) -> Grant | None:
-        for grant in self.grants:
-            expiry = grant.access_tokens.get(access_token)
-            if expiry and not grant.revoked and expiry > time.time():
-                return grant
-        return None
 
     def over_limit(self, kind: str, token: str) -> bool:
         """Sliding one-minute window per access token (PROTOCOLS 2.8)."""
@@ -144,47 +134,16 @@ def _envelope(data: Any, code: str = "ok", message: str = "") -> dict[str, Any]:
     return {"data": data, "error": {"code": code, "message": message, "log_id": log_id}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     state: TikTokState
 
-    def log_message(self, *_args: Any) -> None:
-        return
-
     # ------------------------------------------------------------ plumbing
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.headers.get('Host', '127.0.0.1')}"
-
-    def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, body: Any, **headers: str) -> None:
-        self._send(status, json.dumps(body).encode(), "application/json; charset=UTF-8", **headers)
 
     def _ok(self, data: Any, status: int = 200) -> None:
         self._json(status, _envelope(data))
 
     def _fail(self, status: int, code: str, message: str, **headers: str) -> None:
         self._json(status, _envelope({}, code, message), **headers)
-
-    def _html(self, status: int, text: str) -> None:
-        self._send(status, text.encode(), "text/html; charset=utf-8")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _form(self) -> dict[str, str]:
-        pairs = parse_qs(self._body().decode(), keep_blank_values=True)
-        return {key: values[0] for key, values in pairs.items()}
 
     def _json_body(self) -> dict[str, Any]:
         try:
@@ -315,10 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._html(400, f"<!doctype html><title>Error</title><h1>{html.escape(problem)}</h1>")
             return
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in query.items()
-        )
+        hidden = hidden_fields(query)
         deny = html.escape(f"/v2/auth/authorize/decide/?{urlencode({**query, 'allow': 'no'})}")
         name = html.escape(self.state.creator.display_name)
         page = (
@@ -347,9 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.codes[code] = dict(query)
             params = {"code": code, "scopes": query["scope"], "state": query.get("state", "")}
-        target = query["redirect_uri"]
-        joiner = "&" if "?" in target else "?"
-        self._send(302, b"", "text/plain", Location=f"{target}{joiner}{urlencode(params)}")
+        self._redirect_back(query["redirect_uri"], params)
 
     def _oauth_error(self, error: str, description: str, status: int = 400) -> None:
         self._json(
@@ -640,38 +594,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._html(200, f"{page}<p>{caption}</p>")
 
 
-class FakeTikTok:
-    """Runs the fake on 127.0.0.1 in a background thread (``with FakeTikTok() as fake``)."""
+class FakeTikTok(OAuthPlatformFake[TikTokState]):
+    """The TikTok fake on 127.0.0.1 (``with FakeTikTok() as fake``)."""
+
+    handler_class = _Handler
 
     def __init__(self, port: int = 0, state: TikTokState | None = None) -> None:
-        self.state = state or TikTokState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakeTikTok:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, kind: str, *faults: str) -> None:
-        """Queue faults for the next requests of ``kind`` (see the module docstring)."""
-        with self.state.lock:
-            self.state.faults.setdefault(kind, []).extend(faults)
+        super().__init__(port, state or TikTokState())
 
     def settings_overrides(self) -> dict[str, str]:
         """The settings that point the TikTok client here."""
         return settings_overrides(self.base_url, self.state.client_key, self.state.client_secret)
-
-    def requests_of(self, kind: str) -> int:
-        return sum(1 for k, _ in self.state.requests if k == kind)
 
 
 def settings_overrides(

@@ -30,20 +30,25 @@ upload_status. Run standalone: ``python -m tests.fakes.youtube_server --port 860
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import hashlib
 import html
 import json
 import secrets
-import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakes.platform_fake import (
+    FakeHandler,
+    OAuthFakeState,
+    OAuthPlatformFake,
+    hidden_fields,
+    reset_connection,
+    s256,
+)
 
 CLIENT_ID = "fake-youtube-client-id"
 CLIENT_SECRET = "fake-youtube-client-secret"
@@ -104,7 +109,7 @@ class PublishedVideo:
 
 
 @dataclass
-class YouTubeState:
+class YouTubeState(OAuthFakeState[Grant]):
     """What the fake knows; tests queue faults and read ``videos`` and ``requests``."""
 
     client_id: str = CLIENT_ID
@@ -116,29 +121,8 @@ class YouTubeState:
     rotate_refresh_tokens: bool = False  # a refresh answers with a new refresh token
     daily_uploads: int = 0  # videos.insert calls allowed (the quota bucket); 0 = no limit
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    grants: list[Grant] = field(default_factory=list)
     sessions: dict[str, UploadSession] = field(default_factory=dict)
     videos: dict[str, PublishedVideo] = field(default_factory=dict)
-    faults: dict[str, list[str]] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def take_fault(self, kind: str) -> str:
-        with self.lock:
-            queue = self.faults.get(kind) or []
-            return queue.pop(0) if queue else ""
-
-    def grant_of(self, access_token: str) -> Grant | None:
-        for grant in self.grants:
-            expiry = grant.access_tokens.get(access_token)
-            if expiry and not grant.revoked and expiry > time.time():
-                return grant
-        return None
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def google_error(code: int, message: str, reason: str) -> dict[str, Any]:
@@ -146,51 +130,13 @@ def google_error(code: int, message: str, reason: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "errors": errors}}
 
 
-def reset_connection(handler: BaseHTTPRequestHandler) -> None:
-    """Drop the connection with a TCP reset, as a broken network does mid-body."""
-    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    handler.connection.close()
-    handler.close_connection = True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     state: YouTubeState
-
-    def log_message(self, *_args: Any) -> None:
-        return
 
     # ------------------------------------------------------------ plumbing
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.headers.get('Host', '127.0.0.1')}"
-
-    def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, body: Any, **headers: str) -> None:
-        self._send(status, json.dumps(body).encode(), "application/json; charset=UTF-8", **headers)
-
     def _error(self, status: int, message: str, reason: str, **headers: str) -> None:
         self._json(status, google_error(status, message, reason), **headers)
-
-    def _html(self, status: int, text: str) -> None:
-        self._send(status, text.encode(), "text/html; charset=utf-8")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _form(self) -> dict[str, str]:
-        pairs = parse_qs(self._body().decode(), keep_blank_values=True)
-        return {key: values[0] for key, values in pairs.items()}
 
     def _injected(self, kind: str) -> bool:
         """Answer a queued status fault for ``kind``; True when one was answered."""
@@ -316,10 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._html(400, f"<!doctype html><title>Error</title><h1>{html.escape(problem)}</h1>")
             return
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in query.items()
-        )
+        hidden = hidden_fields(query)
         deny = html.escape(f"/o/oauth2/v2/auth/decide?{urlencode({**query, 'allow': 'no'})}")
         page = (
             "<!doctype html><html><head><title>Sign in - Google Accounts (sandbox)</title></head>"
@@ -354,8 +297,6 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._html(400, f"<!doctype html><h1>{html.escape(problem)}</h1>")
             return
-        target = query["redirect_uri"]
-        joiner = "&" if "?" in target else "?"
         if query.get("allow") != "yes":
             params = {"error": "access_denied", "state": query.get("state", "")}
         else:
@@ -363,8 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.codes[code] = dict(query)
             params = {"code": code, "state": query.get("state", ""), "scope": query["scope"]}
-        location = f"{target}{joiner}{urlencode(params)}"
-        self._send(302, b"", "text/plain", Location=location)
+        self._redirect_back(query["redirect_uri"], params)
 
     def _token(self) -> None:
         if self._injected("token"):
@@ -627,38 +567,17 @@ class _Handler(BaseHTTPRequestHandler):
             session.video_id = video_id
 
 
-class FakeYouTube:
-    """Runs the fake on 127.0.0.1 in a background thread (``with FakeYouTube() as fake``)."""
+class FakeYouTube(OAuthPlatformFake[YouTubeState]):
+    """The YouTube fake on 127.0.0.1 (``with FakeYouTube() as fake``)."""
+
+    handler_class = _Handler
 
     def __init__(self, port: int = 0, state: YouTubeState | None = None) -> None:
-        self.state = state or YouTubeState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakeYouTube:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, kind: str, *faults: str) -> None:
-        """Queue faults for the next requests of ``kind`` (see the module docstring)."""
-        with self.state.lock:
-            self.state.faults.setdefault(kind, []).extend(faults)
+        super().__init__(port, state or YouTubeState())
 
     def settings_overrides(self) -> dict[str, str]:
         """The settings that point the YouTube client here."""
         return settings_overrides(self.base_url, self.state.client_id, self.state.client_secret)
-
-    def requests_of(self, kind: str) -> int:
-        return sum(1 for k, _ in self.state.requests if k == kind)
 
 
 def settings_overrides(

@@ -1,16 +1,23 @@
-"""Helpers for the platform client tests: a consent click, in-memory video sources."""
+"""Helpers for the platform client tests: a consent click, in-memory video sources,
+checkpoints, a clock the Instagram fake reads, and a fake run on its own as the sandbox does."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from viralshorts.integrations.ports import VideoSource
+from viralshorts.integrations.ports import PlatformTokens, PublishingPlatform, VideoSource
 
 
 def click_allow(authorize_url: str) -> dict[str, str]:
@@ -27,6 +34,16 @@ def click_allow(authorize_url: str) -> dict[str, str]:
     answer = httpx.get(f"{origin}{unescape(action.group(1))}?{urlencode(fields)}")
     assert answer.status_code == 302, answer.text
     return {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+
+
+def connect(platform: PublishingPlatform, *, redirect_uri: str, verifier: str) -> PlatformTokens:
+    """Consent on the fake's page (state ``state-1``) and redeem the code for tokens."""
+    url = platform.authorize_url(redirect_uri=redirect_uri, state="state-1", code_verifier=verifier)
+    answer = click_allow(url)
+    assert answer["state"] == "state-1"
+    return platform.exchange_code(
+        code=answer["code"], redirect_uri=redirect_uri, code_verifier=verifier
+    )
 
 
 def video_bytes(size: int) -> bytes:
@@ -76,3 +93,34 @@ class Checkpoints:
     def __call__(self, data: dict[str, Any]) -> None:
         self.current = {**self.current, **data}
         self.saved.append(dict(data))
+
+    @property
+    def last(self) -> dict[str, Any]:
+        """The checkpoint as last saved whole (Instagram saves all of it each time)."""
+        return self.saved[-1] if self.saved else {}
+
+
+class Clock:
+    """A settable ``time.time`` for a fake whose numbers grow with time."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.contextmanager
+def standalone_fake(module: str) -> Iterator[str]:
+    """``python -m <module> --port N`` as the sandbox runs it; yields its base URL once up."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [sys.executable, "-m", module, "--port", str(port)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout and proc.stdout.readline().strip().endswith(f"127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -6,18 +6,18 @@ import functools
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
-from tests.fakes.instagram_server import APP_ID, APP_SECRET, FakeInstagram, InstagramState
+from tests.fakes.instagram_server import APP_ID, FakeInstagram, InstagramState
+from tests.integrations.platform_support import Checkpoints, Clock
 from viralshorts.errors import PlatformAuthError, PlatformError, PlatformRateLimitedError
 from viralshorts.integrations.instagram import InstagramPlatform, caption_of, graph_error
 from viralshorts.integrations.ports import (
@@ -30,14 +30,6 @@ from viralshorts.settings import Settings
 
 REDIRECT = "http://localhost:3000/api/accounts/callback/instagram"
 OPTIONS = PostOptions(description="Three facts about owls", hashtags=("owls", "#nature"))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture()
@@ -58,12 +50,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture()
 def platform(fake: FakeInstagram, sleeps: list[float]) -> InstagramPlatform:
-    settings = Settings(
-        meta_app_id=APP_ID,
-        meta_app_secret=APP_SECRET,
-        facebook_auth_base=fake.base_url,
-        instagram_graph_base=fake.base_url,
-    )
+    settings = Settings(**fake.settings_overrides())
     return InstagramPlatform(settings, sandbox=True, max_polls=3, sleep=sleeps.append)
 
 
@@ -91,18 +78,6 @@ def _connect(platform: InstagramPlatform) -> PlatformTokens:
     query = parse_qs(urlparse(allow.group(1).removesuffix("#_")).query)
     assert query["state"] == ["st-123"]
     return platform.exchange_code(code=query["code"][0], redirect_uri=REDIRECT, code_verifier="")
-
-
-class Checkpoints:
-    def __init__(self) -> None:
-        self.saved: list[dict[str, Any]] = []
-
-    def __call__(self, checkpoint: dict[str, Any]) -> None:
-        self.saved.append(dict(checkpoint))
-
-    @property
-    def last(self) -> dict[str, Any]:
-        return self.saved[-1] if self.saved else {}
 
 
 def _publish(platform, tokens, source, checkpoints, checkpoint=None):

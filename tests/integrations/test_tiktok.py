@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +15,9 @@ from tests.integrations.platform_support import (
     Checkpoints,
     KilledError,
     click_allow,
+    connect,
     memory_source,
+    standalone_fake,
     video_bytes,
 )
 from viralshorts.errors import PlatformAuthError, PlatformError, PlatformRateLimitedError
@@ -69,10 +68,7 @@ def data() -> bytes:
 
 
 def _connect(tiktok: TikTokPlatform) -> PlatformTokens:
-    url = tiktok.authorize_url(redirect_uri=REDIRECT, state="state-1", code_verifier=VERIFIER)
-    answer = click_allow(url)
-    assert answer["state"] == "state-1"
-    return tiktok.exchange_code(code=answer["code"], redirect_uri=REDIRECT, code_verifier=VERIFIER)
+    return connect(tiktok, redirect_uri=REDIRECT, verifier=VERIFIER)
 
 
 def _publish(tiktok: TikTokPlatform, tokens: PlatformTokens, data: bytes, saved: Checkpoints, **kw):
@@ -377,16 +373,6 @@ def test_stats_read_the_counters_twenty_ids_a_call(
 
 
 def test_the_fake_runs_on_its_own_for_the_sandbox() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [sys.executable, "-m", "tests.fakes.tiktok_server", "--port", str(port)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout and proc.stdout.readline().strip().endswith(f"127.0.0.1:{port}")
-        settings = Settings(**standalone_overrides(f"http://127.0.0.1:{port}"))
-        platform = TikTokPlatform(settings, sandbox=True)
+    with standalone_fake("tests.fakes.tiktok_server") as base_url:
+        platform = TikTokPlatform(Settings(**standalone_overrides(base_url)), sandbox=True)
         assert platform.profile(_connect(platform)).display_name.startswith("Sandbox")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +15,9 @@ from tests.integrations.platform_support import (
     Checkpoints,
     KilledError,
     click_allow,
+    connect,
     memory_source,
+    standalone_fake,
     video_bytes,
 )
 from viralshorts.errors import PlatformAuthError, PlatformError, PlatformRateLimitedError
@@ -58,10 +57,7 @@ def tokens(youtube: YouTubePlatform) -> PlatformTokens:
 
 
 def _connect(youtube: YouTubePlatform) -> PlatformTokens:
-    url = youtube.authorize_url(redirect_uri=REDIRECT, state="state-1", code_verifier=VERIFIER)
-    answer = click_allow(url)
-    assert answer["state"] == "state-1"
-    return youtube.exchange_code(code=answer["code"], redirect_uri=REDIRECT, code_verifier=VERIFIER)
+    return connect(youtube, redirect_uri=REDIRECT, verifier=VERIFIER)
 
 
 def _publish(youtube: YouTubePlatform, tokens: PlatformTokens, data: bytes, saved: Checkpoints):
@@ -382,16 +378,6 @@ def test_stats_read_the_string_counters_fifty_ids_a_call(
 
 
 def test_the_fake_runs_on_its_own_for_the_sandbox() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [sys.executable, "-m", "tests.fakes.youtube_server", "--port", str(port)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout and proc.stdout.readline().strip().endswith(f"127.0.0.1:{port}")
-        settings = Settings(**standalone_overrides(f"http://127.0.0.1:{port}"))
-        platform = YouTubePlatform(settings, sandbox=True)
+    with standalone_fake("tests.fakes.youtube_server") as base_url:
+        platform = YouTubePlatform(Settings(**standalone_overrides(base_url)), sandbox=True)
         assert platform.profile(_connect(platform)).display_name.startswith("Sandbox")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

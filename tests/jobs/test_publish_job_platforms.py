@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from tests.factories import new_user
-from tests.fakes.instagram_server import APP_ID, APP_SECRET, FakeInstagram
+from tests.fakes.instagram_server import FakeInstagram
 from tests.fakes.tiktok_server import FakeTikTok
 from tests.integrations.platform_support import click_allow
 from tests.publishing_support import RecordingQueue, add_account, add_ready_video, file_bytes
@@ -108,10 +108,7 @@ def services(
 ) -> Iterator[Services]:
     overrides = {
         **tiktok_fake.settings_overrides(),
-        "meta_app_id": APP_ID,
-        "meta_app_secret": APP_SECRET,
-        "facebook_auth_base": instagram_fake.base_url,
-        "instagram_graph_base": instagram_fake.base_url,
+        **instagram_fake.settings_overrides(),
         "public_base_url": media_front.base_url,
         "publish_retry_intervals": "30,120",
         "platform_sandbox": True,
