@@ -9,8 +9,10 @@ never disables or demotes themself, and the site never loses its last enabled ad
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlmodel import Session, col, delete, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from viralshorts.domain import audit
 from viralshorts.domain.session_checks import sessions_ended
@@ -24,6 +26,8 @@ PAGE_SIZE = 25
 USER_NOT_FOUND = "User not found."
 NOT_YOURSELF = "You cannot disable or demote yourself; ask another site admin."
 LAST_ADMIN = "This is the last enabled site admin; make someone else an admin first."
+
+RowT = TypeVar("RowT", User, Workspace)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,15 @@ def clean_reason(reason: str) -> str:
     return cleaned
 
 
+def newest_first_page(
+    session: Session, statement: SelectOfScalar[RowT], table: type[RowT], page: int
+) -> tuple[list[RowT], bool]:
+    """One page of ``statement``'s rows, newest first, and whether there is a next page."""
+    ordered = statement.order_by(col(table.created_at).desc(), col(table.id).desc())
+    rows = list(session.exec(ordered.offset(max(page, 0) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
 def search_users(
     session: Session, *, actor_user_id: int, query: str = "", page: int = 0
 ) -> tuple[list[User], bool]:
@@ -90,9 +103,7 @@ def search_users(
         statement = statement.where(
             or_(col(User.email).ilike(pattern, escape="\\"), col(User.id).in_(in_workspace))
         )
-    statement = statement.order_by(col(User.created_at).desc(), col(User.id).desc())
-    rows = list(session.exec(statement.offset(max(page, 0) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return newest_first_page(session, statement, User, page)
 
 
 def user_detail(session: Session, *, actor_user_id: int, user_id: int) -> UserDetail:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from viralshorts.domain import audit, billing, quotas
 from viralshorts.domain import quota_overrides as qo
-from viralshorts.domain.admin_users import PAGE_SIZE, clean_query
+from viralshorts.domain.admin_users import clean_query, newest_first_page
 from viralshorts.domain.plans import Plan, catalogue
 from viralshorts.errors import NotFoundError
 from viralshorts.models import Membership, Subscription, User, Workspace, WorkspaceRole
@@ -79,9 +79,7 @@ def search_workspaces(
         statement = statement.where(
             or_(col(Workspace.name).ilike(pattern, escape="\\"), col(Workspace.id).in_(with_member))
         )
-    statement = statement.order_by(col(Workspace.created_at).desc(), col(Workspace.id).desc())
-    rows = list(session.exec(statement.offset(max(page, 0) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return newest_first_page(session, statement, Workspace, page)
 
 
 def _members(session: Session, workspace_id: int) -> list[WorkspaceMember]:

@@ -16,7 +16,7 @@ from viralshorts.errors import ViralShortsError
 from viralshorts.models import User, Workspace
 from viralshorts.ui import guards
 from viralshorts.ui.admin_nav import USERS_ROUTE, admin_nav
-from viralshorts.ui.admin_support import Reply, page_number, refusal, run, when
+from viralshorts.ui.admin_support import Reply, refusal, run, turn_page, when
 from viralshorts.ui.layout import app_shell, card, error_callout
 
 ROUTE = USERS_ROUTE
@@ -139,18 +139,7 @@ class AdminState(rx.State):
         return await self._turn("workspaces_page", page)
 
     async def _turn(self, which: str, page: object) -> Reply:
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminState.show_{which} {self.router.url.path}"
-        )
-        if admin_id is None:
-            return leave
-        number = page_number(page)
-        if number is None:
-            self.error = guards.BAD_REQUEST
-            return None
-        setattr(self, which, number)
-        await self._read(admin_id)
-        return None
+        return await turn_page(self, f"show_{which}", page, which, self._read)
 
 
 def _search_form() -> rx.Component:

@@ -12,7 +12,7 @@ from viralshorts.domain import audit
 from viralshorts.errors import ValidationError, ViralShortsError
 from viralshorts.ui import guards
 from viralshorts.ui.admin_nav import AUDIT_ROUTE, admin_nav
-from viralshorts.ui.admin_support import Reply, form_text, page_number, refusal, run, when
+from viralshorts.ui.admin_support import Reply, form_text, refusal, run, turn_page, when
 from viralshorts.ui.layout import app_shell, card, error_callout
 
 ROUTE = AUDIT_ROUTE
@@ -122,18 +122,7 @@ class AdminAuditState(rx.State):
         return await self._turn(page)
 
     async def _turn(self, page: object) -> Reply:
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminAuditState.show_page {self.router.url.path}"
-        )
-        if admin_id is None:
-            return leave
-        number = page_number(page)
-        if number is None:
-            self.error = guards.BAD_REQUEST
-            return None
-        self.page = number
-        await self._read(admin_id)
-        return None
+        return await turn_page(self, "show_page", page, "page", self._read)
 
 
 def _text_filter(field_id: str, label: str, name: str, input_type: str = "text") -> rx.Component:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -307,7 +308,11 @@ def _header_row(*names: str) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
 
-def _scrolling(table: rx.Component, label: str) -> rx.Component:
+def _named_table(
+    label: str, headers: tuple[str, ...], rows: rx.Var, row: Callable[[rx.Var], rx.Component]
+) -> rx.Component:
+    """A table of ``rows`` that scrolls sideways on narrow screens, named ``label``."""
+    table = rx.table.root(_header_row(*headers), rx.table.body(rx.foreach(rows, row)), width="100%")
     # Radix's table root puts its props on a wrapper, not on <table>: the region names it.
     return rx.box(table, role="region", aria_label=label, overflow_x="auto", width="100%")
 
@@ -331,13 +336,11 @@ def _queues_card() -> rx.Component:
             rx.text("Updated ", S.refreshed_at, size="1", color_scheme="gray", role="status"),
             width="100%",
         ),
-        _scrolling(
-            rx.table.root(
-                _header_row("Queue", "Waiting", "Running", "Scheduled", "Deferred", "Failed"),
-                rx.table.body(rx.foreach(S.queues, _queue_table_row)),
-                width="100%",
-            ),
+        _named_table(
             "Queues",
+            ("Queue", "Waiting", "Running", "Scheduled", "Deferred", "Failed"),
+            S.queues,
+            _queue_table_row,
         ),
     )
 
@@ -358,13 +361,11 @@ def _workers_card() -> rx.Component:
         rx.heading("Workers", size="4", as_="h2"),
         rx.cond(
             S.workers.length() > 0,
-            _scrolling(
-                rx.table.root(
-                    _header_row("Worker", "Host", "State", "Queues", "Current job", "Last seen"),
-                    rx.table.body(rx.foreach(S.workers, _worker_table_row)),
-                    width="100%",
-                ),
+            _named_table(
                 "Workers",
+                ("Worker", "Host", "State", "Queues", "Current job", "Last seen"),
+                S.workers,
+                _worker_table_row,
             ),
             rx.text("No worker is running: nothing on the queues is being worked on."),
         ),
@@ -426,13 +427,11 @@ def _failed_card() -> rx.Component:
         ),
         rx.cond(
             S.failed.length() > 0,
-            _scrolling(
-                rx.table.root(
-                    _header_row("Job", "Queue", "Concerns", "Failed at", "Error", "Actions"),
-                    rx.table.body(rx.foreach(S.failed, _failed_table_row)),
-                    width="100%",
-                ),
+            _named_table(
                 "Failed jobs",
+                ("Job", "Queue", "Concerns", "Failed at", "Error", "Actions"),
+                S.failed,
+                _failed_table_row,
             ),
             rx.text("No failed jobs.", data_testid="no-failed-jobs"),
         ),

@@ -1,10 +1,11 @@
-"""What the admin pages share: running a use case in its own transaction, reading a submitted
-form's fields, and the messages a refusal turns into."""
+"""What the admin pages share: running a use case in its own transaction, the admin check of a
+handler that delegates, reading a submitted form's fields and a page number, and the messages a
+refusal turns into."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,49 @@ async def run(function: Callable[..., Any], /, **kwargs: Any) -> Any:
             return function(session, **kwargs)
 
     return await asyncio.to_thread(call)
+
+
+async def session_admin_for(state: rx.State, handler: str) -> tuple[int | None, Reply]:
+    """``guards.session_admin`` from a helper: a denial is logged under ``handler``'s name."""
+    attempted = f"{type(state).__name__}.{handler} {state.router.url.path}"
+    return await guards.session_admin(state, attempted)
+
+
+async def refuse_forged(state: rx.State, handler: str, message: str = guards.BAD_REQUEST) -> Reply:
+    """Refuse a forged event with ``message`` (a page with ``error`` and ``notice``), once the
+    admin check passed: anyone else gets that check's answer instead."""
+    admin_id, leave = await session_admin_for(state, handler)
+    if admin_id is None:
+        return leave
+    state.error, state.notice = message, ""
+    return None
+
+
+async def turn_page(
+    state: rx.State,
+    handler: str,
+    page: object,
+    page_var: str,
+    read: Callable[[int], Awaitable[None]],
+) -> Reply:
+    """Put page ``page`` into ``state.<page_var>`` and ``read`` it for the admin; a page number
+    that is not one is refused (the page keeps ``error``)."""
+    admin_id, leave = await session_admin_for(state, handler)
+    if admin_id is None:
+        return leave
+    number = page_number(page)
+    if number is None:
+        state.error = guards.BAD_REQUEST
+        return None
+    setattr(state, page_var, number)
+    await read(admin_id)
+    return None
+
+
+def id_from_path(path: str) -> int | None:
+    """The id that ends a detail page's path (``/app/admin/users/<id>``); None when it is not a
+    database id."""
+    return guards.record_id(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def form_text(form: object, name: str, *, max_length: int = 1000) -> str | None:

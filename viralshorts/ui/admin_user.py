@@ -18,11 +18,14 @@ from viralshorts.ui.admin_nav import USERS_ROUTE, admin_nav
 from viralshorts.ui.admin_support import (
     Reply,
     form_text,
+    id_from_path,
     labeled_select,
     messages,
     reason_input,
     refusal,
+    refuse_forged,
     run,
+    session_admin_for,
     when,
 )
 from viralshorts.ui.layout import app_shell, card
@@ -36,11 +39,6 @@ class MembershipRow(TypedDict):
     name: str
     kind: str
     role: str
-
-
-def user_id_from_path(path: str) -> int | None:
-    """The id in ``/app/admin/users/<id>`` (None when it is not a database id)."""
-    return guards.record_id(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 class AdminUserState(rx.State):
@@ -92,7 +90,7 @@ class AdminUserState(rx.State):
         admin_id, leave = await guards.session_admin(self)
         if admin_id is None:
             return leave
-        user_id = user_id_from_path(self.router.url.path)
+        user_id = id_from_path(self.router.url.path)
         if user_id is None:
             self.error = admin_users.USER_NOT_FOUND
             return None
@@ -104,9 +102,7 @@ class AdminUserState(rx.State):
         self, handler: str, function: Callable[..., object], done: str, **kwargs: object
     ) -> Reply:
         self.error = self.notice = ""
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminUserState.{handler} {self.router.url.path}"
-        )
+        admin_id, leave = await session_admin_for(self, handler)
         if admin_id is None:
             return leave
         if not self.found:
@@ -132,7 +128,7 @@ class AdminUserState(rx.State):
         """Disable the user (ending every session of theirs) or enable them again."""
         reason, wanted = form_text(form, "reason"), form_text(form, "disabled", max_length=5)
         if reason is None or wanted not in {"true", "false"}:
-            return await self._refuse("set_disabled")
+            return await refuse_forged(self, "set_disabled")
         disabled = wanted == "true"
         done = "Disabled; every session of theirs has ended." if disabled else "Enabled again."
         return await self._change(
@@ -144,19 +140,10 @@ class AdminUserState(rx.State):
         """Make the user a site admin or a creator."""
         reason, role = form_text(form, "reason"), form_text(form, "role", max_length=20)
         if reason is None or role is None:
-            return await self._refuse("set_role")
+            return await refuse_forged(self, "set_role")
         return await self._change(
             "set_role", admin_users.set_site_role, "Site role changed.", role=role, reason=reason
         )
-
-    async def _refuse(self, handler: str) -> Reply:
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminUserState.{handler} {self.router.url.path}"
-        )
-        if admin_id is None:
-            return leave
-        self.error, self.notice = guards.BAD_REQUEST, ""
-        return None
 
 
 def _facts() -> rx.Component:

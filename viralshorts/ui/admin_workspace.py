@@ -18,11 +18,14 @@ from viralshorts.ui.admin_nav import USERS_ROUTE, admin_nav
 from viralshorts.ui.admin_support import (
     Reply,
     form_text,
+    id_from_path,
     labeled_select,
     messages,
     reason_input,
     refusal,
+    refuse_forged,
     run,
+    session_admin_for,
     when,
 )
 from viralshorts.ui.layout import app_shell, card
@@ -52,11 +55,6 @@ class OverrideRow(TypedDict):
     reason: str
     set_by: str
     updated: str
-
-
-def workspace_id_from_path(path: str) -> int | None:
-    """The id in ``/app/admin/workspaces/<id>`` (None when it is not a database id)."""
-    return guards.record_id(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def _plan_choices() -> list[tuple[str, str]]:
@@ -128,7 +126,7 @@ class AdminWorkspaceState(rx.State):
         admin_id, leave = await guards.session_admin(self)
         if admin_id is None:
             return leave
-        workspace_id = workspace_id_from_path(self.router.url.path)
+        workspace_id = id_from_path(self.router.url.path)
         if workspace_id is None:
             self.error = admin_workspaces.WORKSPACE_NOT_FOUND
             return None
@@ -140,9 +138,7 @@ class AdminWorkspaceState(rx.State):
         self, handler: str, function: Callable[..., object], done: str, **kwargs: object
     ) -> Reply:
         self.error = self.notice = ""
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminWorkspaceState.{handler} {self.router.url.path}"
-        )
+        admin_id, leave = await session_admin_for(self, handler)
         if admin_id is None:
             return leave
         if not self.found or any(value is None for value in kwargs.values()):
@@ -173,10 +169,9 @@ class AdminWorkspaceState(rx.State):
         value = form_text(form, "value", max_length=12)
         number = guards.whole_number(value.strip()) if value is not None else None
         if value is not None and number is None:
-            leave = await self._guard_only("set_override")
-            if leave is None:
-                self.error, self.notice = "Give the new limit as a whole number.", ""
-            return leave
+            return await refuse_forged(
+                self, "set_override", "Give the new limit as a whole number."
+            )
         return await self._change(
             "set_override",
             qo.set_override,
@@ -196,12 +191,6 @@ class AdminWorkspaceState(rx.State):
             limit_name=form_text(form, "limit", max_length=32),
             reason=form_text(form, "reason"),
         )
-
-    async def _guard_only(self, handler: str) -> Reply:
-        admin_id, leave = await guards.session_admin(
-            self, f"AdminWorkspaceState.{handler} {self.router.url.path}"
-        )
-        return leave if admin_id is None else None
 
 
 def _facts() -> rx.Component:
