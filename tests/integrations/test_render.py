@@ -461,3 +461,13 @@ def test_clips_out_of_order_get_their_own_input(
                       out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
     command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.jpg")
     assert command.count(str(ramp)) == 2
+
+
+def test_generated_backgrounds_are_drawn_in_one_lavfi_input(tmp_path: Path) -> None:
+    segments = [Segment(0.0, 1.0, "generated", lavfi=generated_lavfi(1)),
+                Segment(1.0, 1.0, "generated", lavfi=generated_lavfi(2))]  # fmt: skip
+    plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
+                      out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
+    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.jpg")
+    assert command.count("lavfi") == 1
+    assert "concat=n=2" in command[command.index("lavfi") + 2]
