@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
+from tests.factories import services_with
 from tests.fakes.stripe_server import API_KEY, WEBHOOK_SECRET, FakeStripe
 from viralshorts.integrations.ports import Services
 from viralshorts.integrations.services import use_services
@@ -33,24 +34,6 @@ def stripe_settings(base_url: str, **overrides: object) -> Settings:
     )
 
 
-def billing_only(settings: Settings, billing: object) -> Services:
-    """A Services bundle whose only port is billing (the webhook needs nothing else)."""
-    return Services(
-        settings=settings,
-        storage=None,  # type: ignore[arg-type]
-        script_writer=None,  # type: ignore[arg-type]
-        speech={},
-        transcriber=None,
-        stock=None,
-        rate_limiter=None,  # type: ignore[arg-type]
-        progress=None,  # type: ignore[arg-type]
-        queue=None,  # type: ignore[arg-type]
-        prober=None,  # type: ignore[arg-type]
-        renderer=None,  # type: ignore[arg-type]
-        billing=billing,  # type: ignore[arg-type]
-    )
-
-
 def post_webhook(payload: str | bytes, signature: str | None) -> tuple[int, dict]:
     """POST one delivery to the app's webhook route (its own client: safe from any thread)."""
     headers = {"Content-Type": "application/json"}
@@ -66,7 +49,8 @@ def stripe_world() -> Iterator[tuple[FakeStripe, Services]]:
     with FakeStripe() as fake:
         fake.state.webhook_sender = lambda payload, header: post_webhook(payload, header)[0]
         settings = stripe_settings(fake.base_url)
-        services = billing_only(settings, StripeBilling(settings))
+        # the webhook route needs no other port
+        services = services_with(settings, billing=StripeBilling(settings))
         use_services(services)
         try:
             yield fake, services

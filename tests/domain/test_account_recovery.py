@@ -9,13 +9,13 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import Session, select
 
+from tests.factories import RecordingMailer
 from tests.fakes.smtp_server import SmtpServer
 from viralshorts.domain import account_recovery as recovery
 from viralshorts.domain import accounts
 from viralshorts.errors import AuthenticationError, RateLimitedError, ValidationError
 from viralshorts.integrations.email_background import BackgroundEmailSender
 from viralshorts.integrations.email_smtp import SmtpEmailSender
-from viralshorts.integrations.ports import OutgoingEmail
 from viralshorts.integrations.redis_rate_limit import RedisRateLimiter
 from viralshorts.models import AccountToken, LoginSession, User, utcnow
 from viralshorts.settings import Settings, get_settings
@@ -23,14 +23,6 @@ from viralshorts.settings import Settings, get_settings
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 IP = "10.0.0.7"
-
-
-class RecordingMailer:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingEmail] = []
-
-    def send(self, message: OutgoingEmail) -> None:
-        self.sent.append(message)
 
 
 @pytest.fixture()

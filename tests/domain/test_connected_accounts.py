@@ -16,7 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import Session, select
 
-from tests.factories import new_user
+from tests.factories import RecordingMailer, new_user
 from tests.fakes.platform_double import PlatformDouble
 from viralshorts import cli
 from viralshorts import db as db_module
@@ -30,7 +30,7 @@ from viralshorts.errors import (
     PlatformError,
     QuotaExceededError,
 )
-from viralshorts.integrations.ports import OutgoingEmail, PlatformProfile, Services
+from viralshorts.integrations.ports import PlatformProfile, Services
 from viralshorts.integrations.services import build_services, use_services
 from viralshorts.integrations.token_vault import MultiFernetCipher
 from viralshorts.jobs import maintenance
@@ -47,14 +47,6 @@ from viralshorts.models import (
 from viralshorts.settings import get_settings
 
 BROWSER = "raw-session-cookie-of-this-browser"
-
-
-class RecordingMailer:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingEmail] = []
-
-    def send(self, message: OutgoingEmail) -> None:
-        self.sent.append(message)
 
 
 class SlowRefresh(PlatformDouble):

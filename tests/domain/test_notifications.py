@@ -5,22 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from tests.factories import new_campaign, new_user
+from tests.factories import RecordingMailer, new_campaign, new_user, services_with
 from viralshorts.domain import notifications as nt
 from viralshorts.domain import video_lifecycle
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.errors import ValidationError
-from viralshorts.integrations.ports import OutgoingEmail, Services
+from viralshorts.integrations.ports import Services
 from viralshorts.models import Membership, Notification, Video, VideoStatus, WorkspaceRole
 from viralshorts.settings import get_settings
-
-
-class RecordingMailer:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingEmail] = []
-
-    def send(self, message: OutgoingEmail) -> None:
-        self.sent.append(message)
 
 
 @pytest.fixture()
@@ -30,20 +22,7 @@ def mailer() -> RecordingMailer:
 
 @pytest.fixture()
 def services(mailer) -> Services:
-    return Services(
-        settings=get_settings(),
-        storage=None,  # type: ignore[arg-type]
-        script_writer=None,  # type: ignore[arg-type]
-        speech={},
-        transcriber=None,
-        stock=None,
-        rate_limiter=None,  # type: ignore[arg-type]
-        progress=None,  # type: ignore[arg-type]
-        queue=None,  # type: ignore[arg-type]
-        prober=None,  # type: ignore[arg-type]
-        renderer=None,  # type: ignore[arg-type]
-        email=mailer,
-    )
+    return services_with(email=mailer)
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from tests.factories import new_user
+from tests.factories import RecordingMailer, new_user
 from tests.fakes.smtp_server import SmtpServer
 from viralshorts.domain import session_checks
 from viralshorts.domain import workspace_members as wm
@@ -40,14 +40,6 @@ from viralshorts.models import (
     utcnow,
 )
 from viralshorts.settings import Settings, get_settings
-
-
-class RecordingMailer:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingEmail] = []
-
-    def send(self, message: OutgoingEmail) -> None:
-        self.sent.append(message)
 
 
 @pytest.fixture()

@@ -4,23 +4,16 @@ cookie on real PostgreSQL: what a viewer reads, and what a forger sends."""
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
 
-from tests.factories import new_campaign
+from tests.factories import new_published_post
 from tests.ui.tabs import open_tab, signed_in_cookie
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.models import (
     Membership,
-    Platform,
-    Post,
-    PostStatus,
-    SocialAccount,
-    Video,
-    VideoAnalytics,
     WorkspaceRole,
 )
 from viralshorts.ui.analytics import ROUTE, AnalyticsState, analytics_page
@@ -35,29 +28,11 @@ def _posted(
     session: Session, user_id: int, title: str, views: int, *, sandbox: bool = False
 ) -> int:
     """A published post of a new video in the user's workspace with today's numbers."""
-    workspace_id = personal_workspace_id(session, user_id)
-    campaign = new_campaign(session, user_id, name=f"{title} campaign")
-    account = SocialAccount(
-        workspace_id=workspace_id, user_id=user_id, platform=Platform.INSTAGRAM,
-        external_id=secrets.token_hex(4), display_name="reels", sandbox=sandbox,
+    post = new_published_post(
+        session, user_id, title, views, day=datetime.now(UTC).date(), sandbox=sandbox,
+        external_url="https://instagram.example/reel/1/",
     )  # fmt: skip
-    video = Video(
-        workspace_id=workspace_id, user_id=user_id, campaign_id=campaign.id, topic=title,
-        title=title,
-    )  # fmt: skip
-    session.add_all([account, video])
-    session.flush()
-    post = Post(
-        video_id=video.id, social_account_id=account.id, status=PostStatus.PUBLISHED,
-        external_id="1789", external_url="https://instagram.example/reel/1/",
-        idempotency_key=secrets.token_hex(16),
-    )  # fmt: skip
-    session.add(post)
-    session.flush()
-    today = datetime.now(UTC).date()
-    session.add(VideoAnalytics(video_id=video.id, post_id=post.id, date=today, views=views))
-    session.commit()
-    return video.id or 0
+    return post.video_id
 
 
 def test_the_page_builds() -> None:

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import date
 
 import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from tests.factories import new_campaign, new_user
+from tests.factories import new_published_post, new_user
 from viralshorts.domain.accounts import SESSION_COOKIE, _sha256, create_login_session
 from viralshorts.domain.workspaces import personal_workspace_id
 from viralshorts.models import (
     LoginSession,
     Membership,
-    Platform,
-    Post,
-    PostStatus,
-    SocialAccount,
     User,
-    Video,
-    VideoAnalytics,
     WorkspaceRole,
 )
 from viralshorts.web.analytics_export import EXPORT_PATH
@@ -33,29 +26,10 @@ RANGE = {"start": "2026-12-01", "end": "2026-12-02"}
 
 
 def _posted(session: Session, user_id: int, title: str, views: int) -> int:
-    """A published Instagram post in the user's personal workspace with one day's numbers."""
-    workspace_id = personal_workspace_id(session, user_id)
-    campaign = new_campaign(session, user_id)
-    account = SocialAccount(
-        workspace_id=workspace_id, user_id=user_id, platform=Platform.INSTAGRAM,
-        external_id=secrets.token_hex(4), display_name="reels",
-    )  # fmt: skip
-    video = Video(
-        workspace_id=workspace_id, user_id=user_id, campaign_id=campaign.id, topic=title,
-        title=title,
-    )  # fmt: skip
-    session.add_all([account, video])
-    session.flush()
-    post = Post(
-        video_id=video.id, social_account_id=account.id, status=PostStatus.PUBLISHED,
-        external_id="1789", idempotency_key=secrets.token_hex(16),
-    )  # fmt: skip
-    session.add(post)
-    session.flush()
-    row = VideoAnalytics(video_id=video.id, post_id=post.id, date=date(2026, 12, 2), views=views)
-    session.add(row)
-    session.commit()
-    return workspace_id
+    """A published Instagram post in the user's personal workspace with one day's numbers;
+    returns that workspace's id."""
+    new_published_post(session, user_id, title, views, day=date(2026, 12, 2))
+    return personal_workspace_id(session, user_id)
 
 
 def _cookie(session: Session, user_id: int, workspace_id: int | None = None) -> dict[str, str]:

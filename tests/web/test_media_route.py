@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from viralshorts.integrations.ports import Services
+from tests.factories import services_with
 from viralshorts.integrations.services import use_services
 from viralshorts.integrations.storage_local import LocalStorage, sign
 from viralshorts.settings import get_settings
@@ -23,30 +23,13 @@ def _secret() -> str:
 KEY = "videos/7/9/cafe.mp4"
 
 
-def storage_only(storage: object) -> Services:
-    """A Services bundle whose only port is ``storage`` (the media route needs nothing else)."""
-    return Services(
-        settings=get_settings(),
-        storage=storage,  # type: ignore[arg-type]
-        script_writer=None,  # type: ignore[arg-type]
-        speech={},
-        transcriber=None,
-        stock=None,
-        rate_limiter=None,  # type: ignore[arg-type]
-        progress=None,  # type: ignore[arg-type]
-        queue=None,  # type: ignore[arg-type]
-        prober=None,  # type: ignore[arg-type]
-        renderer=None,  # type: ignore[arg-type]
-    )
-
-
 @pytest.fixture()
 def storage(tmp_path: Path) -> Iterator[LocalStorage]:
     storage = LocalStorage(get_settings())
     source = tmp_path / "v.mp4"
     source.write_bytes(DATA)
     storage.put_file(KEY, source, "video/mp4")
-    use_services(storage_only(storage))
+    use_services(services_with(storage=storage))  # the media route needs nothing else
     yield storage
     use_services(None)
 
@@ -107,7 +90,7 @@ def test_a_non_numeric_expiry_is_refused(storage, client):
 
 
 def test_no_route_serves_files_when_storage_is_not_local(client):
-    use_services(storage_only(object()))
+    use_services(services_with(storage=object()))
     try:
         assert client.get(f"/api/media/{KEY}?exp=1&sig=x").status_code == 404
     finally:
