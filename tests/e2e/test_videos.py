@@ -42,6 +42,7 @@ NEW_HOOK = "An owl can look straight behind itself."
 DOWNLOADS = (
     ("Download MP4", ".mp4", 4, b"ftyp"),
     ("Download thumbnail", ".jpg", 0, b"\xff\xd8\xff"),
+    ("Download YouTube thumbnail (1280x720)", ".wide.jpg", 0, b"\xff\xd8\xff"),
     ("Download captions (.srt)", ".srt", 0, b"1\n00:00:"),
 )
 

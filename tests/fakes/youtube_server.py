@@ -30,12 +30,10 @@ upload_status. Run standalone: ``python -m tests.fakes.youtube_server --port 860
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import html
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -519,27 +517,35 @@ class _Handler(FakeHandler):
             else:
                 self._error(400, problem, "badRequest")
             return
+        start = session.received
         if self._pending_fault == "reset":
             kept = self.rfile.read(length // 2)
-            self._keep(session, kept[: len(kept) // QUANTUM * QUANTUM])
+            self._keep(session, start, kept[: len(kept) // QUANTUM * QUANTUM])
             reset_connection(self)
             return
         data = self.rfile.read(length)
         if len(data) < length:  # the client went away mid-body: keep what fits, answer nobody
-            self._keep(session, data[: len(data) // QUANTUM * QUANTUM])
+            self._keep(session, start, data[: len(data) // QUANTUM * QUANTUM])
             self.close_connection = True
             return
         if self._pending_fault == "partial":
             data = data[: len(data) // 2 // QUANTUM * QUANTUM]
-        self._keep(session, data)
-        if session.received == session.size:
+        # A chunk another request already stored is not stored twice; the answer says where
+        # the session stands (the finished video, or the Range to go on from).
+        if self._keep(session, start, data) and session.received == session.size:
             self._publish(session)
         self._session_answer(session)
 
-    def _keep(self, session: UploadSession, data: bytes) -> None:
+    def _keep(self, session: UploadSession, start: int, data: bytes) -> bool:
+        """Store a chunk that began at ``start``, unless another request stored bytes there
+        while this body was still arriving (a dead client's request can finish late): the
+        session keeps each byte once, as YouTube does."""
         with self.state.lock:
+            if session.received != start:
+                return False
             session.digest.update(data)
             session.received += len(data)
+            return True
 
     def _publish(self, session: UploadSession) -> None:
         video_id = secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:11]
@@ -604,10 +610,7 @@ def main() -> None:
     parser.add_argument("--client-secret", default=CLIENT_SECRET)
     args = parser.parse_args()
     state = YouTubeState(client_id=args.client_id, client_secret=args.client_secret)
-    with FakeYouTube(args.port, state) as fake:
-        print(f"fake YouTube listening on {fake.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    FakeYouTube(args.port, state).serve_until_interrupted("fake YouTube")
 
 
 if __name__ == "__main__":

@@ -234,6 +234,7 @@ def test_every_download_link_is_signed_as_a_download_with_a_good_name(tmp_path: 
         title="Owls: Why?",
         video_key=f"{base}.mp4",
         thumbnail_key=f"{base}.jpg",
+        wide_thumbnail_key=f"{base}.wide.jpg",
         captions_key=f"{base}.srt",
     )
     links = video_domain.media_links(services, video)
@@ -242,5 +243,6 @@ def test_every_download_link_is_signed_as_a_download_with_a_good_name(tmp_path: 
         "mp4": "",
         "download": "owls-why-7.mp4",
         "thumbnail": "owls-why-7.jpg",
+        "wide_thumbnail": "owls-why-7.wide.jpg",
         "srt": "owls-why-7.srt",
     }

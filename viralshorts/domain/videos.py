@@ -374,7 +374,7 @@ def _download_name(video: Video, suffix: str = ".mp4") -> str:
 
 
 def media_links(services: Services, video: Video) -> dict[str, str]:
-    """Signed URLs for the player (mp4, inline) and the MP4, thumbnail and captions downloads.
+    """Signed URLs for the player (mp4, inline) and the MP4, thumbnails and captions downloads.
 
     The thumbnail is signed as a download: it is also the player's poster, and an image
     element ignores ``Content-Disposition``, so one URL serves both.
@@ -389,6 +389,12 @@ def media_links(services: Services, video: Video) -> dict[str, str]:
     if video.thumbnail_key:
         links["thumbnail"] = storage.signed_url(
             video.thumbnail_key, expires_in=ttl, download_name=_download_name(video, ".jpg")
+        )
+    if video.wide_thumbnail_key:
+        links["wide_thumbnail"] = storage.signed_url(
+            video.wide_thumbnail_key,
+            expires_in=ttl,
+            download_name=_download_name(video, ".wide.jpg"),
         )
     if video.captions_key:
         links["srt"] = storage.signed_url(

@@ -433,7 +433,8 @@ def _status(row: rx.Var[VideoRow]) -> rx.Component:
 
 def _download(label: str, href: rx.Var[str]) -> rx.Component:
     # A plain <a>: rx.el.a is React Router's Link, which routes /api/... inside the app (404).
-    return rx.el.elements.a(label, href=href, download=True)
+    # A file the video does not have (no key, so no signed URL) gets no link at all.
+    return rx.cond(href, rx.el.elements.a(label, href=href, download=True))
 
 
 def _preview() -> rx.Component:
@@ -451,6 +452,7 @@ def _preview() -> rx.Component:
         rx.hstack(
             _download("Download MP4", links["download"]),
             _download("Download thumbnail", links["thumbnail"]),
+            _download("Download YouTube thumbnail (1280x720)", links["wide_thumbnail"]),
             _download("Download captions (.srt)", links["srt"]),
             spacing="4",
             wrap="wrap",
