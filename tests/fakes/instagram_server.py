@@ -21,7 +21,6 @@ Standalone (the product's sandbox mode): ``python -m tests.fakes.instagram_serve
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import secrets
 import threading
@@ -563,10 +562,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local Instagram Graph API fake (sandbox)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-    with FakeInstagram(port=args.port) as fake:
-        print(f"instagram fake (app id {APP_ID}) listening on {fake.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    FakeInstagram(port=args.port).serve_until_interrupted(f"instagram fake (app id {APP_ID})")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ against.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import json
@@ -141,6 +142,14 @@ class PlatformFake(Generic[StateT]):
     def __exit__(self, *_exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def serve_until_interrupted(self, description: str) -> None:
+        """Run in the foreground (``python -m tests.fakes.<module>``) until Ctrl-C; the first
+        line printed ends with the base URL, which the sandbox and its test wait for."""
+        with self:
+            print(f"{description} listening on {self.base_url}", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
 
 
 OAuthStateT = TypeVar("OAuthStateT", bound=OAuthFakeState[Any])

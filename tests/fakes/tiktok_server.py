@@ -27,12 +27,10 @@ Run standalone: ``python -m tests.fakes.tiktok_server --port 8602``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import html
 import json
 import secrets
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -626,10 +624,7 @@ def main() -> None:
     parser.add_argument("--client-secret", default=CLIENT_SECRET)
     args = parser.parse_args()
     state = TikTokState(client_key=args.client_key, client_secret=args.client_secret)
-    with FakeTikTok(args.port, state) as fake:
-        print(f"fake TikTok listening on {fake.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    FakeTikTok(args.port, state).serve_until_interrupted("fake TikTok")
 
 
 if __name__ == "__main__":
