@@ -47,10 +47,11 @@ class Links(TypedDict):
     mp4: str
     download: str
     thumbnail: str
+    wide_thumbnail: str
     srt: str
 
 
-NO_LINKS = Links(mp4="", download="", thumbnail="", srt="")
+NO_LINKS = Links(mp4="", download="", thumbnail="", wide_thumbnail="", srt="")
 
 
 EDIT_FIELDS = ("title", "description", "hashtags", "hook", "lines")
