@@ -451,16 +451,20 @@ def test_a_clip_in_two_scenes_is_read_once_and_plays_on(
     assert abs(mean_gray(plan.out_path, 1.5) - mean_gray(flat, 0.5)) < 3
 
 
-def test_clips_out_of_order_get_their_own_input(
-    ramp_clips: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize(
+    ("second_offset", "inputs"),
+    [(0.0, 2), (1.5, 1), (2.5, 2)],  # back in the clip; a 0.5 s gap (decoded); a 1.5 s gap
+)
+def test_a_clip_read_on_only_forward_and_close_by(
+    ramp_clips: dict[str, Path], tmp_path: Path, second_offset: float, inputs: int
 ) -> None:
     ramp = ramp_clips["ramp"]
-    segments = [Segment(0.0, 1.0, "clip", ramp, clip_offset=1.5),
-                Segment(1.0, 1.0, "clip", ramp, clip_offset=0.0)]  # fmt: skip
+    segments = [Segment(0.0, 1.0, "clip", ramp, clip_offset=0.0),
+                Segment(1.0, 1.0, "clip", ramp, clip_offset=second_offset)]  # fmt: skip
     plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
                       out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
     command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.jpg")
-    assert command.count(str(ramp)) == 2
+    assert command.count(str(ramp)) == inputs
 
 
 def test_generated_backgrounds_are_drawn_in_one_lavfi_input(tmp_path: Path) -> None:

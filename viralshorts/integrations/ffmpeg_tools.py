@@ -305,9 +305,10 @@ def clip_runs(plan: RenderPlan) -> dict[int, tuple[int, int, int]]:
     """The clip segments that can share one input: ``{index: (first index of its run, start
     frame, end frame)}``, frames counted from the run's first offset.
 
-    A run is segments of one file, each starting where (or after) the previous one ends in
-    the clip, so one decoder reads them front to back; an overlap of up to two frames (the
-    frame grid's rounding) continues the clip instead of starting a new input.
+    A run is segments of one file, each starting where the previous one ends in the clip, so
+    one decoder reads them front to back; an overlap of up to two frames (the frame grid's
+    rounding) continues the clip, and so does a gap of up to a second (decoded and dropped,
+    cheaper than another decoder); anything else starts a new input.
     """
     counts = frame_counts(plan.segments, plan.fps, plan.duration)
     runs: dict[int, tuple[int, int, int]] = {}
@@ -319,7 +320,7 @@ def clip_runs(plan: RenderPlan) -> dict[int, tuple[int, int, int]]:
         if previous is not None:
             first, _, end = runs[previous]
             start = round((seg.clip_offset - plan.segments[first].clip_offset) * plan.fps)
-            if start >= end - 2:
+            if end - 2 <= start <= end + plan.fps:
                 runs[index] = (first, max(start, end), max(start, end) + frames)
                 last_of[seg.source] = index
                 continue
