@@ -340,6 +340,47 @@ def test_instagram_publish_now_hands_meta_a_signed_url_under_public_base_url(
     assert httpx.get(done.external_url).status_code == 200
 
 
+def test_instagram_gets_the_file_uploaded_when_it_could_not_fetch_our_url(
+    session, services, queue, instagram_fake, owner, tmp_path
+):
+    # A site on localhost (the default PUBLIC_BASE_URL) is not reachable from Meta: the job
+    # sends the file with the resumable upload instead of a video_url Meta would fail to fetch.
+    settings = services.settings.model_copy(
+        update={"platform_sandbox": False, "public_base_url": "http://localhost:3000"}
+    )
+    local = dataclasses.replace(services, settings=settings)
+    video = _video(session, local, owner, tmp_path)
+    account = _instagram_account(session, local, owner, instagram_fake)
+    post = _publish_now(session, local, owner, video, account, REEL_OPTIONS)
+    assert _run_jobs(local, queue) == ["published"]
+    [container] = instagram_fake.state.containers.values()
+    assert container.video_url == ""
+    assert bytes(container.received) == file_bytes(local, video)  # sent by us, once
+    assert _fresh(session, post.id).status == PostStatus.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("base", "reachable"),
+    [
+        ("http://localhost:3000", False),
+        ("http://127.0.0.1:3000", False),
+        ("http://192.168.1.20", False),
+        ("http://web:3000", False),
+        ("https://shorts.example.com", True),
+    ],
+)
+def test_a_video_url_is_offered_only_where_meta_can_fetch_it(
+    services, owner, session, tmp_path, base, reachable
+):
+    settings = services.settings.model_copy(
+        update={"platform_sandbox": False, "public_base_url": base}
+    )
+    local = dataclasses.replace(services, settings=settings)
+    video = _video(session, local, owner, tmp_path)
+    url = publishing.video_source(local, video, "instagram").public_url
+    assert url.startswith(f"{base}/api/media/") if reachable else url == ""
+
+
 def test_a_tampered_video_url_is_refused_by_the_media_route(
     services, media_front, owner, session, tmp_path
 ):

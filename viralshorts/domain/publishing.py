@@ -11,10 +11,12 @@ where that upload stands instead of starting a second copy.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from viralshorts.db import session_scope
 from viralshorts.domain import connected_accounts, post_outcomes
@@ -75,15 +77,40 @@ def _public_url(services: Services, key: str) -> str:
     return url if url.startswith("http") else services.settings.public_base_url.rstrip("/") + url
 
 
+def _reachable_from_outside(services: Services, url: str) -> bool:
+    """Whether a platform's servers can fetch ``url``: not on this machine or a private
+    network (the sandbox's fakes run here, so there everything is reachable)."""
+    if services.settings.platform_sandbox:
+        return True
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host  # a public name; a bare one ("web") resolves only inside
+    return address.is_global
+
+
+def _fetchable_url(services: Services, key: str) -> str:
+    """A signed URL Instagram can fetch the video from, or "" (then it is uploaded)."""
+    url = _public_url(services, key)
+    return url if _reachable_from_outside(services, url) else ""
+
+
 def video_source(services: Services, video: Video, platform: str) -> VideoSource:
-    """The video's file as a stream from storage (read in chunks, never whole)."""
+    """The video's file as a stream from storage (read in chunks, never whole).
+
+    Instagram is given a ``video_url`` to fetch when it can reach one; otherwise the
+    client sends the file with Meta's resumable upload.
+    """
     storage = services.storage
     needs_url = platform == Platform.INSTAGRAM
     return VideoSource(
         size=storage.size(video.video_key),
         open_at=partial(storage.open_stream, video.video_key),
         duration_seconds=float(video.duration_seconds or 0.0),
-        public_url=_public_url(services, video.video_key) if needs_url else "",
+        public_url=_fetchable_url(services, video.video_key) if needs_url else "",
     )
 
 
