@@ -25,13 +25,12 @@ from rq.registry import (
 from viralshorts.errors import ServiceUnavailableError
 from viralshorts.integrations.ports import FailedJob, QueueCounts, WorkerSummary
 from viralshorts.integrations.rq_queue import (
-    CONNECT_TIMEOUT_SECONDS,
     PUBLISH_QUEUE,
     PUBLISH_TASK,
     RENDER_QUEUE,
     RENDER_TASK,
+    RedisOnFirstUse,
 )
-from viralshorts.settings import Settings
 
 # The queues the worker listens on by default (worker.py), shown even while empty.
 KNOWN_QUEUES = (RENDER_QUEUE, PUBLISH_QUEUE, "default")
@@ -101,20 +100,8 @@ def _worker_summary(worker: Any) -> WorkerSummary:
     )
 
 
-class RQQueueAdmin:
-    """Reads the queues on the app's Redis; the connection is opened on first use."""
-
-    def __init__(self, settings: Settings, connection: redis.Redis | None = None) -> None:
-        self._settings = settings
-        self._connection = connection
-
-    @property
-    def connection(self) -> redis.Redis:
-        if self._connection is None:
-            self._connection = redis.Redis.from_url(
-                self._settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
-            )
-        return self._connection
+class RQQueueAdmin(RedisOnFirstUse):
+    """Reads the queues, workers and failed jobs on the app's Redis."""
 
     def _queue_names(self) -> list[str]:
         names = set(KNOWN_QUEUES)

@@ -54,8 +54,8 @@ def _pid_running(pid: int) -> bool:
     return True
 
 
-class RQJobQueue:
-    """Enqueues render jobs; the Redis connection is opened on first use."""
+class RedisOnFirstUse:
+    """The app's Redis for an RQ adapter, opened on first use (the web app may never need it)."""
 
     def __init__(self, settings: Settings, connection: redis.Redis | None = None) -> None:
         self._settings = settings
@@ -68,6 +68,10 @@ class RQJobQueue:
                 self._settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
         return self._connection
+
+
+class RQJobQueue(RedisOnFirstUse):
+    """Enqueues render and publish jobs."""
 
     def queue(self, name: str = RENDER_QUEUE) -> Queue:
         """The RQ queue called ``name`` on our connection."""
