@@ -488,11 +488,16 @@ class _Handler(FakeHandler):
             self.rfile.read(length // 2)
             reset_connection(self)
             return
+        index = upload.chunks
         data = self.rfile.read(length)
         if len(data) < length:  # the client went away mid-body: the chunk is not stored
             self.close_connection = True
             return
-        self._store_chunk(upload, data)
+        if not self._store_chunk(upload, index, data):
+            # Another request stored this chunk while this body was arriving (a dead client's
+            # request can finish late): each chunk is kept once.
+            self._fail(416, "invalid_file_upload", "This chunk was already received.")
+            return
         done = upload.chunks == upload.chunk_count
         self._send(201 if done else 206, b"", "text/plain")
 
@@ -509,14 +514,17 @@ class _Handler(FakeHandler):
             return "Content-Length does not match the chunk."
         return ""
 
-    def _store_chunk(self, upload: Upload, data: bytes) -> None:
+    def _store_chunk(self, upload: Upload, index: int, data: bytes) -> bool:
         with self.state.lock:
+            if upload.chunks != index:
+                return False
             upload.digest = upload.digest or hashlib.sha256()
             upload.digest.update(data)
             upload.received += len(data)
             upload.chunks += 1
             if upload.chunks == upload.chunk_count:
                 upload.completed_at = time.time()
+            return True
 
     def _status(self) -> None:
         if self._injected("status") or not (grant := self._authorized("status", "video.publish")):
