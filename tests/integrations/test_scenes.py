@@ -204,9 +204,8 @@ def test_the_hook_card_is_on_screen_in_the_first_second(video: dict) -> None:
 def test_a_line_with_no_match_shows_its_card_and_no_picture(
     video: dict, pictures: list[Path]
 ) -> None:
-    ass = video["plan"].subtitles_path.read_text(encoding="utf-8")
-    card = next(line for line in ass.splitlines() if ",Card," in line)
-    image = frame(video["output"].video_path, seconds(card) + 0.8)
+    card = next(card for card in video["plan"].cards if card.start > 0)  # not the hook's
+    image = frame(video["output"].video_path, card.start + 0.8)
     x, y = scenes.VISUAL_CENTRE
     region = image[y - 250 : y + 250, x - 340 : x + 340]
     assert near(region, LOOKS["neon"].accent, 50).mean() > 0.05  # the big "3"
@@ -277,6 +276,46 @@ def test_every_entrance_ends_with_the_picture_in_its_place(
     )
     assert settled < 16 < entering
     assert min(before, after) > 40
+
+
+def rgba_of(picture: Path) -> np.ndarray:
+    """A PNG's pixels as RGBA."""
+    probe = ffprobe_streams(picture)["video"]
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(picture), "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    shape = (probe["height"], probe["width"], 4)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape).astype(np.int16)
+
+
+def test_a_card_is_drawn_once_with_its_own_transparency_and_laid_over(
+    narration: Path, tmp_path: Path
+) -> None:
+    look = LOOKS["ocean"]
+    text, found = cards.cards_ass([scenes.LineVisual(1, 0.5, 2.6, "card", "42")], "pop", look)
+    ass = tmp_path / "cards.ass"
+    ass.write_text(text, encoding="utf-8")
+    plan = _plan(tmp_path / "v.mp4", narration, cards=found, cards_ass=ass)
+    picture = tmp_path / "card0.png"
+    laid = FfmpegRenderer(Settings()).with_card_pictures(plan, [picture])
+    assert laid.cards == [] and [o.source for o in laid.overlays] == [picture]
+    rgba = rgba_of(picture)
+    assert rgba.shape == (found[0].height, found[0].width, 4)
+    card = np.array([int(look.card[2 + 2 * i : 4 + 2 * i], 16) for i in range(3)])
+    # the box: the look's card colour, as transparent as its style says (0x30 of 0xff)
+    assert abs(rgba[100, 100, 3] - (255 - 0x30)) <= 2
+    assert np.abs(rgba[100, 100, :3] - card).max() <= 3
+    assert rgba[0, 0, 3] == 0  # outside the rounded corner
+    accent = near(rgba[..., :3], look.accent, 8) & (rgba[..., 3] == 255)
+    assert accent.mean() > 0.05  # the opaque "42"
+    _rendered(dataclasses.replace(plan, out_path=tmp_path / "w.mp4"))
+    on_black = frame(tmp_path / "w.mp4", 1.5)
+    x, y = scenes.VISUAL_CENTRE
+    inside = on_black[y - 200 - 30 : y - 200 + 30, x - 380 : x - 320]  # box, away from the text
+    assert np.abs(inside - card * (255 - 0x30) / 255).max() <= 8
+    assert on_black[y - 330, x].max() < 8  # above the box: the black background
+    assert frame(tmp_path / "w.mp4", 0.3).max() < 8  # before its scene: nothing
 
 
 @pytest.mark.parametrize("style", ["bold", "huge", "minimal"])

@@ -21,7 +21,7 @@ from viralshorts.domain.rendering.scenes import (
     plan_scenes,
     thumbnail_moment,
 )
-from viralshorts.integrations.ports import Script, ScriptLine, WordTiming
+from viralshorts.integrations.ports import Script, ScriptLine, WordTiming, card_canvas
 
 HOOK = "Octopuses have three hearts."
 LINES = [
@@ -149,21 +149,58 @@ def test_thumbnails_are_taken_once_the_first_picture_has_entered(tmp_path: Path)
 
 def test_hook_card_is_the_hook_in_large_wrapped_type_on_a_box() -> None:
     visual = scenes.LineVisual(0, 0.0, 1.8, "hook", "Why does nobody talk about octopus hearts?")
-    box, text = cards.hook_card_events(visual, "pop")
-    assert box.startswith("Dialogue: 0,0:00:00.00,0:00:01.80,Box,") and "\\p1}m " in box
-    assert text.startswith("Dialogue: 0,0:00:00.00,0:00:01.80,Hook,")
+    box, text = cards.hook_card_events(visual, 2, (480, 460))
+    assert box.startswith("Dialogue: 0,0:00:02.00,0:00:03.00,Box,") and "\\p1}m " in box
+    assert text.startswith("Dialogue: 0,0:00:02.00,0:00:03.00,Hook,,0,0,0,,{\\an5\\pos(480,460)}")
     shown = text.split("}", 1)[1].split("\\N")
     assert " ".join(shown) == "WHY DOES NOBODY TALK ABOUT OCTOPUS HEARTS?"
     assert all(len(line) * cards.HOOK_SIZE * cards.EM_PER_CHAR <= 880 for line in shown)
-    assert "\\t(" in text  # the pop
 
 
-@pytest.mark.parametrize(("entrance", "tag"), [("slide", "\\move("), ("float", "\\fad(")])
-def test_cards_enter_with_the_videos_entrance(entrance: str, tag: str) -> None:
-    visual = scenes.LineVisual(2, 4.0, 7.0, "card", "1,000")
-    events = cards.word_card_events(visual, entrance, -1)
-    assert all(tag in event for event in events)
-    assert events[1].endswith("}1,000")
+def _card_visuals() -> list[scenes.LineVisual]:
+    return [
+        scenes.LineVisual(0, 0.0, 1.8, "hook", "Octopuses have three hearts and blue blood."),
+        scenes.LineVisual(1, 1.8, 4.0, "illustration", "", Path("heart.png")),
+        scenes.LineVisual(2, 4.0, 7.0, "card", "1,000"),
+        scenes.LineVisual(3, 7.0, 9.5, "card", "copper"),
+    ]
+
+
+@pytest.mark.parametrize("entrance", scenes.ENTRANCES)
+def test_each_card_is_drawn_still_in_its_own_second_and_enters_as_a_picture(
+    entrance: str,
+) -> None:
+    ass, found = cards.cards_ass(_card_visuals(), entrance, LOOKS["ocean"])
+    assert [(c.start, c.end) for c in found] == [(0.0, 1.8), (4.0, 7.0), (7.0, 9.5)]
+    assert {(c.entrance, c.centre_x, c.centre_y) for c in found} == {
+        (entrance, *scenes.VISUAL_CENTRE)
+    }
+    assert [c.side for c in found] == [1, 1, -1]  # slides alternate with the line's place
+    hook, word = found[0], found[1]
+    assert (word.width, word.height) == (908, 608)  # the box and its anti-aliased edge
+    assert hook.width == 948 and hook.height > 300
+    width, height = card_canvas(found)
+    assert f"PlayResX: {width}" in ass and f"PlayResY: {height}" in ass
+    events = [line for line in ass.splitlines() if line.startswith("Dialogue:")]
+    assert [line.split(",")[1] for line in events] == [
+        "0:00:00.00", "0:00:00.00", "0:00:01.00", "0:00:01.00", "0:00:02.00", "0:00:02.00",
+    ]  # fmt: skip
+    centre = f"\\an5\\pos({width // 2},{height // 2})"
+    assert all(centre in line for line in events)
+    assert not any(tag in ass for tag in ("\\move", "\\t(", "\\fad"))
+    assert events[3].endswith("}1,000") and events[5].endswith("}COPPER")
+
+
+def test_a_video_without_cards_has_no_card_file() -> None:
+    visuals = [scenes.LineVisual(0, 0.0, 2.0, "illustration", "", Path("a.png"))]
+    assert cards.cards_ass(visuals, "pop", LOOKS["ocean"])[1] == []
+
+
+def test_a_card_is_laid_over_with_a_pop_canvas_of_its_own_shape() -> None:
+    card = cards.cards_ass(_card_visuals(), "pop", LOOKS["ocean"])[1][1]
+    overlay = card.as_overlay(Path("card.png"))
+    assert (overlay.size, overlay.entrance, overlay.start) == (908, "pop", 4.0)
+    assert overlay.aspect == pytest.approx(908 / 608)
 
 
 @pytest.mark.parametrize("text", ["3", "300", "COPPER", "EXTRAORDINARY"])

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -40,6 +41,7 @@ from viralshorts.integrations.ports import (
     RenderPlan,
     Segment,
     ThumbnailLayout,
+    card_canvas,
     thumbnail_of,
     wide_thumbnail_of,
 )
@@ -258,15 +260,24 @@ def _pop_frames(picture: Any, overlay: Overlay, fps: int) -> Any:
     frames = math.ceil(ENTRANCE_SECONDS * fps) + 1  # the last one at full size
     left = f"(min(t/{ENTRANCE_SECONDS},1)-1)"  # -1 .. 0 over the entrance
     grow = f"(0.3+0.7*(1+2.70158*pow({left},3)+1.70158*pow({left},2)))"  # ease-out-back
-    canvas = round(overlay.size * POP_CANVAS)
+    width, height = _pop_canvas(overlay)
     return (
         picture.filter("loop", loop=frames - 1, size=1)
         .filter("setpts", f"N/{fps}/TB")
         .filter("scale", w=f"max(2,trunc(iw*{grow}/2)*2)", h=f"max(2,trunc(ih*{grow}/2)*2)",
                 eval="frame")
-        .filter("pad", w=canvas, h=canvas, x="(ow-iw)/2", y="(oh-ih)/2", color="black@0",
+        .filter("pad", w=width, h=height, x="(ow-iw)/2", y="(oh-ih)/2", color="black@0",
                 eval="frame")
     )  # fmt: skip
+
+
+def _pop_canvas(overlay: Overlay) -> tuple[int, int]:
+    """Room for the pop's overshoot around the picture, in its aspect (a card is wide: a
+    square canvas would blend twice its area into every frame it is shown)."""
+    side = overlay.size * POP_CANVAS
+    width, height = (side, side / overlay.aspect) if overlay.aspect >= 1 else (
+        side * overlay.aspect, side)  # fmt: skip
+    return 2 * round(width / 2), 2 * round(height / 2)
 
 
 def _overlay_input(overlay: Overlay, fps: int, index: int) -> Any:
@@ -448,6 +459,32 @@ def background_still_of(thumbnail: Path) -> Path:
     return thumbnail.with_name(thumbnail.name + ".yuv")
 
 
+def card_pictures_of(partial: Path, count: int) -> list[Path]:
+    """Where a render attempt draws its cards (beside its partial video, cleaned up alike)."""
+    return [partial.with_name(f"{partial.name}.card{k}.png") for k in range(count)]
+
+
+def _unmixed(plan: RenderPlan) -> Any:
+    """The cards as straight-alpha RGBA frames, card ``k`` the ``k``-th frame of the canvas.
+
+    libass blends onto a frame's alpha channel as if it were a colour, which squares a
+    half-transparent box's alpha. So each card is drawn on black and on white instead, and
+    its alpha and colour are solved from the two: a = 1 - (white - black), colour = black / a.
+    """
+    width, height = card_canvas(plan.cards)
+    drawn = []
+    for colour in ("black", "white"):
+        canvas = ffmpeg.input(
+            f"color=c={colour}:s={width}x{height}:r=1:d={len(plan.cards)}", f="lavfi"
+        ).video.filter("format", "gbrp")
+        drawn.append(_burn(canvas, plan.cards_ass, plan.fonts_dir).split())
+    black, white = drawn
+    straight = "if(lt(y-x,255),clip(x*255/(255-(y-x)),0,255),0)"
+    colour = ffmpeg.filter([black[0], white[0]], "lut2", c0=straight, c1=straight, c2=straight)
+    alpha = ffmpeg.filter([black[1], white[1]], "lut2", c0="clip(255-(y-x),0,255)")
+    return ffmpeg.filter([colour, alpha.filter("extractplanes", "g")], "alphamerge")
+
+
 def x264_options(preset: str, crf: int) -> dict[str, str | int]:
     """The video encoder settings of every render, as ffmpeg output options (bench/render too).
 
@@ -477,7 +514,10 @@ class FfmpegRenderer:
         as raw samples, and on the way: with a ``plan.thumbnails`` layout the raw background
         frame at its moment into ``background_still_of(thumbnail)`` (``thumbnails_command``
         composes the thumbnails from it); without one, the finished frame at
-        ``plan.thumbnail_at`` as the JPEG ``thumbnail``."""
+        ``plan.thumbnail_at`` as the JPEG ``thumbnail``. A plan's cards are drawn first
+        (``with_card_pictures``)."""
+        if plan.cards:
+            raise ValueError("draw the plan's cards first (with_card_pictures)")
         sound = ffmpeg.input("pipe:0", f="f32le", ar=audio_mix.RATE, ac=2).audio
         if plan.thumbnails is None:
             split = build_video(plan).split()
@@ -502,6 +542,31 @@ class FfmpegRenderer:
         flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
         merged = ffmpeg.merge_outputs(video_out, still).global_args(*flags)
         return merged.compile(cmd=self._ffmpeg)
+
+    def cards_command(self, plan: RenderPlan, pictures: list[Path]) -> list[str]:
+        """The ffmpeg command that draws each of ``plan.cards`` once, still, into its own
+        transparent PNG in ``pictures``, cut to the card's size."""
+        width, height = card_canvas(plan.cards)
+        frames = _unmixed(plan).split()
+        outputs = []
+        for k, (card, picture) in enumerate(zip(plan.cards, pictures, strict=True)):
+            one = frames[k].filter("trim", start_frame=k, end_frame=k + 1).filter(
+                "crop", card.width, card.height, (width - card.width) // 2,
+                (height - card.height) // 2,
+            )  # fmt: skip
+            outputs.append(ffmpeg.output(one, str(picture), format="image2", vframes=1))
+        merged = ffmpeg.merge_outputs(*outputs).global_args("-hide_banner", "-v", "error", "-y")
+        return merged.compile(cmd=self._ffmpeg)
+
+    def with_card_pictures(self, plan: RenderPlan, pictures: list[Path]) -> RenderPlan:
+        """``plan`` with its cards drawn into ``pictures`` and laid over as overlays."""
+        if not plan.cards:
+            return plan
+        done = _run(self.cards_command(plan, pictures), timeout=60)
+        if done.returncode != 0 or not all(p.is_file() for p in pictures):
+            raise RenderError(f"Could not draw the cards: {summarise_stderr(done.stderr)}")
+        drawn = [card.as_overlay(p) for card, p in zip(plan.cards, pictures, strict=True)]
+        return replace(plan, overlays=[*drawn, *plan.overlays], cards=[], cards_ass=None)
 
     def thumbnails_command(
         self, plan: RenderPlan, thumbnail: Path, wide_thumbnail: Path
@@ -540,13 +605,14 @@ class FfmpegRenderer:
         remove_dead_partials(plan.out_path)
         partial, still = partial_paths(plan.out_path)
         wide = still.with_name(still.name.removesuffix(".jpg") + ".wide.jpg")
+        card_pictures = card_pictures_of(partial, len(plan.cards))
 
         def check() -> None:
             if is_cancelled():
                 raise CancelledError("The render was cancelled.")
 
         try:
-            command = self.command(plan, partial, still)
+            command = self.command(self.with_card_pictures(plan, card_pictures), partial, still)
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
@@ -560,7 +626,7 @@ class FfmpegRenderer:
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnails
             on_progress(1.0)
         finally:
-            for path in (partial, still, wide, background_still_of(still)):
+            for path in (partial, still, wide, background_still_of(still), *card_pictures):
                 path.unlink(missing_ok=True)
 
     def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:

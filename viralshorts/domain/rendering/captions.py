@@ -8,7 +8,6 @@ script may carry (``caption_markup.readable_words``), then escapes for its own f
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from viralshorts.domain.rendering.caption_markup import readable_words
@@ -23,8 +22,10 @@ from viralshorts.settings import PROJECT_ROOT
 
 __all__ = [
     "CAPTION_STYLES",
+    "EVENT_FORMAT",
     "FONTS_DIR",
     "FONT_FAMILY",
+    "STYLE_FORMAT",
     "Cue",
     "align_words",
     "build_ass",
@@ -109,6 +110,13 @@ def group_cues(words: list[WordTiming], *, max_words: int = 3, max_chars: int = 
 # ---------------------------------------------------------------- ASS
 
 
+STYLE_FORMAT = (
+    "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+    "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+    "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding"
+)
+EVENT_FORMAT = "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"
+
 # libass sizes a font by its ascent + descent; League Spartan's capitals are 0.445 of that
 # (measured: 89 px tall at size 200 on a 1920-line frame).
 CAP_HEIGHT_RATIO = 0.445
@@ -180,7 +188,7 @@ def escape_ass(text: str) -> str:
     return text.replace("\\", "\u2216").replace("{", "\\{").replace("}", "\\}")
 
 
-def _header(style: CaptionStyle, width: int, height: int, extra_styles: Sequence[str]) -> str:
+def _header(style: CaptionStyle, width: int, height: int) -> str:
     margin_l = round(width * SAFE_LEFT_MARGIN)
     margin_r = round(width * SAFE_RIGHT_MARGIN)
     fields = (
@@ -198,14 +206,11 @@ def _header(style: CaptionStyle, width: int, height: int, extra_styles: Sequence
             "ScaledBorderAndShadow: yes",
             "",
             "[V4+ Styles]",
-            "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
-            "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
-            "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+            STYLE_FORMAT,
             fields,
-            *extra_styles,
             "",
             "[Events]",
-            "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+            EVENT_FORMAT,
         ]
     )
 
@@ -264,14 +269,10 @@ def build_ass(
     style: str,
     width: int = 1080,
     height: int = 1920,
-    extra_styles: Sequence[str] = (),
-    extra_events: Sequence[str] = (),
 ) -> str:
     """An Advanced SubStation script: 1-3 word cues, the spoken word highlighted.
 
     Each cue becomes one Dialogue event per word, in which exactly that word is highlighted.
-    ``extra_styles`` and ``extra_events`` (the scene cards) come before the captions, which
-    are therefore drawn on top of them.
 
     Args:
         words: Monotonic word timings; markup in their text is removed, the rest escaped.
@@ -289,8 +290,7 @@ def build_ass(
     events = []
     for index, cue in enumerate(cues):
         events.extend(_cue_events(cue, _display_end(cues, index), look, position))
-    header = _header(look, width, height, extra_styles)
-    return "\n".join([header, *extra_events, *events]) + "\n"
+    return "\n".join([_header(look, width, height), *events]) + "\n"
 
 
 # ---------------------------------------------------------------- SRT / VTT sidecars

@@ -1,23 +1,32 @@
-"""Cards drawn by libass in the captions pass: the hook card, typographic cards, thumbnail titles.
+"""Cards drawn by libass: the hook card, typographic cards, thumbnail titles.
 
 Text is wrapped here (``\\N``) to a character budget measured on the caption font (about 0.42 em
 per capital), so the box behind it can be sized without measuring glyphs. Boxes are rounded
-rectangles drawn as ASS vector shapes; cards enter with the video's entrance (pop, slide, float).
+rectangles drawn as ASS vector shapes. A scene card is drawn once, still, to a picture of its
+own (``RenderPlan.cards_ass``: card ``k`` during second ``k``), which the render pass lays over
+like an illustration, entrance (pop, slide, float) included.
 """
 
 from __future__ import annotations
 
-from viralshorts.domain.rendering.captions import FONT_FAMILY, ass_time, escape_ass
+from viralshorts.domain.rendering.captions import (
+    EVENT_FORMAT,
+    FONT_FAMILY,
+    STYLE_FORMAT,
+    ass_time,
+    escape_ass,
+)
 from viralshorts.domain.rendering.looks import Look, ass_colour
 from viralshorts.domain.rendering.scenes import VISUAL_CENTRE, LineVisual
+from viralshorts.integrations.ports import Card, card_canvas
 
 EM_PER_CHAR = 0.42
 HOOK_SIZE = 118
 HOOK_BOX_WIDTH = 940
 CARD_BOX = (900, 600)
+CARD_MARGIN = 4  # around the box in the card's picture: its anti-aliased edge
 TITLE_TALL_SIZE = 150
 TITLE_WIDE_SIZE = 104
-ENTRANCE_MS = 320
 
 
 def wrap(text: str, max_chars: int) -> list[str]:
@@ -41,7 +50,7 @@ def rounded_box(width: int, height: int, radius: int) -> str:
 
 
 def card_styles(look: Look) -> list[str]:
-    """The ``[V4+ Styles]`` lines the cards use (added to the captions' header)."""
+    """The ``[V4+ Styles]`` lines the cards use."""
     text, outline = "&H00FFFFFF", "&H00101010"
     shared = "0,0,0,100,100,0,0,1"
     return [
@@ -54,35 +63,26 @@ def card_styles(look: Look) -> list[str]:
     ]
 
 
-def _entrance(kind: str, centre: tuple[int, int], side: int) -> str:
-    """Override tags placing an element at ``centre`` and animating its entrance."""
-    x, y = centre
-    if kind == "slide":
-        return f"\\an5\\move({x + side * 1100},{y},{x},{y},0,{ENTRANCE_MS})"
-    if kind == "float":
-        return f"\\an5\\move({x},{y + 150},{x},{y},0,{ENTRANCE_MS + 120})\\fad(260,0)"
-    return (
-        f"\\an5\\pos({x},{y})\\fscx35\\fscy35\\t(0,{ENTRANCE_MS - 120},\\fscx108\\fscy108)"
-        f"\\t({ENTRANCE_MS - 120},{ENTRANCE_MS},\\fscx100\\fscy100)"
-    )
+def _event(second: int, style: str, tags: str, text: str) -> str:
+    start, end = ass_time(second), ass_time(second + 1)
+    return f"Dialogue: 0,{start},{end},{style},,0,0,0,,{{{tags}}}{text}"
 
 
-def _event(start: float, end: float, style: str, tags: str, text: str) -> str:
-    return f"Dialogue: 0,{ass_time(start)},{ass_time(end)},{style},,0,0,0,,{{{tags}}}{text}"
+def _hook_lines(visual: LineVisual) -> list[str]:
+    return wrap(visual.text.upper(), int((HOOK_BOX_WIDTH - 80) / (HOOK_SIZE * EM_PER_CHAR)))
 
 
-def hook_card_events(visual: LineVisual, entrance: str) -> list[str]:
-    """The hook in large type on a rounded card, for the hook line's time."""
-    per_line = int((HOOK_BOX_WIDTH - 80) / (HOOK_SIZE * EM_PER_CHAR))
-    lines = wrap(visual.text.upper(), per_line)
-    height = round(len(lines) * HOOK_SIZE * 1.02 + 90)
-    tags = _entrance(entrance, VISUAL_CENTRE, 1)
-    box = f"{tags}\\p1"
-    text = "\\N".join(escape_ass(line) for line in lines)
-    return [
-        _event(visual.start, visual.end, "Box", box, rounded_box(HOOK_BOX_WIDTH, height, 48)),
-        _event(visual.start, visual.end, "Hook", tags, text),
-    ]
+def hook_box_height(visual: LineVisual) -> int:
+    """The hook card's height: its wrapped lines and a margin."""
+    return round(len(_hook_lines(visual)) * HOOK_SIZE * 1.02 + 90)
+
+
+def hook_card_events(visual: LineVisual, second: int, centre: tuple[int, int]) -> list[str]:
+    """The hook in large type on a rounded card, drawn during ``second`` at ``centre``."""
+    tags = f"\\an5\\pos({centre[0]},{centre[1]})"
+    text = "\\N".join(escape_ass(line) for line in _hook_lines(visual))
+    box = rounded_box(HOOK_BOX_WIDTH, hook_box_height(visual), 48)
+    return [_event(second, "Box", f"{tags}\\p1", box), _event(second, "Hook", tags, text)]
 
 
 def card_size(text: str) -> int:
@@ -92,26 +92,50 @@ def card_size(text: str) -> int:
     return max(90, min(560, int(width / (0.5 * max(len(text), 1)))))
 
 
-def word_card_events(visual: LineVisual, entrance: str, side: int) -> list[str]:
+def word_card_events(visual: LineVisual, second: int, centre: tuple[int, int]) -> list[str]:
     """A line's key number or word, very large on a card (a line no picture matched)."""
     text = visual.text.upper()
-    tags = _entrance(entrance, VISUAL_CENTRE, side)
-    size = card_size(text)
+    tags = f"\\an5\\pos({centre[0]},{centre[1]})"
     return [
-        _event(visual.start, visual.end, "Box", f"{tags}\\p1", rounded_box(*CARD_BOX, 64)),
-        _event(visual.start, visual.end, "Card", f"{tags}\\fs{size}", escape_ass(text)),
+        _event(second, "Box", f"{tags}\\p1", rounded_box(*CARD_BOX, 64)),
+        _event(second, "Card", f"{tags}\\fs{card_size(text)}", escape_ass(text)),
     ]
 
 
-def card_events(visuals: list[LineVisual], entrance: str) -> list[str]:
-    """Events for every hook and typographic card of the video."""
-    events: list[str] = []
+def scene_cards(visuals: list[LineVisual], entrance: str) -> list[tuple[LineVisual, Card]]:
+    """The hook and typographic cards of a video, each with the line it shows; slides
+    alternate sides as the line's position says."""
+    x, y = VISUAL_CENTRE
+    found = []
     for n, visual in enumerate(visuals):
-        if visual.kind == "hook":
-            events += hook_card_events(visual, entrance)
-        elif visual.kind == "card":
-            events += word_card_events(visual, entrance, 1 if n % 2 == 0 else -1)
-    return events
+        if visual.kind not in ("hook", "card"):
+            continue
+        box = (HOOK_BOX_WIDTH, hook_box_height(visual)) if visual.kind == "hook" else CARD_BOX
+        card = Card(
+            width=box[0] + 2 * CARD_MARGIN, height=box[1] + 2 * CARD_MARGIN,
+            start=visual.start, end=visual.end, centre_x=x, centre_y=y, entrance=entrance,
+            side=1 if n % 2 == 0 else -1,
+        )  # fmt: skip
+        found.append((visual, card))
+    return found
+
+
+def cards_ass(visuals: list[LineVisual], entrance: str, look: Look) -> tuple[str, list[Card]]:
+    """The ASS file drawing card ``k`` of the video during second ``k``, still, centred on
+    the cards' canvas, and the cards (see ``Card``)."""
+    found = scene_cards(visuals, entrance)
+    width, height = card_canvas([card for _, card in found])
+    centre = (width // 2, height // 2)
+    events: list[str] = []
+    for second, (visual, _) in enumerate(found):
+        maker = hook_card_events if visual.kind == "hook" else word_card_events
+        events += maker(visual, second, centre)
+    header = [
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
+        "WrapStyle: 2", "ScaledBorderAndShadow: yes", "", "[V4+ Styles]", STYLE_FORMAT,
+        *card_styles(look), "", "[Events]", EVENT_FORMAT,
+    ]  # fmt: skip
+    return "\n".join([*header, *events]) + "\n", [card for _, card in found]
 
 
 def _title_size(title: str, base: int) -> int:
@@ -136,13 +160,10 @@ def title_ass(title: str, look: Look, *, wide: bool, with_picture: bool) -> str:
     header = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "", "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
-        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
-        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        STYLE_FORMAT,
         f"Style: Title,{FONT_FAMILY},{size},&H00FFFFFF,{accent},&H00101010,&H80000000,-1,0,0,0,"
         f"100,100,0,0,1,{max(6, size // 14)},{max(3, size // 30)},5,0,0,0,1",
-        "", "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+        "", "[Events]", EVENT_FORMAT,
     ]  # fmt: skip
     first = f"{{\\c{accent}}}" if len(lines) > 1 else ""
     body = text.replace("\\N", "\\N{\\r}", 1) if first else text

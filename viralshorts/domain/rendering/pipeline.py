@@ -33,6 +33,7 @@ from viralshorts.domain.rendering.step_cache import (
 )
 from viralshorts.errors import CancelledError, IntegrationError, RenderError, ValidationError
 from viralshorts.integrations.ports import (
+    Card,
     ProgressCallback,
     RenderPlan,
     Script,
@@ -51,7 +52,7 @@ TAIL_SECONDS = 0.6
 DURATION_TOLERANCE = 0.5
 PLAN_LENGTH_TOLERANCE = 0.1
 """How far (a fraction of the plan's longest video) a narration may run over before it fails."""
-PIPELINE_VERSION = 2  # bump when a change should invalidate cached renders
+PIPELINE_VERSION = 3  # bump when a change should invalidate cached renders
 MUSIC_DIR = PROJECT_ROOT / "assets" / "music"
 BUNDLED_TRACKS: dict[str, Path] = {
     "bundled:chill": MUSIC_DIR / "chill.m4a",
@@ -245,23 +246,24 @@ def probe_uploads(
     return items
 
 
-def write_captions(
-    words: list[WordTiming],
-    spec: RenderSpec,
-    work_dir: Path,
-    *,
-    look: Look | None = None,
-    card_events: list[str] | None = None,
-) -> tuple[Path, Path]:
-    """The burned-in ASS (captions over the scene cards) and the SRT sidecar, in ``work_dir``."""
+def write_captions(words: list[WordTiming], spec: RenderSpec, work_dir: Path) -> tuple[Path, Path]:
+    """The burned-in ASS captions and the SRT sidecar, in ``work_dir``."""
     ass, srt = work_dir / "captions.ass", work_dir / "captions.srt"
-    styles = cards.card_styles(look) if look else []
-    text = captions.build_ass(
-        words, style=spec.caption_style, extra_styles=styles, extra_events=card_events or []
-    )
-    ass.write_text(text, encoding="utf-8")
+    ass.write_text(captions.build_ass(words, style=spec.caption_style), encoding="utf-8")
     srt.write_text(captions.build_srt(words), encoding="utf-8")
     return ass, srt
+
+
+def write_cards(
+    visuals: list[scenes.LineVisual], entrance: str, look: Look, work_dir: Path
+) -> tuple[Path | None, list[Card]]:
+    """The ASS file that draws the video's hook and typographic cards (None: it has none)."""
+    text, found = cards.cards_ass(visuals, entrance, look)
+    if not found:
+        return None, []
+    path = work_dir / "cards.ass"
+    path.write_text(text, encoding="utf-8")
+    return path, found
 
 
 def write_titles(
@@ -326,6 +328,7 @@ def render_identity(plan: RenderPlan) -> str:
     files = {
         "narration": plan.narration_path,
         "subtitles_path": plan.subtitles_path,
+        "cards_ass": plan.cards_ass,
         "music_path": plan.music_path,
     }
     if plan.thumbnails:
@@ -452,8 +455,8 @@ def _plan(
     spans = scenes.plan_scenes(script, words, total)
     look, entrance = resolve_look(spec.look, spec.seed), scenes.entrance_for(spec.seed)
     visuals = scenes.line_visuals(script, spans, picks)
-    card_events = cards.card_events(visuals, entrance)
-    ass, _srt = write_captions(words, spec, work_dir, look=look, card_events=card_events)
+    cards_path, scene_cards = write_cards(visuals, entrance, look, work_dir)
+    ass, _srt = write_captions(words, spec, work_dir)
     progress("backgrounds", 0.0, "Choosing the backgrounds")
 
     def notify(message: str) -> None:
@@ -468,6 +471,7 @@ def _plan(
         segments=segments, narration_path=speech.audio_path, out_path=Path(), duration=total,
         subtitles_path=ass, fonts_dir=captions.FONTS_DIR, music_path=spec.music_path,
         thumbnail_at=min(at, total / 2), overlays=scenes.overlays_for(visuals, entrance),
+        cards=scene_cards, cards_ass=cards_path,
         thumbnails=ThumbnailLayout(min(at, total / 2), tall, wide, picture),
     )  # fmt: skip
     return replace(plan, out_path=cache.path("render", render_identity(plan), ".mp4"))
