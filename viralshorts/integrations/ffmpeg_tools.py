@@ -6,8 +6,8 @@ not kill grandchildren, so nobody else would), and dies with the work horse if t
 (``processes.popen``). Each attempt writes partial files of its own, named after its pid, and a
 later attempt deletes those of dead processes. The soundtrack (mix, loudness, limiter) is made
 by ``audio_mix`` in a thread while ffmpeg already encodes the picture, and streamed into the same
-ffmpeg on its stdin as raw samples, which it encodes to AAC. Thumbnails with a layout are
-composed by a second, short ffmpeg from the background frame the pass leaves, after it ends.
+ffmpeg on its stdin as raw samples, which it encodes to AAC. Two short ffmpeg runs stand beside
+the pass: one before it draws the cards to pictures, one after it composes the thumbnails.
 """
 
 from __future__ import annotations
@@ -413,10 +413,21 @@ def build_video(plan: RenderPlan) -> Any:
     return _burn(video, plan.subtitles_path, plan.fonts_dir)
 
 
-def _still_frame(stream: Any, plan: RenderPlan, at: float) -> Any:
-    last = max(0, round(plan.duration * plan.fps) - 1)
-    frame = min(round(at * plan.fps), last)
-    return stream.filter("trim", start_frame=frame, end_frame=frame + 1)
+def _background_frame(plan: RenderPlan, at: float) -> Any:
+    """The background alone at ``at`` seconds: the one segment shown then, drawn or read up
+    to that frame (the thumbnails' picture, made after the pass: a branch split off in the
+    pass held every frame before that moment queued behind it, ≈ 380 MB at 5 s)."""
+    counts = frame_counts(plan.segments, plan.fps, plan.duration)
+    wanted = min(round(at * plan.fps), sum(counts) - 1)
+    first = 0
+    for index, (seg, frames) in enumerate(zip(plan.segments, counts, strict=True)):
+        if wanted < first + frames or index == len(counts) - 1:
+            offset = min(wanted - first, frames - 1)
+            return _segment_video(seg, offset + 1, plan, 0).filter(
+                "trim", start_frame=offset, end_frame=offset + 1
+            )
+        first += frames
+    raise ValueError("a plan without segments has no background")
 
 
 def _thumbnail_picture(layout: ThumbnailLayout, size: int, index: int) -> Any:
@@ -452,11 +463,6 @@ def _jpeg(picture: Any, target: Path) -> Any:
     return ffmpeg.output(
         picture, str(target), format="image2", vframes=1, **{"q:v": THUMBNAIL_QUALITY}
     )
-
-
-def background_still_of(thumbnail: Path) -> Path:
-    """Where a render pass leaves the raw background frame its thumbnails are composed from."""
-    return thumbnail.with_name(thumbnail.name + ".yuv")
 
 
 def card_pictures_of(partial: Path, count: int) -> list[Path]:
@@ -509,39 +515,19 @@ class FfmpegRenderer:
     def __init__(self, settings: Settings) -> None:
         self._ffmpeg = find_ffmpeg(settings)
 
-    def command(self, plan: RenderPlan, out: Path, thumbnail: Path) -> list[str]:
+    def command(self, plan: RenderPlan, out: Path) -> list[str]:
         """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read from stdin
-        as raw samples, and on the way: with a ``plan.thumbnails`` layout the raw background
-        frame at its moment into ``background_still_of(thumbnail)`` (``thumbnails_command``
-        composes the thumbnails from it); without one, the finished frame at
-        ``plan.thumbnail_at`` as the JPEG ``thumbnail``. A plan's cards are drawn first
-        (``with_card_pictures``)."""
+        as raw samples. A plan's cards are drawn first (``with_card_pictures``); the
+        thumbnails are made after the pass."""
         if plan.cards:
             raise ValueError("draw the plan's cards first (with_card_pictures)")
         sound = ffmpeg.input("pipe:0", f="f32le", ar=audio_mix.RATE, ac=2).audio
-        if plan.thumbnails is None:
-            split = build_video(plan).split()
-            picture = split[0]
-            still = _jpeg(_still_frame(split[1], plan, plan.thumbnail_at), thumbnail)
-        else:
-            # The background frame leaves raw; the thumbnails are composed from it after the
-            # pass (thumbnails_command): their two libass instances and overlays held ~100 MB
-            # in this process at its peak.
-            split = _background(plan).split()
-            video = _with_overlays(split[0], plan)
-            picture = _burn(video, plan.subtitles_path, plan.fonts_dir)
-            still = ffmpeg.output(
-                _still_frame(split[1], plan, plan.thumbnails.at),
-                str(background_still_of(thumbnail)), format="rawvideo", pix_fmt="yuv420p",
-                vframes=1,
-            )  # fmt: skip
         video_out = ffmpeg.output(
-            picture, sound, str(out), format="mp4", r=plan.fps, acodec="aac",
+            build_video(plan), sound, str(out), format="mp4", r=plan.fps, acodec="aac",
             movflags="+faststart", **AAC_OPTIONS, **x264_options(plan.preset, plan.crf),
         )  # fmt: skip
         flags = ("-hide_banner", "-nostats", "-v", "error", "-progress", "pipe:1", "-y")
-        merged = ffmpeg.merge_outputs(video_out, still).global_args(*flags)
-        return merged.compile(cmd=self._ffmpeg)
+        return video_out.global_args(*flags).compile(cmd=self._ffmpeg)
 
     def cards_command(self, plan: RenderPlan, pictures: list[Path]) -> list[str]:
         """The ffmpeg command that draws each of ``plan.cards`` once, still, into its own
@@ -572,14 +558,10 @@ class FfmpegRenderer:
         self, plan: RenderPlan, thumbnail: Path, wide_thumbnail: Path
     ) -> list[str]:
         """The ffmpeg command that composes the 1080x1920 and 1280x720 thumbnails of a plan with
-        a ``thumbnails`` layout from the background frame its render pass left beside
-        ``thumbnail`` (``background_still_of``)."""
+        a ``thumbnails`` layout from its background at the layout's moment."""
         if plan.thumbnails is None:
-            raise ValueError("only a plan with a thumbnails layout leaves a background frame")
-        frame = ffmpeg.input(
-            str(background_still_of(thumbnail)), f="rawvideo", pix_fmt="yuv420p",
-            s=f"{plan.width}x{plan.height}",
-        ).video  # fmt: skip
+            raise ValueError("only a plan with a thumbnails layout has thumbnails composed")
+        frame = _background_frame(plan, plan.thumbnails.at)
         tall, wide = _thumbnails(frame, plan, plan.thumbnails)
         jpegs = [_jpeg(tall, thumbnail), _jpeg(wide, wide_thumbnail)]
         merged = ffmpeg.merge_outputs(*jpegs).global_args("-hide_banner", "-v", "error", "-y")
@@ -612,21 +594,23 @@ class FfmpegRenderer:
                 raise CancelledError("The render was cancelled.")
 
         try:
-            command = self.command(self.with_card_pictures(plan, card_pictures), partial, still)
+            command = self.command(self.with_card_pictures(plan, card_pictures), partial)
             _run_watched(
                 command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
             )
+            check_complete(partial)
             if plan.thumbnails is not None:
                 self._compose_thumbnails(plan, still, wide)
-            check_complete(partial, still)
-            if plan.thumbnails is not None:
-                check_complete(partial, wide)
+                check_complete(partial, still, wide)
                 wide.replace(wide_thumbnail_of(plan.out_path))
+            else:  # no layout: the finished frame, as it is
+                last = max(0.0, plan.duration - 2 / plan.fps)
+                self.thumbnail(partial, at_seconds=min(plan.thumbnail_at, last), out_path=still)
             still.replace(thumbnail_of(plan.out_path))
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnails
             on_progress(1.0)
         finally:
-            for path in (partial, still, wide, background_still_of(still), *card_pictures):
+            for path in (partial, still, wide, *card_pictures):
                 path.unlink(missing_ok=True)
 
     def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:
@@ -691,13 +675,14 @@ def remove_dead_partials(out_path: Path) -> list[Path]:
     return removed
 
 
-def check_complete(partial: Path, still: Path) -> None:
+def check_complete(partial: Path, *thumbnails: Path) -> None:
     """Refuse an output ffmpeg reported as done but that is incomplete (worth another try).
 
     Raises:
         IntegrationError: ``retryable=True``, code ``render_incomplete``.
     """
-    if not partial.is_file() or not still.is_file() or mp4_is_truncated(partial):
+    missing = not partial.is_file() or not all(path.is_file() for path in thumbnails)
+    if missing or mp4_is_truncated(partial):
         raise IntegrationError(
             "The render stopped before the video was complete; trying again.",
             retryable=True,
