@@ -440,7 +440,7 @@ def test_a_clip_in_two_scenes_is_read_once_and_plays_on(
     plan = RenderPlan(segments=segments, narration_path=media["narration"],
                       out_path=tmp_path / "video.mp4", duration=3.0)  # fmt: skip
     renderer = FfmpegRenderer(Settings())
-    command = renderer.command(plan, tmp_path / "x.mp4")
+    command = renderer.command(plan, tmp_path / "x.mp4", tmp_path / "x.f32")
     assert command.count(str(ramp)) == 1  # one input, one decoder for both scenes
     renderer.render(plan, on_progress=lambda _f: None, is_cancelled=lambda: False)
     # 0.5 s into the third scene is 1.2 + 0.5 s into the clip, not its start or first scene
@@ -463,7 +463,7 @@ def test_a_clip_read_on_only_forward_and_close_by(
                 Segment(1.0, 1.0, "clip", ramp, clip_offset=second_offset)]  # fmt: skip
     plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
                       out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
-    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4")
+    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.f32")
     assert command.count(str(ramp)) == inputs
 
 
@@ -472,6 +472,6 @@ def test_generated_backgrounds_are_drawn_in_one_lavfi_input(tmp_path: Path) -> N
                 Segment(1.0, 1.0, "generated", lavfi=generated_lavfi(2))]  # fmt: skip
     plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
                       out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
-    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4")
+    command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.f32")
     assert command.count("lavfi") == 1
     assert "concat=n=2" in command[command.index("lavfi") + 2]

@@ -4,15 +4,14 @@ The filter graph is built with ffmpeg-python and run as ONE ffmpeg child per vid
 through ``-progress pipe:1``. The child is always killed in ``finally`` (an RQ job timeout does
 not kill grandchildren, so nobody else would), and dies with the work horse if that is killed
 (``processes.popen``). Each attempt writes partial files of its own, named after its pid, and a
-later attempt deletes those of dead processes. The soundtrack (mix, loudness, limiter) is made
-by ``audio_mix`` in a thread while ffmpeg already encodes the picture, and streamed into the same
-ffmpeg on its stdin as raw samples, which it encodes to AAC. Two short ffmpeg runs stand beside
-the pass: one before it draws the cards to pictures, one after it composes the thumbnails.
+later attempt deletes those of dead processes. Before the pass, the soundtrack (mix, loudness,
+limiter) is made by ``audio_mix`` into a raw sample file beside the partial video, which the
+pass encodes to AAC, while a short ffmpeg draws the cards to pictures; after it, another
+composes the thumbnails.
 """
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import itertools
 import json
@@ -26,9 +25,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import ffmpeg
 
@@ -515,13 +515,13 @@ class FfmpegRenderer:
     def __init__(self, settings: Settings) -> None:
         self._ffmpeg = find_ffmpeg(settings)
 
-    def command(self, plan: RenderPlan, out: Path) -> list[str]:
-        """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read from stdin
-        as raw samples. A plan's cards are drawn first (``with_card_pictures``); the
-        thumbnails are made after the pass."""
+    def command(self, plan: RenderPlan, out: Path, soundtrack: Path) -> list[str]:
+        """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read as raw
+        samples from ``soundtrack`` (``_write_soundtrack``). A plan's cards are drawn first
+        (``with_card_pictures``); the thumbnails are made after the pass."""
         if plan.cards:
             raise ValueError("draw the plan's cards first (with_card_pictures)")
-        sound = ffmpeg.input("pipe:0", f="f32le", ar=audio_mix.RATE, ac=2).audio
+        sound = ffmpeg.input(str(soundtrack), f="f32le", ar=audio_mix.RATE, ac=2).audio
         video_out = ffmpeg.output(
             build_video(plan), sound, str(out), format="mp4", r=plan.fps, acodec="aac",
             movflags="+faststart", **AAC_OPTIONS, **x264_options(plan.preset, plan.crf),
@@ -576,8 +576,8 @@ class FfmpegRenderer:
     ) -> None:
         """Render ``plan`` to ``plan.out_path`` (written whole or not at all).
 
-        ffmpeg starts on the picture at once; a thread mixes the soundtrack meanwhile (the
-        picture leaves about half a core idle on two) and streams it into ffmpeg's stdin.
+        The soundtrack is mixed while the cards are drawn, both before the pass: mixed beside
+        the pass, the mix's memory landed on top of ffmpeg's peak.
 
         Raises:
             CancelledError: ``is_cancelled()`` turned true; ffmpeg was killed.
@@ -588,16 +588,19 @@ class FfmpegRenderer:
         partial, still = partial_paths(plan.out_path)
         wide = still.with_name(still.name.removesuffix(".jpg") + ".wide.jpg")
         card_pictures = card_pictures_of(partial, len(plan.cards))
+        samples = partial.with_name(f"{partial.name}.f32")
 
         def check() -> None:
             if is_cancelled():
                 raise CancelledError("The render was cancelled.")
 
         try:
-            command = self.command(self.with_card_pictures(plan, card_pictures), partial)
-            _run_watched(
-                command, plan.duration, on_progress, check, feed=lambda s: self._feed(plan, s)
-            )
+            with ThreadPoolExecutor(1) as pool:  # the mix and the cards' ffmpeg side by side
+                mixing = pool.submit(self._write_soundtrack, plan, samples)
+                drawn = self.with_card_pictures(plan, card_pictures)
+                mixing.result()
+            check()
+            _run_watched(self.command(drawn, partial, samples), plan.duration, on_progress, check)
             check_complete(partial)
             if plan.thumbnails is not None:
                 self._compose_thumbnails(plan, still, wide)
@@ -610,7 +613,7 @@ class FfmpegRenderer:
             partial.replace(plan.out_path)  # last: a video in the cache has its thumbnails
             on_progress(1.0)
         finally:
-            for path in (partial, still, wide, *card_pictures):
+            for path in (partial, still, wide, samples, *card_pictures):
                 path.unlink(missing_ok=True)
 
     def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:
@@ -618,19 +621,19 @@ class FfmpegRenderer:
         if done.returncode != 0:
             raise RenderError(f"Could not make the thumbnails: {summarise_stderr(done.stderr)}")
 
-    def _feed(self, plan: RenderPlan, stream: IO[bytes]) -> None:
-        """Mix the plan's narration and ducked music at its target loudness into ``stream``."""
-        try:
-            samples = audio_mix.soundtrack(
-                self._ffmpeg, narration=plan.narration_path, music=plan.music_path,
-                music_volume_db=plan.music_volume_db, seconds=plan.duration,
-                target_lufs=plan.target_lufs,
-            )  # fmt: skip
-        except BaseException:
-            stream.close()
-            raise
+    def _write_soundtrack(self, plan: RenderPlan, path: Path) -> None:
+        """Mix the plan's narration and ducked music at its target loudness into ``path`` as
+        raw samples, before the pass: mixed beside it, the mix's ≈ 50 MB landed on top of
+        ffmpeg's peak."""
+        samples = audio_mix.soundtrack(
+            self._ffmpeg, narration=plan.narration_path, music=plan.music_path,
+            music_volume_db=plan.music_volume_db, seconds=plan.duration,
+            target_lufs=plan.target_lufs,
+        )  # fmt: skip
+        with path.open("wb") as stream:
+            audio_mix.write_pcm(samples, stream)
+        del samples
         trim_heap()  # the mix's temporaries would otherwise stay mapped next to ffmpeg
-        audio_mix.write_pcm(samples, stream)
 
     def thumbnail(self, video_path: Path, *, at_seconds: float, out_path: Path) -> None:
         """Write a 1080x1920 JPEG of the frame at ``at_seconds``."""
@@ -710,41 +713,15 @@ def _run_watched(
     total: float,
     on_progress: Callable[[float], None],
     check: Callable[[], None],
-    *,
-    feed: Callable[[IO[bytes]], None] | None = None,
 ) -> None:
-    """Run ffmpeg, reporting its progress; ``check()`` raising stops (and kills) it.
-
-    ``feed`` writes ffmpeg's stdin from a thread (and closes it); its exception stops ffmpeg too.
-    """
+    """Run ffmpeg, reporting its progress; ``check()`` raising stops (and kills) it."""
     with tempfile.TemporaryFile("w+b") as log:
-        proc = processes.popen(
-            args, stdout=subprocess.PIPE, stderr=log,
-            stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
-        )  # fmt: skip
-        feeder = _Background(lambda: feed(cast(IO[bytes], proc.stdin))) if feed else None
-
-        def watched_check() -> None:
-            check()
-            if feeder and isinstance(feeder.error, BrokenPipeError):
-                # ffmpeg closed its stdin: it ended, and how it ended is the reason.
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=10)
-                _raise_for_exit(proc, log)
-            if feeder:
-                feeder.raise_if_failed()
-
+        proc = processes.popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         try:
-            if feeder:
-                feeder.start()
-            _watch(proc, _ProgressReader(proc.stdout, total), on_progress, watched_check)
+            _watch(proc, _ProgressReader(proc.stdout, total), on_progress, check)
             _raise_for_exit(proc, log)
-            if feeder:
-                feeder.wait(watched_check)
         finally:
             stop(proc)
-            if feeder:
-                feeder.join()
 
 
 def _raise_for_exit(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
@@ -775,41 +752,3 @@ def _watch(
         check()
         on_progress(reader.fraction)
         time.sleep(POLL_SECONDS)
-
-
-class _Background:
-    """Runs ``work`` in a thread; its exception is raised again in the caller's thread."""
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        self._work = work
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self._work()
-        except BaseException as exc:  # handed to the caller by raise_if_failed
-            self._error = exc
-
-    def start(self) -> None:
-        self._thread.start()
-
-    @property
-    def error(self) -> BaseException | None:
-        """What the work raised, if it failed."""
-        return self._error
-
-    def raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def wait(self, check: Callable[[], None]) -> None:
-        """Wait for the work to end, calling ``check()`` meanwhile; re-raise its exception."""
-        while self._thread.is_alive():
-            check()
-            self._thread.join(POLL_SECONDS)
-        self.raise_if_failed()
-
-    def join(self) -> None:
-        if self._thread.ident is not None:
-            self._thread.join()
