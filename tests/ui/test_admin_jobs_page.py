@@ -99,6 +99,22 @@ async def test_delete_says_the_video_is_unchanged(session, services) -> None:
     assert session.get(Video, video.id).status == VideoStatus.FAILED
 
 
+async def test_delete_asks_first_and_keep_it_changes_nothing(session, services) -> None:
+    creator_id, _ = signed_in_cookie(session, "maker@example.com")
+    video = _failed_render(session, services, creator_id)
+    _, cookie = signed_in_cookie(session, "root@example.com", admin=True)
+    async with open_tab(cookie) as tab:
+        await tab.send(AdminJobsState, "load", ELSEWHERE)
+        await tab.send(AdminJobsState, "ask_delete", ROUTE, job_id=video.job_id)
+        assert (await tab.state(AdminJobsState)).confirm_delete_id == video.job_id
+        await tab.send(AdminJobsState, "keep_job", ROUTE)
+        state = await tab.state(AdminJobsState)
+        assert state.confirm_delete_id == "" and len(state.failed) == 1
+        for forged in FORGED:
+            await tab.send(AdminJobsState, "ask_delete", ROUTE, job_id=forged)
+            assert (await tab.state(AdminJobsState)).confirm_delete_id == ""
+
+
 async def test_forged_job_ids_get_a_message_and_change_nothing(session, services) -> None:
     creator_id, _ = signed_in_cookie(session, "maker@example.com")
     video = _failed_render(session, services, creator_id)
@@ -126,9 +142,10 @@ async def test_a_creator_is_refused_every_admin_event_and_each_attempt_is_logged
     async with open_tab(cookie) as tab:
         sent = await tab.send(AdminJobsState, "load", ELSEWHERE)
         assert "/app" in sent and (await tab.state(AdminJobsState)).queues == []
-        for handler in ("inspect", "retry", "delete"):
+        for handler in ("inspect", "retry", "ask_delete", "delete"):
             sent = await tab.send(AdminJobsState, handler, ROUTE, job_id=video.job_id)
             assert "/app" in sent, handler
+        assert (await tab.state(AdminJobsState)).confirm_delete_id == ""
         await tab.send(AdminJobsState, "watch_queues", ROUTE)
         assert (await tab.state(AdminJobsState))._watch_id == ""
     denied = session.exec(
@@ -139,6 +156,7 @@ async def test_a_creator_is_refused_every_admin_event_and_each_attempt_is_logged
         "AdminJobsState.load",
         "AdminJobsState.inspect",
         "AdminJobsState.retry",
+        "AdminJobsState.ask_delete",
         "AdminJobsState.delete",
         "AdminJobsState.watch_queues",
     }

@@ -182,6 +182,7 @@ class AdminJobsState(rx.State):
         traceback="", args="", meta="", retry_note="",
     )  # fmt: skip
     detail_open: bool = False
+    confirm_delete_id: str = ""  # the failed job whose Delete asks "sure?"
     refreshed_at: str = ""
     unavailable: str = ""  # the queues could not be read just now (Redis down)
     notice: str = ""
@@ -275,8 +276,23 @@ class AdminJobsState(rx.State):
         return await self._act("retry", job_id)
 
     @rx.event
+    async def ask_delete(self, job_id: str):
+        """Ask to confirm deleting this failed job."""
+        user_id, leave = await guards.session_admin(self, f"AdminJobsState.ask_delete {ROUTE}")
+        if user_id is None:
+            return leave
+        self.confirm_delete_id = _job_id(job_id) or ""
+        return None
+
+    @rx.event
+    def keep_job(self):
+        """Keep the failed job."""
+        self.confirm_delete_id = ""
+
+    @rx.event
     async def delete(self, job_id: str):
         """Remove a failed job from the dead-letter queue (its video or post stays as it is)."""
+        self.confirm_delete_id = ""
         return await self._act("delete", job_id)
 
     async def _act(self, action: str, job_id: object) -> rx.event.EventSpec | None:
@@ -382,11 +398,29 @@ def _failed_actions(row: rx.Var[FailedRow]) -> rx.Component:
             "Retry", size="1", on_click=S.retry(row["job_id"]), disabled=~row["can_retry"] | S.busy,
             title=row["retry_note"], aria_label="Retry " + row["job_id"],
         ),
+        _delete_action(row),
+        spacing="2",
+    )  # fmt: skip
+
+
+def _delete_action(row: rx.Var[FailedRow]) -> rx.Component:
+    return rx.cond(
+        S.confirm_delete_id == row["job_id"],
+        rx.hstack(
+            rx.text("Delete this failed job? It cannot be retried after.", size="1"),
+            rx.button(
+                "Delete", size="1", color_scheme="red", disabled=S.busy,
+                on_click=S.delete(row["job_id"]), aria_label="Confirm delete " + row["job_id"],
+            ),
+            rx.button(
+                "Keep it", size="1", variant="soft", color_scheme="gray", on_click=S.keep_job,
+            ),
+            align="center", spacing="2", role="group",
+        ),
         rx.button(
             "Delete", size="1", color_scheme="red", variant="soft", disabled=S.busy,
-            on_click=S.delete(row["job_id"]), aria_label="Delete " + row["job_id"],
+            on_click=S.ask_delete(row["job_id"]), aria_label="Delete " + row["job_id"],
         ),
-        spacing="2",
     )  # fmt: skip
 
 
