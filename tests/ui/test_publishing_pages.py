@@ -254,3 +254,21 @@ async def test_publishing_settings_are_saved_by_owners_only(session, owner):
     session.expire_all()
     workspace = session.get(Workspace, owner["workspace_id"])
     assert (workspace.timezone, workspace.require_approval) == ("Asia/Tokyo", True)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "title"),
+    [
+        ("2026-12-01", "2026-12-07", "1 to 7 Dec 2026"),
+        ("2026-11-30", "2026-12-06", "30 Nov to 6 Dec 2026"),
+        ("2026-11-25", "2027-01-30", "25 Nov 2026 to 30 Jan 2027"),
+    ],
+)
+def test_the_calendar_names_its_range_with_each_year_it_spans(
+    first: str, last: str, title: str
+) -> None:
+    from datetime import date
+
+    from viralshorts.ui.calendar import range_title
+
+    assert range_title(date.fromisoformat(first), date.fromisoformat(last)) == title

@@ -94,10 +94,20 @@ def _load(actor: Actor, view: str, anchor_text: str) -> dict[str, Any]:
             "anchor": anchor.isoformat(),
             "rows": rows,
             "days": _cells(start, days, anchor, today, rows),
-            "title": f"{start:%-d %b} to {start + timedelta(days=days - 1):%-d %b %Y}",
+            "title": range_title(start, start + timedelta(days=days - 1)),
             "campaigns": [{"value": str(i), "label": n} for i, n in campaigns],
             "can_post": can(actor, Action.MANAGE_POSTS),
         }
+
+
+def range_title(first: date, last: date) -> str:
+    """The range as a person says it: 1 to 7 Dec 2026, 30 Nov to 6 Dec 2026,
+    28 Dec 2026 to 3 Jan 2027."""
+    if first.year != last.year:
+        return f"{first:%-d %b %Y} to {last:%-d %b %Y}"
+    if first.month != last.month:
+        return f"{first:%-d %b} to {last:%-d %b %Y}"
+    return f"{first:%-d} to {last:%-d %b %Y}"
 
 
 def _act(actor: Actor, action: str, post_id: int, when: str = "") -> None:
