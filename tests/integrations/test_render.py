@@ -467,11 +467,13 @@ def test_a_clip_read_on_only_forward_and_close_by(
     assert command.count(str(ramp)) == inputs
 
 
-def test_generated_backgrounds_are_drawn_in_one_lavfi_input(tmp_path: Path) -> None:
+def test_generated_backgrounds_are_drawn_inside_the_pass_filter_graph(tmp_path: Path) -> None:
     segments = [Segment(0.0, 1.0, "generated", lavfi=generated_lavfi(1)),
                 Segment(1.0, 1.0, "generated", lavfi=generated_lavfi(2))]  # fmt: skip
     plan = RenderPlan(segments=segments, narration_path=tmp_path / "n.wav",
                       out_path=tmp_path / "video.mp4", duration=2.0)  # fmt: skip
     command = FfmpegRenderer(Settings()).command(plan, tmp_path / "x.mp4", tmp_path / "x.f32")
-    assert command.count("lavfi") == 1
-    assert "concat=n=2" in command[command.index("lavfi") + 2]
+    assert "lavfi" not in command  # no input to decode: source chains in the filter graph
+    graph = command[command.index("-filter_complex") + 1]
+    assert graph.startswith(segments[0].lavfi) and f";{segments[1].lavfi}," in graph
+    assert "concat=a=0:n=2:v=1" in graph
