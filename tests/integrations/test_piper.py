@@ -17,7 +17,9 @@ from viralshorts.integrations.piper_tts import (
     PiperSpeech,
     SentenceAudio,
     Span,
+    aligned_model,
     load_voice,
+    prepare_bundled_voice,
     voice_files,
     word_timings,
 )
@@ -115,7 +117,7 @@ def test_by_default_the_voice_speaks_in_a_child_process(
 
 
 def test_the_aligned_model_is_made_once_and_reused(tmp_path: Path) -> None:
-    engine = PiperSpeech(aligned_dir=tmp_path / "voices")
+    engine = PiperSpeech(aligned_dir=tmp_path / "voices", prepared_dir=None)
     first = engine.synthesize(
         "Hello there.", voice="piper:joe", speed=1.0, out_path=tmp_path / "1.wav"
     )
@@ -129,8 +131,25 @@ def test_the_aligned_model_is_made_once_and_reused(tmp_path: Path) -> None:
     assert [w.word for w in first.words or []] == ["Hello", "there."]
     assert [w.word for w in second.words or []] == ["Bye", "now."]
     assert all(w.end > w.start for w in (first.words or []) + (second.words or []))
-    voice = load_voice(*voice_files(), tmp_path / "voices")
+    voice = load_voice(*voice_files(), tmp_path / "voices", None)
     assert len(voice.session.get_outputs()) == 2  # audio + phoneme lengths
+
+
+def test_the_model_prepared_at_set_up_is_used_and_nothing_is_made_in_the_cache(
+    tmp_path: Path,
+) -> None:
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    (prepared / "en_US-joe-medium-1-2.aligned.onnx").write_bytes(b"a reinstalled model's")
+    made = prepare_bundled_voice(prepared)
+    assert [p.name for p in prepared.iterdir()] == [made.name]  # the stale copy is gone
+    assert made.stat().st_mode & 0o044 == 0o044  # readable by the web app's user too
+    engine = PiperSpeech(aligned_dir=tmp_path / "cache", prepared_dir=prepared)
+    spoken = engine.synthesize("Hello there.", voice="piper:joe", speed=1.0,
+                               out_path=tmp_path / "1.wav")  # fmt: skip
+    assert [w.word for w in spoken.words or []] == ["Hello", "there."]
+    assert not (tmp_path / "cache").exists()
+    assert aligned_model(voice_files()[0], tmp_path / "cache", prepared) == made
 
 
 def test_the_child_works_from_any_directory_with_a_relative_path(
