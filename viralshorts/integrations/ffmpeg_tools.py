@@ -6,8 +6,8 @@ not kill grandchildren, so nobody else would), and dies with the work horse if t
 (``processes.popen``). Each attempt writes partial files of its own, named after its pid, and a
 later attempt deletes those of dead processes. Before the pass, the soundtrack (mix, loudness,
 limiter) is made by ``audio_mix`` into a raw sample file beside the partial video, which the
-pass encodes to AAC, while a short ffmpeg draws the cards to pictures; after it, another
-composes the thumbnails.
+pass encodes to AAC, while a short ffmpeg draws the cards to pictures and another composes
+the thumbnails from the background at their moment.
 """
 
 from __future__ import annotations
@@ -436,8 +436,8 @@ def build_video(plan: RenderPlan) -> Any:
 
 def _background_frame(plan: RenderPlan, at: float) -> Any:
     """The background alone at ``at`` seconds: the one segment shown then, drawn or read up
-    to that frame (the thumbnails' picture, made after the pass: a branch split off in the
-    pass held every frame before that moment queued behind it, ≈ 380 MB at 5 s)."""
+    to that frame (the thumbnails' picture, made before the pass by an ffmpeg of its own: a
+    branch split off in the pass held every frame before that moment queued, ≈ 380 MB at 5 s)."""
     counts = frame_counts(plan.segments, plan.fps, plan.duration)
     wanted = min(round(at * plan.fps), sum(counts) - 1)
     first = 0
@@ -539,7 +539,7 @@ class FfmpegRenderer:
     def command(self, plan: RenderPlan, out: Path, soundtrack: Path) -> list[str]:
         """The ffmpeg command that renders ``plan`` into ``out``, its soundtrack read as raw
         samples from ``soundtrack`` (``_write_soundtrack``). A plan's cards are drawn first
-        (``with_card_pictures``); the thumbnails are made after the pass."""
+        (``with_card_pictures``); the thumbnails are composed by a short ffmpeg of their own."""
         if plan.cards:
             raise ValueError("draw the plan's cards first (with_card_pictures)")
         sound = ffmpeg.input(str(soundtrack), f="f32le", ar=audio_mix.RATE, ac=2).audio
@@ -597,8 +597,8 @@ class FfmpegRenderer:
     ) -> None:
         """Render ``plan`` to ``plan.out_path`` (written whole or not at all).
 
-        The soundtrack is mixed while the cards are drawn, both before the pass: mixed beside
-        the pass, the mix's memory landed on top of ffmpeg's peak.
+        The soundtrack is mixed while the thumbnails are composed and the cards drawn, all
+        before the pass: beside the pass, the mix's memory landed on top of ffmpeg's peak.
 
         Raises:
             CancelledError: ``is_cancelled()`` turned true; ffmpeg was killed.
@@ -616,15 +616,18 @@ class FfmpegRenderer:
                 raise CancelledError("The render was cancelled.")
 
         try:
-            with ThreadPoolExecutor(1) as pool:  # the mix and the cards' ffmpeg side by side
+            # The mix, the thumbnails' ffmpeg and the cards' side by side, all before the pass:
+            # beside it their memory would land on top of its peak.
+            with ThreadPoolExecutor(2) as pool:
                 mixing = pool.submit(self._write_soundtrack, plan, samples)
+                composing = pool.submit(self._compose_thumbnails, plan, still, wide)
                 drawn = self.with_card_pictures(plan, card_pictures)
                 mixing.result()
+                composing.result()
             check()
             _run_watched(self.command(drawn, partial, samples), plan.duration, on_progress, check)
             check_complete(partial)
             if plan.thumbnails is not None:
-                self._compose_thumbnails(plan, still, wide)
                 check_complete(partial, still, wide)
                 wide.replace(wide_thumbnail_of(plan.out_path))
             else:  # no layout: the finished frame, as it is
@@ -638,6 +641,8 @@ class FfmpegRenderer:
                 path.unlink(missing_ok=True)
 
     def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:
+        if plan.thumbnails is None:  # no layout: taken from the finished video after the pass
+            return
         done = _run(self.thumbnails_command(plan, still, wide), timeout=60)
         if done.returncode != 0:
             raise RenderError(f"Could not make the thumbnails: {summarise_stderr(done.stderr)}")
