@@ -19,6 +19,7 @@ from tests.integrations.test_render import assert_shorts_format, ffprobe_streams
 from viralshorts.domain.rendering import captions, cards, scenes
 from viralshorts.domain.rendering.looks import LOOKS
 from viralshorts.domain.rendering.pipeline import RenderSpec, render, resolve_music
+from viralshorts.errors import IntegrationError
 from viralshorts.integrations.ffmpeg_tools import FfmpegRenderer
 from viralshorts.integrations.ports import (
     Overlay,
@@ -316,6 +317,44 @@ def test_a_card_is_drawn_once_with_its_own_transparency_and_laid_over(
     assert np.abs(inside - card * (255 - 0x30) / 255).max() <= 8
     assert on_black[y - 330, x].max() < 8  # above the box: the black background
     assert frame(tmp_path / "w.mp4", 0.3).max() < 8  # before its scene: nothing
+
+
+def _killing_ffmpeg(folder: Path, when_args_contain: str) -> Path:
+    """An ffmpeg that dies by SIGKILL, alone, when its arguments contain the text: what the
+    OOM killer does to one of the render's short ffmpeg steps."""
+    wrapper = folder / "ffmpeg"
+    wrapper.write_text(
+        f'#!/bin/bash\ncase "$*" in *{when_args_contain}*) kill -9 $$ ;; esac\nexec ffmpeg "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@pytest.mark.parametrize(
+    "step", ["cards.ass", "killed-tall.ass", "-nostdin"], ids=["cards", "thumbnails", "soundtrack"]
+)
+def test_a_short_ffmpeg_step_killed_alone_is_worth_another_try_and_leaves_nothing(
+    step: str, pictures: list[Path], narration: Path, tmp_path: Path
+) -> None:
+    look = LOOKS["ocean"]
+    text, found = cards.cards_ass([scenes.LineVisual(0, 0.0, 1.4, "card", "42")], "pop", look)
+    (tmp_path / "cards.ass").write_text(text, encoding="utf-8")
+    tall, wide = tmp_path / "killed-tall.ass", tmp_path / "killed-wide.ass"
+    tall.write_text(cards.title_ass("Title", look, wide=False, with_picture=True), "utf-8")
+    wide.write_text(cards.title_ass("Title", look, wide=True, with_picture=True), "utf-8")
+    plan = _plan(
+        tmp_path / "out" / "v.mp4", narration, cards=found, cards_ass=tmp_path / "cards.ass",
+        overlays=[Overlay(pictures[0], 1.5, 2.9, 640, 540, 700)],
+        thumbnails=ThumbnailLayout(1.5, tall, wide, pictures[0]),
+    )  # fmt: skip
+    renderer = FfmpegRenderer(Settings(ffmpeg_binary=str(_killing_ffmpeg(tmp_path, step))))
+    with pytest.raises(IntegrationError, match="stopped by signal 9") as caught:
+        renderer.render(plan, on_progress=lambda _: None, is_cancelled=lambda: False)
+    assert caught.value.retryable and caught.value.code == "ffmpeg_killed"
+    assert list((tmp_path / "out").iterdir()) == []  # no partial video, picture or samples
+    FfmpegRenderer(Settings()).render(plan, on_progress=lambda _: None, is_cancelled=lambda: False)
+    assert_shorts_format(plan.out_path)  # the next attempt renders it
 
 
 @pytest.mark.parametrize("style", ["bold", "huge", "minimal"])

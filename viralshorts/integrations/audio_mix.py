@@ -19,7 +19,7 @@ from typing import IO, cast
 
 import numpy as np
 
-from viralshorts.errors import RenderError
+from viralshorts.errors import IntegrationError, RenderError
 from viralshorts.integrations import processes
 from viralshorts.integrations.processes import stop
 
@@ -55,6 +55,13 @@ def decode(ffmpeg: str, path: Path, seconds: float, *, loop: bool = False) -> np
             returncode = proc.wait(timeout=600)
         finally:
             stop(proc)
+        if processes.killed_by_signal(returncode):  # the OOM killer may pick it alone
+            raise IntegrationError(
+                f"ffmpeg was stopped by signal {-returncode} while it read {path.name}.",
+                retryable=True,
+                code="ffmpeg_killed",
+                params={"signal": -returncode},
+            )
         if returncode != 0:
             raise RenderError(f"Could not read the audio of {path.name}: {_last_line(log)}")
     return samples

@@ -87,6 +87,27 @@ def _run(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
+def _run_step(args: list[str], doing: str) -> None:
+    """Run one of the short ffmpeg steps around the pass (cards, thumbnails).
+
+    Raises:
+        IntegrationError: ffmpeg was killed by a signal (the OOM killer may pick it alone):
+            retryable, like the pass itself.
+        RenderError: ffmpeg failed; "Could not <doing>: <why>".
+    """
+    done = _run(args, timeout=60)
+    if processes.killed_by_signal(done.returncode):
+        signum = -done.returncode
+        raise IntegrationError(
+            f"ffmpeg was stopped by signal {signum} while it was to {doing}.",
+            retryable=True,
+            code="ffmpeg_killed",
+            params={"signal": signum},
+        )
+    if done.returncode != 0:
+        raise RenderError(f"Could not {doing}: {summarise_stderr(done.stderr)}")
+
+
 def summarise_stderr(stderr: str, lines: int = 4) -> str:
     """The last few meaningful lines of ffmpeg's log, joined for a person to read."""
     kept = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
@@ -569,9 +590,9 @@ class FfmpegRenderer:
         """``plan`` with its cards drawn into ``pictures`` and laid over as overlays."""
         if not plan.cards:
             return plan
-        done = _run(self.cards_command(plan, pictures), timeout=60)
-        if done.returncode != 0 or not all(p.is_file() for p in pictures):
-            raise RenderError(f"Could not draw the cards: {summarise_stderr(done.stderr)}")
+        _run_step(self.cards_command(plan, pictures), "draw the cards")
+        if not all(p.is_file() for p in pictures):
+            raise RenderError("Could not draw the cards: ffmpeg wrote no picture.")
         drawn = [card.as_overlay(p) for card, p in zip(plan.cards, pictures, strict=True)]
         return replace(plan, overlays=[*drawn, *plan.overlays], cards=[], cards_ass=None)
 
@@ -643,9 +664,7 @@ class FfmpegRenderer:
     def _compose_thumbnails(self, plan: RenderPlan, still: Path, wide: Path) -> None:
         if plan.thumbnails is None:  # no layout: taken from the finished video after the pass
             return
-        done = _run(self.thumbnails_command(plan, still, wide), timeout=60)
-        if done.returncode != 0:
-            raise RenderError(f"Could not make the thumbnails: {summarise_stderr(done.stderr)}")
+        _run_step(self.thumbnails_command(plan, still, wide), "make the thumbnails")
 
     def _write_soundtrack(self, plan: RenderPlan, path: Path) -> None:
         """Mix the plan's narration and ducked music at its target loudness into ``path`` as
@@ -668,10 +687,13 @@ class FfmpegRenderer:
         width, height = THUMBNAIL_SIZE
         args += ["-i", str(video_path), "-frames:v", "1", "-vf", f"scale={width}:{height}"]
         args += ["-q:v", str(THUMBNAIL_QUALITY)]
-        done = _run([*args, str(partial)])
-        if done.returncode != 0 or not partial.exists():
+        try:
+            _run_step([*args, str(partial)], "take the thumbnail")
+            if not partial.exists():
+                raise RenderError("Could not take the thumbnail: ffmpeg wrote no picture.")
+        except (IntegrationError, RenderError):
             partial.unlink(missing_ok=True)
-            raise RenderError(f"Could not take the thumbnail: {summarise_stderr(done.stderr)}")
+            raise
         partial.replace(out_path)
 
 
