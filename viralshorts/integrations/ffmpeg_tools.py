@@ -99,7 +99,7 @@ def _run_step(args: list[str], doing: str) -> None:
     if processes.killed_by_signal(done.returncode):
         signum = -done.returncode
         raise IntegrationError(
-            f"ffmpeg was stopped by signal {signum} while it was to {doing}.",
+            f"ffmpeg was stopped by signal {signum} before it could {doing}.",
             retryable=True,
             code="ffmpeg_killed",
             params={"signal": signum},
