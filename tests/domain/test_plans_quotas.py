@@ -163,7 +163,7 @@ def test_paid_usage_rolls_over_at_the_stripe_period(session) -> None:
     )
     key = quotas.reserve_videos(session, workspace_id=workspace_id, user_id=user_id, count=5)
     session.commit()
-    assert key == start.strftime("%Y-%m")
+    assert key == start.strftime("%Y-%m-%d")
     row = session.exec(select(Usage).where(Usage.period == key)).one()
     assert row.period_start == start and row.period_end == start + timedelta(days=30)
     sub.current_period_start = start + timedelta(days=30)  # Stripe renewed it
@@ -173,14 +173,14 @@ def test_paid_usage_rolls_over_at_the_stripe_period(session) -> None:
     renewed = quotas.billing_period(
         session, workspace_id=workspace_id, now=start + timedelta(days=31)
     )
-    assert renewed.key == (start + timedelta(days=30)).strftime("%Y-%m") != key
+    assert renewed.key == (start + timedelta(days=30)).strftime("%Y-%m-%d") != key
     fresh = quotas.usage_summary(session, workspace_id=workspace_id, period=renewed.key)
     assert fresh.videos_reserved == 0 and fresh.videos_remaining == 300
     old = quotas.usage_summary(session, workspace_id=workspace_id, period=key)
     assert old.videos_reserved == 5
 
 
-def test_a_period_key_is_the_month_its_stripe_period_starts(session) -> None:
+def test_a_period_key_is_the_day_its_stripe_period_starts(session) -> None:
     _, workspace_id = _workspace(session)
     start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     sub = _paid(
@@ -191,7 +191,7 @@ def test_a_period_key_is_the_month_its_stripe_period_starts(session) -> None:
     )
     in_december = datetime(2026, 12, 10, tzinfo=UTC)
     assert quotas.billing_period(session, workspace_id=workspace_id, now=in_december).key == (
-        "2026-11"
+        "2026-11-20"
     )
     sub.current_period_start, sub.current_period_end = (
         sub.current_period_end,
@@ -201,8 +201,28 @@ def test_a_period_key_is_the_month_its_stripe_period_starts(session) -> None:
     session.commit()
     after_renewal = datetime(2026, 12, 21, tzinfo=UTC)
     assert quotas.billing_period(session, workspace_id=workspace_id, now=after_renewal).key == (
-        "2026-12"
+        "2026-12-20"
     )
+
+
+def test_two_stripe_periods_starting_in_one_month_count_apart(session) -> None:
+    """A trial that ends mid-month, then the first paid period: with month keys the second
+    counted on top of the first (the roll-over itself: the test above)."""
+    _, workspace_id = _workspace(session)
+    trial_end = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
+    sub = _paid(session, workspace_id, current_period_start=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+                current_period_end=trial_end)  # fmt: skip
+    in_trial = quotas.billing_period(
+        session, workspace_id=workspace_id, now=datetime(2026, 12, 10, tzinfo=UTC)
+    )
+    sub.current_period_start = trial_end
+    sub.current_period_end = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+    session.add(sub)
+    session.commit()
+    paid = quotas.billing_period(
+        session, workspace_id=workspace_id, now=datetime(2026, 12, 20, tzinfo=UTC)
+    )
+    assert (in_trial.key, paid.key) == ("2026-12-01", "2026-12-15")
 
 
 def test_a_lapsed_or_long_past_due_subscription_gets_free_limits(session) -> None:

@@ -67,7 +67,9 @@ UPGRADE_HINT = "The workspace owner can upgrade on the Billing page (/app/billin
 
 @dataclass(frozen=True)
 class BillingPeriod:
-    """One billing period: its usage key ("YYYY-MM" of its start) and its dates."""
+    """One billing period: its usage key and its dates. A calendar month's key is "YYYY-MM";
+    a Stripe period's is the day it starts, "YYYY-MM-DD" (two can start in one month: a
+    trial ending mid-month, a plan change that resets the billing anchor)."""
 
     key: str
     start: datetime
@@ -148,7 +150,7 @@ def billing_period(
     if sub is not None and _in_good_standing(sub, now) and catalogue().get(sub.plan).paid:
         start, end = sub.current_period_start, sub.current_period_end
         if start is not None and end is not None and start <= now < end:
-            return BillingPeriod(start.strftime("%Y-%m"), start, end)
+            return BillingPeriod(start.strftime("%Y-%m-%d"), start, end)
     return _calendar_month(now)
 
 

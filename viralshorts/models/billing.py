@@ -35,7 +35,8 @@ class Subscription(SQLModel, table=True):
 
 
 class Usage(SQLModel, table=True):
-    """A workspace's use in one period ("YYYY-MM"); ``videos_reserved`` is held by queued work."""
+    """A workspace's use in one period ("YYYY-MM" for a calendar month, "YYYY-MM-DD" for the
+    Stripe period starting that day); ``videos_reserved`` is held by queued work."""
 
     __tablename__ = "usage"
     __table_args__ = (
@@ -45,7 +46,7 @@ class Usage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
-    period: str = Field(max_length=7)
+    period: str = Field(max_length=10)
     videos_reserved: int = Field(default=0)
     videos_used: int = Field(default=0)
     render_seconds: float = Field(default=0.0)

@@ -48,7 +48,7 @@ class Video(SQLModel, table=True):
     cancel_requested: bool = Field(default=False)
     job_id: str = Field(default="", max_length=64)
     quota_reserved: bool = Field(default=False)
-    quota_period: str = Field(default="", max_length=7)
+    quota_period: str = Field(default="", max_length=10)
 
     duration_seconds: float | None = Field(default=None)
     video_key: str = Field(default="", max_length=300)
