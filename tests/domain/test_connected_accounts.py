@@ -260,6 +260,26 @@ def test_a_new_account_beyond_the_plan_is_refused_and_its_grant_revoked(session,
     assert _connect(session, services, free, tiktok).id == first.id  # reconnecting is no new slot
 
 
+def test_with_no_slot_left_a_platform_without_an_account_is_refused_before_the_consent(
+    session, services, tiktok
+):
+    user = new_user(session, "frida@example.com")  # the free plan: one account
+    free = actor_for(session, user_id=user.id, workspace_id=personal_workspace_id(session, user.id))
+    first = _connect(session, services, free, tiktok)
+    youtube = PlatformDouble(name="youtube")
+    both = dataclasses.replace(services, platforms={"tiktok": tiktok, "youtube": youtube})
+    with pytest.raises(QuotaExceededError, match="connects 1 social account"):
+        ca.start_connect(session, both, actor=free, platform="youtube", browser_session=BROWSER)
+    assert youtube.revoked == []  # no consent was asked for, so there is nothing to hand back
+    # on the platform it has an account on, the consent may be for that one: asked, then decided
+    url = ca.start_connect(session, both, actor=free, platform="tiktok", browser_session=BROWSER)
+    assert url.startswith("https://tiktok.example/authorize?")
+    ca.disconnect(session, services, actor=free, account_id=first.id)
+    assert ca.start_connect(
+        session, both, actor=free, platform="youtube", browser_session=BROWSER
+    ).startswith("https://youtube.example/authorize?")  # the slot is free again
+
+
 def test_a_disconnected_account_gives_its_slot_back_until_it_is_connected_again(
     session, services, tiktok
 ):

@@ -129,3 +129,12 @@ def test_an_account_beyond_the_plan_comes_back_as_account_limit(session, client,
     tiktok.person = PlatformProfile("open-2", "Second Channel")
     assert _callback(client, tiktok.consent(_start(client))) == "/app/accounts?error=account_limit"
     assert len(session.exec(select(SocialAccount)).all()) == 1
+
+
+def test_with_every_slot_taken_start_comes_back_before_the_consent_page(session, client, tiktok):
+    _signed_in(session, client, "frida@example.com")  # the free plan: one account
+    _callback(client, tiktok.consent(_start(client)))
+    youtube = PlatformDouble(name="youtube")
+    services = build_services(get_settings())
+    use_services(dataclasses.replace(services, platforms={"tiktok": tiktok, "youtube": youtube}))
+    assert _start(client, "youtube") == "/app/accounts?error=account_limit"

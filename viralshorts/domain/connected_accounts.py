@@ -137,9 +137,13 @@ def start_connect(
     Raises:
         PermissionDeniedError: the actor's role may not connect accounts.
         ConfigurationError: the platform is not configured (``platform_not_configured``).
+        QuotaExceededError: the plan's accounts are all in use and the workspace has no
+            account on this platform that the consent could be for (told before the consent
+            page, not after it).
     """
     client = _platform(services, platform)
     actor = _manager(session, user_id=actor.user_id, workspace_id=actor.workspace_id)
+    _require_room_for(session, actor.workspace_id, platform)
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     flow = {
         "user_id": actor.user_id,
@@ -151,6 +155,22 @@ def start_connect(
     _flows(services).put(f"connect:{state}", json.dumps(flow), ttl_seconds=FLOW_SECONDS)
     redirect_uri = connect_callback_url(services.settings, platform)
     return client.authorize_url(redirect_uri=redirect_uri, state=state, code_verifier=verifier)
+
+
+def _require_room_for(session: Session, workspace_id: int, platform: str) -> None:
+    """Refuse up front what the callback could only refuse after the consent: with no slot
+    left, a consent on a platform where the workspace has no live account can only be for a
+    new one. An account it has there may be the one being reconnected, which needs no slot:
+    then the callback decides (and checks the slot again in any case)."""
+    live = session.exec(
+        select(SocialAccount.id).where(
+            SocialAccount.workspace_id == workspace_id,
+            SocialAccount.platform == platform,
+            SocialAccount.health != AccountHealth.DISCONNECTED,
+        )
+    ).first()
+    if live is None:
+        quotas.require_account_slot(session, workspace_id, lock=False)
 
 
 def _take_flow(

@@ -321,16 +321,18 @@ def connected_account_count(session: Session, workspace_id: int) -> int:
     ).one()
 
 
-def require_account_slot(session: Session, workspace_id: int) -> None:
+def require_account_slot(session: Session, workspace_id: int, *, lock: bool = True) -> None:
     """Refuse one more connected account beyond the plan's limit.
 
     Call it before adding a new account, in the transaction that adds it (it locks the
-    workspace until that commits, so concurrent connects cannot both take the last slot).
+    workspace until that commits, so concurrent connects cannot both take the last slot);
+    ``lock=False`` only looks (a check ahead of the one that counts).
 
     Raises:
         QuotaExceededError: the plan's connected accounts are all in use.
     """
-    lock_workspace(session, workspace_id)
+    if lock:
+        lock_workspace(session, workspace_id)
     plan = plan_for(session, workspace_id=workspace_id)
     if connected_account_count(session, workspace_id) >= plan.connected_accounts:
         text = (

@@ -70,7 +70,12 @@ def start(request: Request) -> Response:
             url = connected_accounts.start_connect(
                 session, get_services(), actor=actor, platform=platform, browser_session=token
             )
-    except (PermissionDeniedError, ConfigurationError, ServiceUnavailableError) as exc:
+    except (
+        PermissionDeniedError,
+        ConfigurationError,
+        ServiceUnavailableError,
+        QuotaExceededError,
+    ) as exc:
         return _back(error=_error_code(exc))
     return RedirectResponse(url, status_code=303)
 
