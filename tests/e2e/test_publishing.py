@@ -1,7 +1,8 @@
 """The publishing loop (issue 9) in the built app, with the real worker and the sandbox fakes.
 
 A creator on the Free plan connects a TikTok account through the fake's consent page (a second
-account, a YouTube channel, is refused: no free slot), opens a ready video and, on its Publish
+account, a YouTube channel, is refused before its consent page: no free slot), opens a ready
+video and, on its Publish
 panel (the account labelled "sandbox"), is first told that TikTok needs a privacy, then
 publishes now and schedules a second post for tomorrow. On the calendar that post is Scheduled;
 moved to the current minute, the dispatcher (``python -m viralshorts dispatch-due`` or the
@@ -107,10 +108,10 @@ def _connect(page: Page, app_url: str, platform: str, name: str) -> None:
 
 
 def _second_account_is_refused(page: Page, app_url: str) -> None:
-    """Free has one account slot: the YouTube grant is given back and the page says why."""
+    """Free has one account slot, taken by TikTok: connecting YouTube comes back before the
+    consent page, and the page says why."""
     page.goto(f"{app_url}/app/accounts")
     page.get_by_role("button", name="Connect YouTube").click()
-    page.get_by_role("button", name="Allow").click()
     page.wait_for_url(re.compile(r".*/app/accounts/?\?error=account_limit"))
     expect(page.get_by_role("alert")).to_contain_text("no free account slot")
     expect(page.get_by_test_id("account-row")).to_have_count(1)
