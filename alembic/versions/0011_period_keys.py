@@ -98,14 +98,15 @@ def downgrade() -> None:
             sa.text("SELECT count(*) FROM usage WHERE workspace_id = :w AND period = :m"),
             {"w": workspace_id, "m": month},
         ).scalar_one()
-        if taken:  # a later period of the same month kept the key: this one cannot
-            conn.execute(sa.text("DELETE FROM usage WHERE id = :id"), {"id": row_id})
+        if not taken:
+            _rename(conn, workspace_id, period, month)
+            continue
+        # a later period of the same month kept the key: this one goes, its videos count there
+        conn.execute(sa.text("DELETE FROM usage WHERE id = :id"), {"id": row_id})
         conn.execute(
             sa.text(
                 "UPDATE videos SET quota_period = :m WHERE workspace_id = :w AND quota_period = :p"
             ),
             {"w": workspace_id, "m": month, "p": period},
         )
-        if not taken:
-            _rename(conn, workspace_id, period, month)
     _resize(NEW, OLD)

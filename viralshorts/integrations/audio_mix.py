@@ -19,7 +19,7 @@ from typing import IO, cast
 
 import numpy as np
 
-from viralshorts.errors import IntegrationError, RenderError
+from viralshorts.errors import RenderError
 from viralshorts.integrations import processes
 from viralshorts.integrations.processes import stop
 
@@ -55,13 +55,12 @@ def decode(ffmpeg: str, path: Path, seconds: float, *, loop: bool = False) -> np
             returncode = proc.wait(timeout=600)
         finally:
             stop(proc)
-        if processes.killed_by_signal(returncode):  # the OOM killer may pick it alone
-            raise IntegrationError(
-                f"ffmpeg was stopped by signal {-returncode} while it read {path.name}.",
-                retryable=True,
-                code="ffmpeg_killed",
-                params={"signal": -returncode},
-            )
+        killed = processes.killed_error(
+            returncode, f"ffmpeg was stopped by signal {{signal}} while it read {path.name}.",
+            code="ffmpeg_killed",
+        )  # fmt: skip
+        if killed is not None:
+            raise killed
         if returncode != 0:
             raise RenderError(f"Could not read the audio of {path.name}: {_last_line(log)}")
     return samples

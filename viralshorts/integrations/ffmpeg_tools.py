@@ -88,22 +88,19 @@ def _run(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProces
 
 
 def _run_step(args: list[str], doing: str) -> None:
-    """Run one of the short ffmpeg steps around the pass (cards, thumbnails).
+    """Run one of the short ffmpeg steps around the pass (cards, thumbnails, a frame).
 
     Raises:
-        IntegrationError: ffmpeg was killed by a signal (the OOM killer may pick it alone):
-            retryable, like the pass itself.
+        IntegrationError: ffmpeg was killed by a signal: retryable, like the pass itself.
         RenderError: ffmpeg failed; "Could not <doing>: <why>".
     """
     done = _run(args, timeout=60)
-    if processes.killed_by_signal(done.returncode):
-        signum = -done.returncode
-        raise IntegrationError(
-            f"ffmpeg was stopped by signal {signum} before it could {doing}.",
-            retryable=True,
-            code="ffmpeg_killed",
-            params={"signal": signum},
-        )
+    killed = processes.killed_error(
+        done.returncode, f"ffmpeg was stopped by signal {{signal}} before it could {doing}.",
+        code="ffmpeg_killed",
+    )  # fmt: skip
+    if killed is not None:
+        raise killed
     if done.returncode != 0:
         raise RenderError(f"Could not {doing}: {summarise_stderr(done.stderr)}")
 
@@ -691,10 +688,9 @@ class FfmpegRenderer:
             _run_step([*args, str(partial)], "take the thumbnail")
             if not partial.exists():
                 raise RenderError("Could not take the thumbnail: ffmpeg wrote no picture.")
-        except (IntegrationError, RenderError):
+            partial.replace(out_path)
+        finally:
             partial.unlink(missing_ok=True)
-            raise
-        partial.replace(out_path)
 
 
 def partial_paths(out_path: Path) -> tuple[Path, Path]:
@@ -775,14 +771,12 @@ def _run_watched(
 def _raise_for_exit(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     """Raise unless ffmpeg ended well: killed by a signal is worth a retry, an error is not."""
     code = proc.poll()
-    if processes.killed_by_signal(code):
-        signum = -(code or 0)
-        raise IntegrationError(
-            f"ffmpeg was stopped by signal {signum} before the video was done.",
-            retryable=True,
-            code="ffmpeg_killed",
-            params={"signal": signum},
-        )
+    killed = processes.killed_error(
+        code, "ffmpeg was stopped by signal {signal} before the video was done.",
+        code="ffmpeg_killed",
+    )  # fmt: skip
+    if killed is not None:
+        raise killed
     if code:
         log.seek(0)
         reason = summarise_stderr(log.read().decode(errors="replace"))

@@ -356,13 +356,12 @@ class PiperSpeech:
                 stop(proc)
             out.seek(0)
             err.seek(0)
-            if processes.killed_by_signal(proc.returncode):
-                signum = -(proc.returncode or 0)
-                raise IntegrationError(
-                    f"The Piper voice was stopped by signal {signum} before it finished.",
-                    code="voice_killed",
-                    params={"signal": signum},
-                )
+            killed = processes.killed_error(
+                proc.returncode, "The Piper voice was stopped by signal {signal} before it "
+                "finished.", code="voice_killed",
+            )  # fmt: skip
+            if killed is not None:
+                raise killed
             if proc.returncode != 0:
                 reason = (err.read().strip().splitlines() or ["it stopped without a message"])[-1]
                 raise IntegrationError(f"The Piper voice could not speak: {reason}")

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from viralshorts.errors import IntegrationError
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -114,3 +116,17 @@ def is_running(pid: int) -> bool:
 def killed_by_signal(returncode: int | None) -> bool:
     """True when a child's return code says a signal ended it (``-9``: SIGKILL)."""
     return returncode is not None and returncode < 0
+
+
+def killed_error(returncode: int | None, message: str, *, code: str) -> IntegrationError | None:
+    """The retryable error for a child a signal ended (the OOM killer may pick any one child
+    alone: that attempt failed, not the work), or None when it ended by itself.
+
+    ``message`` is formatted with ``signal``: "ffmpeg was stopped by signal {signal} ...".
+    """
+    if not killed_by_signal(returncode):
+        return None
+    signum = -(returncode or 0)
+    return IntegrationError(
+        message.format(signal=signum), retryable=True, code=code, params={"signal": signum}
+    )
